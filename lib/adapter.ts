@@ -1,0 +1,80 @@
+/**
+ * The seam between the hub (local connections) and whatever makes several instances act as one.
+ *
+ * The hub owns sockets and the local room index; the adapter owns everything cluster-wide:
+ * fan-out, presence, per-room `seq` and history. Methods may answer synchronously (memory) or
+ * with a promise (Redis); the hub handles both without paying for a promise when it need not.
+ */
+import type { RoomFrameParts } from './frames.js'
+
+export type MaybePromise<T> = T | Promise<T>
+
+/** Members a delivery skips. Evaluated on every instance against its local connections. */
+export interface Exclusions {
+  readonly users?: readonly string[]
+  readonly connections?: readonly string[]
+}
+
+export interface RoomPublish {
+  readonly room: string
+  readonly frame: RoomFrameParts
+  /** Durable deliveries get the room's next `seq` and go into history. */
+  readonly durable: boolean
+  readonly except: Exclusions | undefined
+}
+
+export interface PresenceJoin {
+  /** True when this is the user's first connection in the room, cluster-wide. */
+  readonly firstForUser: boolean
+}
+
+export interface Recovery {
+  /** True when history held every durable message after `since`. */
+  readonly recovered: boolean
+  /** The missed frames, oldest first, each with its original `seq`. */
+  readonly frames: ReadonlyArray<{ readonly seq: number, readonly data: string }>
+}
+
+/** What the hub offers an adapter: local delivery, and presence changes it did not cause. */
+export interface AdapterHost {
+  /** Stable id of this instance (unique per process). */
+  readonly instanceId: string
+  /** Deliver an encoded frame to this instance's members of `room`. */
+  deliverToRoom(room: string, data: Buffer, seq: number | undefined, except: Exclusions | undefined): void
+  /** Deliver an encoded frame to this instance's connections of `userId`. */
+  deliverToUser(userId: string, data: Buffer): void
+  /** A user's presence in a room ended elsewhere (e.g. their instance died): tell local members. */
+  userLeft(room: string, userId: string): void
+  /** Log through the app's logger. */
+  readonly log: { warn(obj: object, msg: string): void, error(obj: object, msg: string): void, info(obj: object, msg: string): void }
+}
+
+export interface Adapter {
+  /** Called once when the plugin starts (after `ready`). */
+  init(host: AdapterHost): MaybePromise<void>
+  /** Called once on `app.close()`. Must not hang. */
+  close(): MaybePromise<void>
+
+  /** Deliver to every member of a room on every instance; resolves to the `seq` given, if durable. */
+  publishToRoom(message: RoomPublish): MaybePromise<number | undefined>
+  /** Deliver to every connection of a user on every instance. */
+  publishToUser(userId: string, data: string): MaybePromise<void>
+
+  addMember(room: string, userId: string, connectionId: string): MaybePromise<PresenceJoin>
+  /** Resolves true when it was the user's last connection in the room, cluster-wide. */
+  removeMember(room: string, userId: string, connectionId: string): MaybePromise<boolean>
+  /** Distinct user ids in the room, cluster-wide. */
+  members(room: string): MaybePromise<string[]>
+
+  /** The last `seq` given in the room (0 when none). */
+  lastSeq(room: string): MaybePromise<number>
+  /** Durable messages after `since`, if history still holds all of them. */
+  recover(room: string, since: number): MaybePromise<Recovery>
+
+  /** Adapter-specific figures for `app.ws.stats()`. */
+  stats?(): Record<string, unknown>
+}
+
+export function isPromise<T> (value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}

@@ -1,0 +1,85 @@
+/**
+ * Authentication of the upgrade request and of `refresh_token`. Runs in a `preValidation` hook,
+ * before the upgrade, so the socket handler is synchronous and no early frame can be lost.
+ */
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { AuthOptions } from './options.js'
+import type { WsUser } from './hub.js'
+
+export interface Identity {
+  readonly user: WsUser
+  /** Token expiry (epoch ms), from the `exp` claim. */
+  readonly expiresAt: number | undefined
+}
+
+export type AuthResult = { ok: true, identity: Identity } | { ok: false, reason: string }
+
+export interface Authenticator {
+  /** Identify the client of an upgrade request. */
+  authenticate(request: FastifyRequest): Promise<AuthResult>
+  /** Verify a token (for `refresh_token`). */
+  verify(token: string): Promise<AuthResult>
+}
+
+/** The token of an upgrade request: `?token=` or `Authorization: Bearer`. */
+export function tokenOf (request: FastifyRequest): string | undefined {
+  const query = request.query as Record<string, unknown> | undefined
+  if (typeof query?.token === 'string' && query.token.length > 0) return query.token
+  const header = request.headers.authorization
+  if (typeof header === 'string' && header.startsWith('Bearer ')) return header.slice(7).trim() || undefined
+  return undefined
+}
+
+type JwtVerifier = (token: string, callback: (err: Error | null, decoded: unknown) => void) => void
+
+export function createAuthenticator (app: FastifyInstance, auth: AuthOptions | false): Authenticator {
+  if (auth === false) {
+    const anonymous: AuthResult = { ok: true, identity: { user: { id: '', claims: {} }, expiresAt: undefined } }
+    return {
+      authenticate: async () => ({ ok: true, identity: { user: { id: `anonymous:${randomUUID()}`, claims: {} }, expiresAt: undefined } }),
+      verify: async () => anonymous,
+    }
+  }
+  const getUserId = auth.getUserId ?? ((claims) => claims.sub as string)
+  const decode: (token: string) => Promise<unknown> = auth.verify !== undefined
+    ? async (token) => auth.verify!(token)
+    : async (token) => {
+      const jwt = (app as unknown as { jwt?: { verify: JwtVerifier } }).jwt
+      if (jwt === undefined) throw new Error('@fastify/jwt is not registered')
+      return await new Promise((resolve, reject) => {
+        jwt.verify(token, (err, decoded) => { if (err !== null) reject(err); else resolve(decoded) })
+      })
+    }
+
+  async function verify (token: string): Promise<AuthResult> {
+    let claims: unknown
+    try {
+      claims = await decode(token)
+    } catch (err) {
+      return { ok: false, reason: isExpired(err) ? 'Token expired' : 'Token invalid' }
+    }
+    if (typeof claims !== 'object' || claims === null) return { ok: false, reason: 'Token invalid' }
+    const record = claims as Record<string, unknown>
+    const id = getUserId(record)
+    if (typeof id !== 'string' || id.length === 0) return { ok: false, reason: 'Token has no user id (sub)' }
+    const exp = record.exp
+    const expiresAt = typeof exp === 'number' ? exp * 1000 : undefined
+    if (expiresAt !== undefined && expiresAt <= Date.now()) return { ok: false, reason: 'Token expired' }
+    return { ok: true, identity: { user: { id, claims: record }, expiresAt } }
+  }
+
+  return {
+    async authenticate (request) {
+      const token = tokenOf(request)
+      if (token === undefined) return { ok: false, reason: 'Token missing' }
+      return verify(token)
+    },
+    verify,
+  }
+}
+
+function isExpired (err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.includes('EXPIRED')
+}

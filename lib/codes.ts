@@ -1,0 +1,63 @@
+/**
+ * The one table of error codes and close codes.
+ *
+ * The server answers with these, the AsyncAPI document publishes them (`x-error-codes`,
+ * `x-close-codes`), and the generated client decides from `reconnect` whether to retry.
+ * Browser-safe: no Node imports.
+ */
+
+/** Codes carried by `error` frames. An error frame never closes the connection by itself. */
+export const errorCodes = {
+  invalid_frame: 'The frame is not a JSON object in a text frame (not JSON, not an object, or binary).',
+  invalid_message: 'The frame breaks the schema of its message type; `details` lists the failing paths.',
+  unknown_type: 'No handler is declared for this message type.',
+  not_in_room: 'The connection must join the room before sending to it.',
+  forbidden: 'The app refused the request (for example `authorizeJoin` said no, or a refreshed token names another user).',
+  unauthorized: 'The token in `refresh_token` did not verify (bad signature, malformed or expired).',
+  rate_limited: 'Too many frames: this one was not processed. Slow down; flooding on closes the connection with 1008.',
+  room_limit: 'The connection is already in the maximum number of rooms.',
+  internal_error: 'A handler failed on the server. The request was not completed; nothing else is affected.',
+} as const
+
+export type ErrorCode = keyof typeof errorCodes
+
+export interface CloseCodeInfo {
+  /** Stable machine name. */
+  readonly name: string
+  /** Whether a client should reconnect (with backoff) after this close. */
+  readonly reconnect: boolean
+  readonly description: string
+}
+
+/** Close codes the server uses, with the client's expected reaction. */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  InvalidFramePayload: 1007,
+  PolicyViolation: 1008,
+  MessageTooBig: 1009,
+  InternalError: 1011,
+  TryAgainLater: 1013,
+  Unauthorized: 4001,
+  TooManyUserConnections: 4008,
+} as const
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+export const closeCodes: Readonly<Record<CloseCode, CloseCodeInfo>> = {
+  1000: { name: 'normal', reconnect: false, description: 'Closed normally at one side\'s request.' },
+  1001: { name: 'going_away', reconnect: true, description: 'The server is shutting down or restarting (`app.close()`); reconnect with backoff.' },
+  1007: { name: 'invalid_payload', reconnect: true, description: 'A text frame was not valid UTF-8 (closed by the WebSocket layer).' },
+  1008: { name: 'policy_violation', reconnect: false, description: 'The client kept flooding after repeated `rate_limited` errors.' },
+  1009: { name: 'message_too_big', reconnect: true, description: 'A frame exceeded the configured maximum size (`maxPayload`); the offending frame is lost.' },
+  1011: { name: 'internal_error', reconnect: true, description: 'The server hit an unexpected condition on this connection.' },
+  1013: { name: 'try_again_later', reconnect: true, description: 'The server is overloaded: connection cap reached, or this client read too slowly (slow consumer). Reconnect with backoff.' },
+  4001: { name: 'unauthorized', reconnect: false, description: 'Authentication failed: token missing, malformed, badly signed or expired. Get a fresh token before trying again.' },
+  4008: { name: 'too_many_connections', reconnect: false, description: 'The user already holds the maximum number of connections (`maxConnectionsPerUser`).' },
+}
+
+/** True when a client should try again after the server closed with `code`. Unknown codes: reconnect. */
+export function shouldReconnect (code: number): boolean {
+  const info = (closeCodes as Record<number, CloseCodeInfo | undefined>)[code]
+  return info === undefined ? true : info.reconnect
+}

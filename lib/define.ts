@@ -1,0 +1,185 @@
+/**
+ * `defineProtocol()`: how an app declares its own messages next to the built-in ones.
+ *
+ *   const protocol = defineProtocol()
+ *     .server('announcement', { payload: Type.Object({ text: Type.String() }) })
+ *     .client('announce', { payload: …, reply: 'ack', handler: (ctx, payload) => … })
+ *
+ * Each step is a plain generic call, so payload types flow from the schemas into handlers,
+ * `ctx.broadcast()` and `app.ws.*` without annotations.
+ */
+import type { Static, TSchema } from 'typebox'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { builtinClientMessages, builtinServerMessages } from '../schemas/builtin.js'
+import { WsRegistrationError } from './errors.js'
+import { checkSchemaSupported } from './schema-support.js'
+
+/** Wire type names: lower snake_case, so every name maps to one `sendFooBar()` / `onFooBar()`. */
+export const MESSAGE_NAME_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/
+
+type BuiltinServerSchemas = { [K in keyof typeof builtinServerMessages]: (typeof builtinServerMessages)[K]['payload'] }
+type BuiltinClientSchemas = { [K in keyof typeof builtinClientMessages]: (typeof builtinClientMessages)[K]['payload'] }
+
+/** Server → client message name → payload schema, built-ins included. */
+export type ServerSchemas<S> = BuiltinServerSchemas & S
+/** Payload type of server message `K`. */
+export type ServerPayload<S, K> = K extends keyof ServerSchemas<S>
+  ? (ServerSchemas<S>[K] extends TSchema ? Static<ServerSchemas<S>[K]> : never)
+  : never
+export type ServerMessageName<S> = keyof ServerSchemas<S> & string
+
+type ReplyOf<S, R> = [R] extends [undefined] ? void : ServerPayload<S, R>
+
+export interface ConnectionInfo {
+  readonly id: string
+  readonly userId: string
+  /** Verified token claims (`{}` when auth is off). */
+  readonly claims: Readonly<Record<string, unknown>>
+  /** Rooms this connection is in. */
+  readonly rooms: ReadonlySet<string>
+}
+
+export interface BroadcastOptions {
+  /** Members not to deliver to. */
+  readonly except?: {
+    readonly users?: Iterable<string>
+    readonly connections?: Iterable<string>
+  }
+}
+
+/** What app code can do about a room or user, typed by the protocol's server messages. */
+export interface WsActions<S> {
+  /** Deliver to every member of `room` on every instance. Resolves to the `seq` given to durable messages. */
+  broadcast<K extends ServerMessageName<S>>(room: string, type: K, payload: ServerPayload<S, K>, options?: BroadcastOptions): Promise<number | undefined>
+  /** Deliver to every connection of a user, on every instance. */
+  sendToUser<K extends ServerMessageName<S>>(userId: string, type: K, payload: ServerPayload<S, K>): Promise<void>
+  /** Distinct user ids present in `room`. */
+  members(room: string): Promise<string[]>
+}
+
+export interface HandlerContext<S> extends WsActions<S> {
+  readonly connection: ConnectionInfo
+  readonly userId: string
+  /** Logger bound to the connection (`connectionId`, `userId`). */
+  readonly log: FastifyBaseLogger
+  /** The Fastify instance, for calling the app's services. */
+  readonly app: FastifyInstance
+  /** Join a room on behalf of this connection (presence and `user_joined` as for `join_room`). */
+  join(room: string): Promise<void>
+  leave(room: string): Promise<void>
+  /** Send a frame to this connection only. */
+  send<K extends ServerMessageName<S>>(type: K, payload: ServerPayload<S, K>): void
+}
+
+export interface MessageDocs<P extends TSchema> {
+  summary?: string
+  description?: string
+  /** Examples of the payload, published in the AsyncAPI document (each must validate). */
+  examples?: ReadonlyArray<Static<P>>
+}
+
+export interface ServerMessageSpec<P extends TSchema> extends MessageDocs<P> {
+  payload: P
+  /**
+   * Durable messages carry `seq` when delivered to a room and are kept in history for recovery.
+   * @default true
+   */
+  durable?: boolean
+}
+
+export interface ClientMessageSpec<S, P extends TSchema, R> extends MessageDocs<P> {
+  payload: P
+  /** The server message that answers this request; without it a request with an `id` gets `ack`. */
+  reply?: R
+  handler: (ctx: HandlerContext<S>, payload: Static<P>) => ReplyOf<S, R> | Promise<ReplyOf<S, R>>
+}
+
+/** Runtime form of a server → client message, built-ins and app-defined alike. */
+export interface ServerMessageDef {
+  readonly name: string
+  readonly payload: TSchema
+  readonly durable: boolean
+  readonly builtin: boolean
+  readonly summary: string | undefined
+  readonly description: string | undefined
+  readonly examples: readonly unknown[]
+}
+
+/** Runtime form of a client → server message. Built-in handlers are attached by the hub. */
+export interface ClientMessageDef {
+  readonly name: string
+  readonly payload: TSchema
+  readonly reply: string | undefined
+  readonly builtin: boolean
+  readonly summary: string | undefined
+  readonly description: string | undefined
+  readonly examples: readonly unknown[]
+  readonly handler: ((ctx: HandlerContext<any>, payload: any) => unknown) | undefined
+}
+
+export class Protocol<S = {}, C = {}> {
+  /** @internal type carrier only */
+  declare readonly types: { server: S, client: C }
+  readonly serverMessages = new Map<string, ServerMessageDef>()
+  readonly clientMessages = new Map<string, ClientMessageDef>()
+
+  /** Declare a server → client message. */
+  server<const N extends string, P extends TSchema> (name: N, spec: ServerMessageSpec<P>): Protocol<S & { [K in N]: P }, C> {
+    checkName(name, 'server', builtinServerMessages, this.serverMessages)
+    checkSchemaSupported(spec.payload, `server message "${name}"`)
+    this.serverMessages.set(name, {
+      name,
+      payload: spec.payload,
+      durable: spec.durable ?? true,
+      builtin: false,
+      summary: spec.summary,
+      description: spec.description,
+      examples: spec.examples ?? [],
+    })
+    return this as unknown as Protocol<S & { [K in N]: P }, C>
+  }
+
+  /** Declare a client → server message with its handler. Declare the server messages it uses first. */
+  client<const N extends string, P extends TSchema, R extends ServerMessageName<S> | undefined = undefined> (
+    name: N, spec: ClientMessageSpec<S, P, R>,
+  ): Protocol<S, C & { [K in N]: { payload: P, reply: R } }> {
+    checkName(name, 'client', builtinClientMessages, this.clientMessages)
+    checkSchemaSupported(spec.payload, `client message "${name}"`)
+    if (typeof spec.handler !== 'function') {
+      throw new WsRegistrationError('WS_ERR_MISSING_HANDLER', `Client message "${name}" needs a handler function`)
+    }
+    this.clientMessages.set(name, {
+      name,
+      payload: spec.payload,
+      reply: spec.reply,
+      builtin: false,
+      summary: spec.summary,
+      description: spec.description,
+      examples: spec.examples ?? [],
+      handler: spec.handler,
+    })
+    return this as unknown as Protocol<S, C & { [K in N]: { payload: P, reply: R } }>
+  }
+}
+
+/** Start declaring an app's messages. */
+export function defineProtocol (): Protocol {
+  return new Protocol()
+}
+
+export type AnyProtocol = Protocol<any, any>
+/** The server message schemas of a protocol. */
+export type ServerSchemasOf<P> = P extends Protocol<infer S, any> ? S : never
+
+function checkName (name: string, side: 'server' | 'client', builtins: object, declared: Map<string, unknown>): void {
+  if (typeof name !== 'string' || !MESSAGE_NAME_PATTERN.test(name)) {
+    throw new WsRegistrationError('WS_ERR_INVALID_MESSAGE_NAME',
+      `Message name ${JSON.stringify(name)} must be lower snake_case (${MESSAGE_NAME_PATTERN.source}) so it maps to one client method`)
+  }
+  if (Object.hasOwn(builtins, name)) {
+    throw new WsRegistrationError('WS_ERR_DUPLICATE_MESSAGE', `The ${side} message "${name}" is built in and cannot be redeclared`)
+  }
+  if (declared.has(name)) {
+    throw new WsRegistrationError('WS_ERR_DUPLICATE_MESSAGE', `The ${side} message "${name}" is declared twice`)
+  }
+}

@@ -1,0 +1,417 @@
+/**
+ * The connection manager: local connections, the local room index, presence through the adapter,
+ * and every delivery. A broadcast is encoded once and the same bytes go to every recipient.
+ */
+import { randomUUID } from 'node:crypto'
+import type { WebSocket } from 'ws'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Adapter, AdapterHost, Exclusions, MaybePromise, Recovery } from './adapter.js'
+import { isPromise } from './adapter.js'
+import type { Catalog } from './catalog.js'
+import { CloseCode, type ErrorCode } from './codes.js'
+import { Connection } from './connection.js'
+import type { BroadcastOptions, HandlerContext } from './define.js'
+import { WsError } from './errors.js'
+import { encodeFrame, roomFrameParts } from './frames.js'
+import type { ResolvedOptions } from './options.js'
+import { TokenBucket } from './rate-limit.js'
+import { ROOM_NAME_PATTERN } from '../schemas/common.js'
+
+const ROOM_NAME = new RegExp(ROOM_NAME_PATTERN)
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+export interface WsUser {
+  readonly id: string
+  readonly claims: Readonly<Record<string, unknown>>
+}
+
+export interface WsStats {
+  connections: number
+  users: number
+  rooms: number
+  messagesIn: number
+  messagesOut: number
+  framesDropped: number
+  errors: Partial<Record<ErrorCode, number>>
+  adapter: Record<string, unknown> | undefined
+}
+
+export interface RoomJoinedPayload {
+  room: string
+  members: string[]
+  seq: number
+  recovered?: boolean
+}
+
+export class Hub implements AdapterHost {
+  readonly instanceId = randomUUID()
+  readonly connections = new Map<string, Connection>()
+  /** userId → that user's local connections */
+  readonly users = new Map<string, Set<Connection>>()
+  /** room → local member connections */
+  readonly rooms = new Map<string, Set<Connection>>()
+  closing = false
+  /** Handlers still running (awaited, bounded, on shutdown). */
+  inflight = 0
+  private readonly errorCounts: Partial<Record<ErrorCode, number>> = {}
+  private messagesIn = 0
+  private messagesOut = 0
+  private framesDropped = 0
+  private idleWaiter: (() => void) | undefined
+
+  constructor (
+    readonly app: FastifyInstance,
+    readonly catalog: Catalog,
+    readonly adapter: Adapter,
+    readonly options: ResolvedOptions,
+  ) {}
+
+  get log (): FastifyBaseLogger {
+    return this.app.log
+  }
+
+  // ── connections ──────────────────────────────────────────────────────────
+
+  /** Register an authenticated socket. Returns undefined when a cap refused it (socket closed). */
+  addConnection (socket: WebSocket, user: WsUser, expiresAt: number | undefined, log: FastifyBaseLogger): Connection | undefined {
+    const { maxConnections, maxConnectionsPerUser, rateLimit } = this.options
+    if (this.closing) {
+      socket.close(CloseCode.GoingAway, 'Server shutting down')
+      return undefined
+    }
+    if (this.connections.size >= maxConnections) {
+      socket.close(CloseCode.TryAgainLater, 'Server connection limit reached')
+      return undefined
+    }
+    const userConnections = this.users.get(user.id)
+    if (maxConnectionsPerUser !== undefined && (userConnections?.size ?? 0) >= maxConnectionsPerUser) {
+      socket.close(CloseCode.TooManyUserConnections, 'Too many connections for this user')
+      return undefined
+    }
+    const id = this.options.generateConnectionId()
+    const bucket = rateLimit === false ? undefined : new TokenBucket(rateLimit.perSecond, rateLimit.burst, Date.now())
+    const connection = new Connection(id, user.id, user.claims, socket, log.child({ connectionId: id, userId: user.id }), bucket)
+    this.connections.set(id, connection)
+    if (userConnections === undefined) this.users.set(user.id, new Set([connection]))
+    else userConnections.add(connection)
+    this.setExpiry(connection, expiresAt)
+    return connection
+  }
+
+  /** Forget a connection: it leaves every room (presence rules apply) and its timers stop. */
+  async removeConnection (connection: Connection): Promise<void> {
+    if (!this.connections.delete(connection.id)) return
+    connection.closed = true
+    clearTimeout(connection.expiryTimer)
+    connection.backlog.length = 0
+    const userConnections = this.users.get(connection.userId)
+    userConnections?.delete(connection)
+    if (userConnections?.size === 0) this.users.delete(connection.userId)
+    const leaving = [...connection.rooms]
+    await Promise.all(leaving.map(async (room) => {
+      try {
+        await this.leave(connection, room)
+      } catch (err) {
+        connection.log.error({ err, room }, 'leaving room on disconnect failed')
+      }
+    }))
+  }
+
+  /** Close the connection at the token's expiry unless a refresh moves it. */
+  setExpiry (connection: Connection, expiresAt: number | undefined): void {
+    clearTimeout(connection.expiryTimer)
+    connection.expiryTimer = undefined
+    connection.expiresAt = expiresAt
+    if (expiresAt === undefined) return
+    const arm = (): void => {
+      const delay = expiresAt - Date.now()
+      if (delay <= 0) {
+        connection.close(CloseCode.Unauthorized, 'Token expired')
+        return
+      }
+      // setTimeout fires at once past 2^31-1 ms: re-arm in steps for far-off expiries.
+      connection.expiryTimer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS))
+      connection.expiryTimer.unref()
+    }
+    arm()
+  }
+
+  // ── rooms and presence ───────────────────────────────────────────────────
+
+  /**
+   * Join `room`. Sends `room_joined` (with `id` when given), then any recovered messages,
+   * then live ones that arrived meanwhile, so the client sees them in `seq` order.
+   */
+  async join (connection: Connection, room: string, since: number | undefined, id: string | undefined): Promise<void> {
+    assertRoomName(room)
+    const recovering = since !== undefined
+    if (recovering) this.hold(connection, room)
+    try {
+      if (!connection.rooms.has(room)) {
+        if (connection.rooms.size >= this.options.maxRoomsPerConnection) {
+          throw new WsError('room_limit', `A connection can be in at most ${this.options.maxRoomsPerConnection} rooms`)
+        }
+        const authorize = this.options.authorizeJoin
+        if (authorize !== undefined && !(await authorize({ id: connection.userId, claims: connection.claims }, room))) {
+          throw new WsError('forbidden', `Not allowed to join room "${room}"`)
+        }
+        if (connection.closed) return
+        connection.rooms.add(room)
+        let members = this.rooms.get(room)
+        if (members === undefined) this.rooms.set(room, members = new Set())
+        members.add(connection)
+        const presence = await this.adapter.addMember(room, connection.userId, connection.id)
+        if (presence.firstForUser) {
+          await this.publish(room, 'user_joined', { userId: connection.userId }, false, { users: [connection.userId] })
+        }
+      }
+      const [members, lastSeq, recovery] = await Promise.all([
+        this.adapter.members(room),
+        this.adapter.lastSeq(room),
+        recovering ? this.adapter.recover(room, since) : undefined,
+      ])
+      if (connection.closed) return
+      const recoveredUpTo = lastRecoveredSeq(recovery)
+      const reply: RoomJoinedPayload = { room, members, seq: Math.max(lastSeq, recoveredUpTo) }
+      if (recovery !== undefined) reply.recovered = recovery.recovered
+      this.send(connection, 'room_joined', reply, id)
+      if (recovery !== undefined) {
+        for (const frame of recovery.frames) this.write(connection, Buffer.from(frame.data))
+      }
+      if (recovering) this.release(connection, room, recoveredUpTo)
+    } catch (err) {
+      if (recovering) this.release(connection, room, Infinity)
+      throw err
+    }
+  }
+
+  async leave (connection: Connection, room: string): Promise<void> {
+    if (!connection.rooms.delete(room)) return
+    connection.holding?.delete(room)
+    const members = this.rooms.get(room)
+    if (members !== undefined) {
+      members.delete(connection)
+      if (members.size === 0) this.rooms.delete(room)
+    }
+    if (await this.adapter.removeMember(room, connection.userId, connection.id)) {
+      await this.publish(room, 'user_left', { userId: connection.userId }, false, undefined)
+    }
+  }
+
+  // ── deliveries ───────────────────────────────────────────────────────────
+
+  /** Deliver a server message to a room through the adapter; encoded once for every recipient. */
+  publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined> {
+    return this.adapter.publishToRoom({ room, frame: roomFrameParts(type, room, payload), durable, except })
+  }
+
+  /** App-facing broadcast: durability comes from the message's declaration. */
+  broadcast (room: string, type: string, payload: unknown, options?: BroadcastOptions): MaybePromise<number | undefined> {
+    const def = this.catalog.server.get(type)
+    if (def === undefined) throw new TypeError(`Unknown server message type "${type}": declare it with defineProtocol().server()`)
+    assertRoomName(room)
+    return this.publish(room, type, payload, def.durable, toExclusions(options))
+  }
+
+  sendToUser (userId: string, type: string, payload: unknown): MaybePromise<void> {
+    if (!this.catalog.server.has(type)) throw new TypeError(`Unknown server message type "${type}": declare it with defineProtocol().server()`)
+    return this.adapter.publishToUser(userId, encodeFrame(type, payload))
+  }
+
+  /** A frame for one connection (replies, greetings, errors). */
+  send (connection: Connection, type: string, payload: unknown, id?: string): void {
+    this.write(connection, Buffer.from(encodeFrame(type, payload, id)))
+  }
+
+  sendError (connection: Connection, code: ErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void {
+    this.errorCounts[code] = (this.errorCounts[code] ?? 0) + 1
+    this.send(connection, 'error', details === undefined ? { code, message } : { code, message, details }, id)
+  }
+
+  /** Write with flow control: over the high-water mark frames are dropped; past the grace period, closed. */
+  write (connection: Connection, data: Buffer): void {
+    if (connection.write(data, this.options.highWaterMark)) {
+      this.messagesOut++
+      return
+    }
+    if (connection.closed) return
+    this.framesDropped++
+    if (Date.now() - connection.overSince > this.options.slowConsumerGraceMs) {
+      connection.log.warn({ dropped: connection.dropped }, 'closing slow consumer')
+      connection.close(CloseCode.TryAgainLater, 'Slow consumer')
+    }
+  }
+
+  // AdapterHost: deliveries that reached this instance.
+
+  deliverToRoom (room: string, data: Buffer, seq: number | undefined, except: Exclusions | undefined): void {
+    const members = this.rooms.get(room)
+    if (members === undefined) return
+    for (const connection of members) {
+      if (except !== undefined && isExcluded(connection, except)) continue
+      if (connection.holding !== undefined) {
+        const held = connection.holding.get(room)
+        if (held !== undefined) {
+          held.push({ data, seq })
+          continue
+        }
+      }
+      this.write(connection, data)
+    }
+  }
+
+  deliverToUser (userId: string, data: Buffer): void {
+    const connections = this.users.get(userId)
+    if (connections === undefined) return
+    for (const connection of connections) this.write(connection, data)
+  }
+
+  userLeft (room: string, userId: string): void {
+    const result = this.publish(room, 'user_left', { userId }, false, undefined)
+    if (isPromise(result)) result.catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
+  }
+
+  // ── introspection ────────────────────────────────────────────────────────
+
+  stats (): WsStats {
+    return {
+      connections: this.connections.size,
+      users: this.users.size,
+      rooms: this.rooms.size,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      framesDropped: this.framesDropped,
+      errors: { ...this.errorCounts },
+      adapter: this.adapter.stats?.(),
+    }
+  }
+
+  countIn (): void {
+    this.messagesIn++
+  }
+
+  handlerDone (): void {
+    if (--this.inflight === 0 && this.idleWaiter !== undefined) {
+      this.idleWaiter()
+      this.idleWaiter = undefined
+    }
+  }
+
+  /**
+   * Graceful shutdown: refuse new connections, let running handlers finish (bounded), then close
+   * every socket with 1001 and clean presence up. Sockets that do not finish the closing
+   * handshake promptly are terminated.
+   */
+  async shutdown (): Promise<void> {
+    this.closing = true
+    const timeout = this.options.shutdownTimeoutMs
+    if (this.inflight > 0) {
+      await withTimeout(new Promise<void>((resolve) => { this.idleWaiter = resolve }), timeout)
+    }
+    const connections = [...this.connections.values()]
+    const closed = connections.map((connection) => socketClosed(connection.socket))
+    for (const connection of connections) connection.close(CloseCode.GoingAway, 'Server shutting down')
+    await withTimeout(Promise.allSettled(connections.map((connection) => this.removeConnection(connection))), timeout)
+    await withTimeout(Promise.all(closed), 1000)
+    for (const connection of connections) {
+      if (connection.socket.readyState !== connection.socket.CLOSED) connection.socket.terminate()
+    }
+  }
+
+  /** Protocol-level liveness: terminate connections that missed the previous ping; close stuck slow readers. */
+  sweep (now: number): void {
+    for (const connection of this.connections.values()) {
+      if (!connection.alive) {
+        connection.log.info('terminating unresponsive connection')
+        connection.closed = true
+        connection.socket.terminate()
+        continue
+      }
+      if (connection.overSince !== 0 && now - connection.overSince > this.options.slowConsumerGraceMs) {
+        connection.close(CloseCode.TryAgainLater, 'Slow consumer')
+        continue
+      }
+      connection.alive = false
+      connection.socket.ping()
+    }
+  }
+
+  /** The per-connection context app handlers receive (made once per connection). */
+  contextFor (connection: Connection): HandlerContext<any> {
+    if (connection.context !== undefined) return connection.context
+    const hub = this
+    const context: HandlerContext<any> = {
+      connection,
+      get userId () { return connection.userId },
+      log: connection.log,
+      app: this.app,
+      join: (room) => hub.join(connection, room, undefined, undefined),
+      leave: (room) => hub.leave(connection, room),
+      send: (type, payload) => {
+        if (!hub.catalog.server.has(type)) throw new TypeError(`Unknown server message type "${type}"`)
+        hub.send(connection, type, payload)
+      },
+      broadcast: async (room, type, payload, options) => hub.broadcast(room, type, payload, options),
+      sendToUser: async (userId, type, payload) => hub.sendToUser(userId, type, payload),
+      members: async (room) => hub.adapter.members(room),
+    }
+    connection.context = context
+    return context
+  }
+
+  // Recovery: hold live frames for a room until history has been sent.
+
+  private hold (connection: Connection, room: string): void {
+    if (connection.holding === undefined) connection.holding = new Map()
+    connection.holding.set(room, [])
+  }
+
+  private release (connection: Connection, room: string, recoveredUpTo: number): void {
+    const held = connection.holding?.get(room)
+    if (held === undefined) return
+    connection.holding!.delete(room)
+    if (connection.holding!.size === 0) connection.holding = undefined
+    if (recoveredUpTo === Infinity) return
+    for (const frame of held) {
+      if (frame.seq !== undefined && frame.seq <= recoveredUpTo) continue
+      this.write(connection, frame.data)
+    }
+  }
+}
+
+async function withTimeout (promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
+}
+
+function socketClosed (socket: WebSocket): Promise<void> {
+  if (socket.readyState === socket.CLOSED) return Promise.resolve()
+  return new Promise((resolve) => socket.once('close', () => resolve()))
+}
+
+function lastRecoveredSeq (recovery: Recovery | undefined): number {
+  if (recovery === undefined || recovery.frames.length === 0) return 0
+  return recovery.frames[recovery.frames.length - 1]!.seq
+}
+
+function isExcluded (connection: Connection, except: Exclusions): boolean {
+  return (except.users !== undefined && except.users.includes(connection.userId)) ||
+    (except.connections !== undefined && except.connections.includes(connection.id))
+}
+
+function toExclusions (options: BroadcastOptions | undefined): Exclusions | undefined {
+  const except = options?.except
+  if (except === undefined) return undefined
+  return {
+    users: except.users === undefined ? undefined : [...except.users],
+    connections: except.connections === undefined ? undefined : [...except.connections],
+  }
+}
+
+export function assertRoomName (room: unknown): asserts room is string {
+  if (typeof room !== 'string' || !ROOM_NAME.test(room)) {
+    throw new WsError('invalid_message', 'Room names are 1–128 characters from letters, digits and _ - . : @ # /',
+      [{ path: '/payload/room', message: 'invalid room name' }])
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The Fastify face of the plugin: check options, create the hub, decorate `app.ws`, register the
+ * WebSocket route, and close everything on `app.close()`. Everything else lives in `lib/`.
+ */
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import fastifyWebsocket from '@fastify/websocket'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
+import { MemoryAdapter } from './lib/adapters/memory.js'
+import { createAuthenticator, type AuthResult } from './lib/auth.js'
+import { builtinHandlers } from './lib/builtin-handlers.js'
+import { buildCatalog } from './lib/catalog.js'
+import { CloseCode } from './lib/codes.js'
+import type { Protocol, WsActions } from './lib/define.js'
+import { createDispatcher } from './lib/dispatch.js'
+import { WsRegistrationError } from './lib/errors.js'
+import { Hub, type WsStats } from './lib/hub.js'
+import { resolveOptions, type WsPluginOptions } from './lib/options.js'
+
+/** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
+export interface WsServer<S = any> extends WsActions<S> {
+  /** Rooms with members on this instance. */
+  rooms(): string[]
+  stats(): WsStats
+  /** Unique id of this instance. */
+  readonly instanceId: string
+}
+
+/**
+ * Register your protocol to type `app.ws` with its messages:
+ *   declare module 'fastify-ws-rooms' { interface Register { protocol: typeof protocol } }
+ */
+export interface Register {}
+type RegisteredServerSchemas = Register extends { protocol: Protocol<infer S, any> } ? S : any
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ws: WsServer<RegisteredServerSchemas>
+  }
+}
+
+/** `app.ws` typed by a given protocol, when module augmentation is not wanted (e.g. in tests). */
+export function wsOf<S> (app: FastifyInstance, _protocol: Protocol<S, any>): WsServer<S> {
+  return app.ws as unknown as WsServer<S>
+}
+
+async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<void> {
+  const options = resolveOptions(opts)
+  const catalog = buildCatalog(options.protocol)
+  const adapter = opts.adapter ?? new MemoryAdapter()
+
+  if (options.auth !== false && options.auth.verify === undefined && !app.hasDecorator('jwt')) {
+    if (options.auth.secret === undefined) {
+      throw new WsRegistrationError('WS_ERR_AUTH_CONFIG',
+        'Authentication needs a way to verify tokens: pass auth.secret, pass auth.verify, register @fastify/jwt before this plugin, or set auth: false')
+    }
+    await app.register(fastifyJwt, { secret: options.auth.secret })
+  }
+  if (!app.hasDecorator('websocketServer')) {
+    await app.register(fastifyWebsocket, {
+      options: { maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: false },
+      // The hub closes sockets itself (with 1001, after running handlers finish).
+      preClose: async () => {},
+    })
+  }
+
+  const hub = new Hub(app, catalog, adapter, options)
+  const authenticator = createAuthenticator(app, options.auth)
+  const onFrame = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator))
+  const authResults = new WeakMap<FastifyRequest, AuthResult>()
+
+  const server: WsServer = {
+    instanceId: hub.instanceId,
+    broadcast: async (room, type, payload, broadcastOptions) => hub.broadcast(room, type, payload, broadcastOptions),
+    sendToUser: async (userId, type, payload) => hub.sendToUser(userId, type, payload),
+    members: async (room) => adapter.members(room),
+    rooms: () => [...hub.rooms.keys()],
+    stats: () => hub.stats(),
+  }
+  app.decorate('ws', server)
+
+  function onSocket (socket: WebSocket, request: FastifyRequest): void {
+    const auth = authResults.get(request)
+    authResults.delete(request)
+    if (auth === undefined || !auth.ok) {
+      socket.close(CloseCode.Unauthorized, auth?.reason ?? 'Unauthorized')
+      return
+    }
+    const { user, expiresAt } = auth.identity
+    const connection = hub.addConnection(socket, user, expiresAt, request.log)
+    if (connection === undefined) return
+    // Listeners go on synchronously after the upgrade: no early frame is lost.
+    socket.on('message', (data, isBinary) => onFrame(connection, data as Buffer, isBinary))
+    socket.on('pong', () => { connection.alive = true })
+    socket.on('close', () => {
+      hub.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
+    })
+    hub.send(connection, 'connected', expiresAt === undefined
+      ? { connectionId: connection.id, userId: user.id }
+      : { connectionId: connection.id, userId: user.id, expiresAt })
+  }
+
+  app.route({
+    method: 'GET',
+    url: options.path,
+    websocket: true,
+    onRequest: async (request, reply) => {
+      const origin = request.headers.origin
+      if (options.isOriginAllowed !== undefined && origin !== undefined && !options.isOriginAllowed(origin)) {
+        await reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'Origin not allowed' })
+      }
+    },
+    preValidation: async (request) => {
+      authResults.set(request, await authenticator.authenticate(request))
+    },
+    handler: onSocket,
+  })
+
+  let heartbeat: NodeJS.Timeout | undefined
+  app.addHook('onReady', async () => {
+    await adapter.init(hub)
+    if (options.heartbeatIntervalMs > 0) {
+      heartbeat = setInterval(() => hub.sweep(Date.now()), options.heartbeatIntervalMs)
+      heartbeat.unref()
+    }
+  })
+  app.addHook('preClose', async () => {
+    clearInterval(heartbeat)
+    await hub.shutdown()
+  })
+  app.addHook('onClose', async () => {
+    await adapter.close()
+  })
+}
+
+const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
+
+export default plugin
+export { plugin as wsPlugin }
+export type { WsPluginOptions, AuthOptions, RateLimitOptions } from './lib/options.js'
+export { defineProtocol, Protocol } from './lib/define.js'
+export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload } from './lib/define.js'
+export { WsError, WsRegistrationError } from './lib/errors.js'
+export { CloseCode, closeCodes, errorCodes, shouldReconnect } from './lib/codes.js'
+export type { ErrorCode, CloseCodeInfo } from './lib/codes.js'
+export { MemoryAdapter } from './lib/adapters/memory.js'
+export type { MemoryAdapterOptions } from './lib/adapters/memory.js'
+export type { Adapter, AdapterHost, RoomPublish, Recovery, PresenceJoin, Exclusions } from './lib/adapter.js'
+export type { WsUser, WsStats } from './lib/hub.js'

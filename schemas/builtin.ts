@@ -1,0 +1,136 @@
+/**
+ * The built-in chat protocol: payload schemas and metadata of every built-in message.
+ * Handlers live in `lib/builtin-handlers.ts`; this file is data only.
+ */
+import { Type } from 'typebox'
+import { Empty, EpochMs, RoomName, Seq, UserId } from './common.js'
+
+const ErrorPayload = Type.Object({
+  code: Type.String({ description: 'One of the documented error codes (`x-error-codes`).' }),
+  message: Type.String(),
+  details: Type.Optional(Type.Array(Type.Object({
+    path: Type.String({ description: 'JSON pointer into the frame, e.g. `/payload/room`.' }),
+    message: Type.String(),
+  }, { additionalProperties: false }))),
+}, { additionalProperties: false })
+
+/** Messages the server sends. `durable` ones carry `seq` on room deliveries and can be recovered. */
+export const builtinServerMessages = {
+  connected: {
+    summary: 'First frame on every connection: who you are to the server.',
+    payload: Type.Object({
+      connectionId: Type.String(),
+      userId: UserId,
+      expiresAt: Type.Optional(EpochMs),
+    }, { additionalProperties: false }),
+    examples: [{ connectionId: 'c1f9a1e2-6a7b-4f55-9d3c-1b2a3c4d5e6f', userId: 'alice', expiresAt: 1893456000000 }],
+  },
+  room_joined: {
+    summary: 'Reply to `join_room`: the room\'s members and its last `seq`.',
+    payload: Type.Object({
+      room: RoomName,
+      members: Type.Array(UserId, { description: 'Distinct user ids present in the room.' }),
+      seq: Seq,
+      recovered: Type.Optional(Type.Boolean({ description: 'Answer to `since`: true when every message after it follows this reply.' })),
+    }, { additionalProperties: false }),
+    examples: [{ room: 'general', members: ['alice', 'bob'], seq: 42 }],
+  },
+  room_left: {
+    summary: 'Reply to `leave_room`.',
+    payload: Type.Object({ room: RoomName }, { additionalProperties: false }),
+    examples: [{ room: 'general' }],
+  },
+  user_joined: {
+    summary: 'A user arrived in a room (their first connection in it).',
+    room: true,
+    payload: Type.Object({ userId: UserId }, { additionalProperties: false }),
+    examples: [{ userId: 'bob' }],
+  },
+  user_left: {
+    summary: 'A user left a room (their last connection in it left or disconnected).',
+    room: true,
+    payload: Type.Object({ userId: UserId }, { additionalProperties: false }),
+    examples: [{ userId: 'bob' }],
+  },
+  message: {
+    summary: 'A chat message in a room, delivered to every member, sender included.',
+    room: true,
+    durable: true,
+    payload: Type.Object({
+      userId: UserId,
+      content: Type.String(),
+      ts: EpochMs,
+    }, { additionalProperties: false }),
+    examples: [{ userId: 'alice', content: 'Hello!', ts: 1767225600000 }],
+  },
+  typing: {
+    summary: 'A user is typing in a room (sent to the other members only).',
+    room: true,
+    payload: Type.Object({ userId: UserId }, { additionalProperties: false }),
+    examples: [{ userId: 'alice' }],
+  },
+  pong: {
+    summary: 'Reply to `ping`.',
+    payload: Type.Object({ ts: EpochMs }, { additionalProperties: false }),
+    examples: [{ ts: 1767225600000 }],
+  },
+  token_refreshed: {
+    summary: 'Reply to `refresh_token`: the connection now expires at `expiresAt`.',
+    payload: Type.Object({ expiresAt: Type.Optional(EpochMs) }, { additionalProperties: false }),
+    examples: [{ expiresAt: 1893456000000 }],
+  },
+  ack: {
+    summary: 'Reply to a request that declares no reply of its own.',
+    payload: Empty,
+    examples: [{}],
+  },
+  error: {
+    summary: 'A request or frame failed. Never closes the connection by itself.',
+    payload: ErrorPayload,
+    examples: [{ code: 'not_in_room', message: 'Join room "general" before sending to it' }],
+  },
+} as const
+
+/** Messages clients send. `reply` names the server message that answers a request with an `id`. */
+export const builtinClientMessages = {
+  join_room: {
+    summary: 'Join a room. With `since`, also receive the durable messages missed after that `seq`.',
+    payload: Type.Object({
+      room: RoomName,
+      since: Type.Optional(Type.Integer({ minimum: 0, description: 'Last `seq` the client saw in this room.' })),
+    }, { additionalProperties: false }),
+    reply: 'room_joined',
+    examples: [{ room: 'general' }, { room: 'general', since: 40 }],
+  },
+  leave_room: {
+    summary: 'Leave a room.',
+    payload: Type.Object({ room: RoomName }, { additionalProperties: false }),
+    reply: 'room_left',
+    examples: [{ room: 'general' }],
+  },
+  message: {
+    summary: 'Send a chat message to a room you are in.',
+    payload: Type.Object({
+      room: RoomName,
+      content: Type.String({ minLength: 1, maxLength: 4000 }),
+    }, { additionalProperties: false }),
+    examples: [{ room: 'general', content: 'Hello!' }],
+  },
+  typing: {
+    summary: 'Tell the other members of a room that you are typing.',
+    payload: Type.Object({ room: RoomName }, { additionalProperties: false }),
+    examples: [{ room: 'general' }],
+  },
+  ping: {
+    summary: 'Application-level heartbeat.',
+    payload: Empty,
+    reply: 'pong',
+    examples: [{}],
+  },
+  refresh_token: {
+    summary: 'Replace the connection\'s token before it expires, without reconnecting.',
+    payload: Type.Object({ token: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    reply: 'token_refreshed',
+    examples: [{ token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl' }],
+  },
+} as const
