@@ -1,5 +1,5 @@
 /** The example chat server as a function, so tests and scripts build the same app `npm start` runs. */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import wsPlugin, { type WsPluginOptions } from '../../plugin.js'
 import { chatProtocol } from './protocol.js'
 
@@ -7,16 +7,30 @@ export const DEV_JWT_SECRET = 'development-secret-do-not-use-in-production'
 
 export interface ChatAppOptions {
   jwtSecret: string
-  logger?: FastifyServerOptions['logger']
+  /** Pino options, or false. Tokens in `?token=` are redacted from request logs. */
+  logger?: false | { level?: string }
   ws?: Omit<WsPluginOptions, 'protocol' | 'auth'>
 }
 
 export async function buildChatApp (options: ChatAppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false })
+  const app = Fastify({
+    logger: options.logger === undefined || options.logger === false
+      ? false
+      : { ...options.logger, serializers: { req: redactedRequest } },
+  })
   await app.register(wsPlugin, {
     ...options.ws,
     protocol: chatProtocol,
     auth: { secret: options.jwtSecret },
   })
   return app
+}
+
+/** Request log lines without the token a WebSocket client passes in the query string. */
+function redactedRequest (request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: request.url.replace(/([?&]token=)[^&]*/, '$1[redacted]'),
+    remoteAddress: request.ip,
+  }
 }

@@ -1,0 +1,58 @@
+/**
+ * Compile-time checks of the public API (checked by test/typecheck.test.ts with tsc).
+ * Every `@ts-expect-error` line must fail to compile; if one compiles, tsc reports it.
+ */
+import Fastify from 'fastify'
+import { Type } from 'typebox'
+import { defineProtocol, wsOf } from '../../plugin.js'
+import '../../examples/chat/protocol.js'
+
+const protocol = defineProtocol()
+  .server('score', { payload: Type.Object({ points: Type.Integer() }) })
+  .client('add', {
+    payload: Type.Object({ n: Type.Number() }),
+    reply: 'score',
+    handler: (ctx, payload) => {
+      const n: number = payload.n
+      // @ts-expect-error payloads are typed from their schema
+      void payload.missing
+      void ctx.broadcast('room', 'score', { points: n })
+      // @ts-expect-error handlers may only broadcast declared types
+      void ctx.broadcast('room', 'undeclared', {})
+      return { points: n }
+    },
+  })
+  .client('wrong_reply', {
+    payload: Type.Object({}),
+    reply: 'score',
+    // @ts-expect-error the reply must match the declared reply's schema
+    handler: () => ({ points: 'many' }),
+  })
+  .client('no_reply', {
+    payload: Type.Object({}),
+    handler: async () => {},
+  })
+
+defineProtocol().client('bad', {
+  payload: Type.Object({}),
+  // @ts-expect-error a reply must name a declared server message
+  reply: 'not_declared',
+  // @ts-expect-error …and the handler then cannot satisfy it either
+  handler: () => {},
+})
+
+const app = Fastify()
+const ws = wsOf(app, protocol)
+void ws.broadcast('room', 'score', { points: 1 })
+void ws.broadcast('room', 'message', { userId: 'u', content: 'built-ins too', ts: 1 })
+// @ts-expect-error wrong payload type
+void ws.broadcast('room', 'score', { points: '1' })
+// @ts-expect-error unknown message type
+void ws.broadcast('room', 'nope', {})
+// @ts-expect-error sendToUser checks payloads too
+void ws.sendToUser('u', 'score', {})
+
+// The example registers its protocol (module augmentation), so `app.ws` itself is typed.
+void app.ws.broadcast('general', 'reaction', { userId: 'a', seq: 1, emoji: '👍' })
+// @ts-expect-error missing fields
+void app.ws.broadcast('general', 'reaction', { emoji: '👍' })
