@@ -7,7 +7,9 @@ import fastifyJwt from '@fastify/jwt'
 import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
+import { isPromise } from './lib/adapter.js'
 import { MemoryAdapter } from './lib/adapters/memory.js'
+import { installAsyncApi, type AsyncApiAccessor } from './lib/asyncapi/install.js'
 import { createAuthenticator, type AuthResult } from './lib/auth.js'
 import { builtinHandlers } from './lib/builtin-handlers.js'
 import { buildCatalog } from './lib/catalog.js'
@@ -37,6 +39,8 @@ type RegisteredServerSchemas = Register extends { protocol: Protocol<infer S, an
 declare module 'fastify' {
   interface FastifyInstance {
     ws: WsServer<RegisteredServerSchemas>
+    /** The AsyncAPI document of this app's protocol (after `ready()`); `{ yaml: true }` for YAML text. */
+    asyncapi: AsyncApiAccessor
   }
 }
 
@@ -62,6 +66,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
       options: { maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: false },
       // The hub closes sockets itself (with 1001, after running handlers finish).
       preClose: async () => {},
+      errorHandler: onSocketError,
     })
   }
 
@@ -79,6 +84,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     stats: () => hub.stats(),
   }
   app.decorate('ws', server)
+  installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
 
   function onSocket (socket: WebSocket, request: FastifyRequest): void {
     const auth = authResults.get(request)
@@ -96,9 +102,18 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     socket.on('close', () => {
       hub.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
     })
-    hub.send(connection, 'connected', expiresAt === undefined
+    const greeting = expiresAt === undefined
       ? { connectionId: connection.id, userId: user.id }
-      : { connectionId: connection.id, userId: user.id, expiresAt })
+      : { connectionId: connection.id, userId: user.id, expiresAt }
+    // Greet once the adapter routes this user's messages here (Redis: SUBSCRIBE answered).
+    const registered = hub.adapter.addConnection?.(user.id, connection.id)
+    if (registered === undefined || !isPromise(registered)) {
+      hub.send(connection, 'connected', greeting)
+    } else {
+      registered
+        .catch((err: unknown) => connection.log.error({ err }, 'adapter connection setup failed'))
+        .then(() => hub.send(connection, 'connected', greeting))
+    }
   }
 
   app.route({
@@ -134,6 +149,20 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   })
 }
 
+/**
+ * Errors on an upgraded socket. A client breaking the WebSocket protocol (invalid UTF-8, a frame
+ * over `maxPayload`) is not a server fault: ws has already started the closing handshake with
+ * the right code (1007, 1009, 1002), which terminating here could lose. Anything else is ours.
+ */
+function onSocketError (error: Error, socket: WebSocket, request: FastifyRequest): void {
+  if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) {
+    request.log.info({ err: error }, 'client broke the WebSocket protocol')
+    return
+  }
+  request.log.error({ err: error }, 'WebSocket connection failed')
+  socket.close(CloseCode.InternalError, 'Internal error')
+}
+
 const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
 
 export default plugin
@@ -146,5 +175,10 @@ export { CloseCode, closeCodes, errorCodes, shouldReconnect } from './lib/codes.
 export type { ErrorCode, CloseCodeInfo } from './lib/codes.js'
 export { MemoryAdapter } from './lib/adapters/memory.js'
 export type { MemoryAdapterOptions } from './lib/adapters/memory.js'
+export { RedisAdapter, defaultRedisRetryStrategy } from './lib/adapters/redis.js'
+export type { RedisAdapterOptions } from './lib/adapters/redis.js'
 export type { Adapter, AdapterHost, RoomPublish, Recovery, PresenceJoin, Exclusions } from './lib/adapter.js'
 export type { WsUser, WsStats } from './lib/hub.js'
+export type { AsyncApiOptions, AsyncApiServer } from './lib/asyncapi/options.js'
+export type { AsyncApiDocument } from './lib/asyncapi/build-document.js'
+export type { AsyncApiAccessor } from './lib/asyncapi/install.js'

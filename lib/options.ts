@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Adapter } from './adapter.js'
+import type { AsyncApiOptions } from './asyncapi/options.js'
 import type { AnyProtocol } from './define.js'
 import { invalidOption } from './errors.js'
 import type { WsUser } from './hub.js'
@@ -68,6 +69,8 @@ export interface WsPluginOptions {
   allowedOrigins?: readonly string[] | ((origin: string) => boolean)
   /** Connection ids. @default crypto.randomUUID */
   generateConnectionId?: () => string
+  /** The AsyncAPI export: document info, servers and the routes serving it. @default see AsyncApiOptions */
+  asyncapi?: AsyncApiOptions
 }
 
 export interface ResolvedOptions {

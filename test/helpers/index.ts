@@ -6,12 +6,14 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import WebSocket from 'ws'
 import { createSigner } from 'fast-jwt'
 import wsPlugin, { type WsPluginOptions } from '../../plugin.js'
-import { recordFrame } from './contract.js'
+import { contractForUrl, contractOf, recordFrame, registerContractHost, type FrameContract } from './contract.js'
 
 export const SECRET = 'test-secret'
 
 interface Tap {
   teardown(fn: () => unknown): void
+  /** Called with each contract violation (a frame the app's AsyncAPI document does not allow). */
+  fail?(message: string): unknown
 }
 
 export function tokenFor (userId: string, options: { expiresInMs?: number, secret?: string, claims?: Record<string, unknown> } = {}): string {
@@ -37,7 +39,8 @@ export async function buildApp (t: Tap, options: WsPluginOptions = {}, setup?: (
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
-  t.teardown(() => app.close())
+  const unregister = registerContractHost(`127.0.0.1:${port}`, app)
+  t.teardown(async () => { unregister(); await app.close() })
   return { app, port, url: `ws://127.0.0.1:${port}${options.path ?? '/ws'}` }
 }
 
@@ -51,18 +54,34 @@ export interface Frame {
 
 export interface CloseInfo { code: number, reason: string }
 
-/** A real WebSocket client that queues every frame it receives. */
+export interface TestClientOptions {
+  /** Checks every received frame. @default the contract of the `buildApp()` app at the socket's host */
+  contract?: FrameContract
+  /** Reports a contract violation (e.g. `t.fail`). @default the next `waitFor()` throws it */
+  onViolation?: (message: string) => void
+}
+
+/** A real WebSocket client that queues every frame it receives and checks it against the contract. */
 export class TestClient {
   readonly frames: Frame[] = []
+  /** Contract violations among the received frames. */
+  readonly violations: string[] = []
   readonly closed: Promise<CloseInfo>
   private readonly waiters: Array<() => void> = []
   private nextId = 0
   private cursor = 0
+  private unreported = 0
 
-  constructor (readonly socket: WebSocket) {
+  constructor (readonly socket: WebSocket, options: TestClientOptions = {}) {
+    const contract = options.contract ?? contractForUrl(socket.url)
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Frame
-      recordFrame(frame)
+      const violation = recordFrame(frame, contract)
+      if (violation !== undefined) {
+        this.violations.push(violation)
+        options.onViolation?.(violation)
+      }
+      if (options.onViolation === undefined) this.unreported = this.violations.length
       this.frames.push(frame)
       for (const wake of this.waiters.splice(0)) wake()
     })
@@ -97,6 +116,10 @@ export class TestClient {
   async waitFor (match: string | ((frame: Frame) => boolean), timeoutMs = 2000, what?: string): Promise<Frame> {
     const predicate = typeof match === 'string' ? (frame: Frame) => frame.type === match : match
     const deadline = Date.now() + timeoutMs
+    if (this.unreported > 0) {
+      this.unreported = 0
+      throw new Error(`Contract violation: ${this.violations.join('\n')}`)
+    }
     for (;;) {
       for (let i = this.cursor; i < this.frames.length; i++) {
         const frame = this.frames[i]!
@@ -146,7 +169,11 @@ export async function connect (t: Tap, target: TestApp, userId = 'alice', option
   const token = options.token === undefined ? tokenFor(userId) : options.token
   const url = token === null ? target.url : `${target.url}?token=${encodeURIComponent(token)}`
   const socket = new WebSocket(url, { headers: options.headers, autoPong: options.autoPong ?? true })
-  const client = new TestClient(socket)
+  const fail = t.fail?.bind(t)
+  const client = new TestClient(socket, {
+    contract: contractOf(target.app),
+    ...(fail === undefined ? {} : { onViolation: (message: string) => { fail(message) } }),
+  })
   t.teardown(() => client.close())
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve())

@@ -1,0 +1,46 @@
+/**
+ * The error and close codes of `lib/codes.ts` (the one table), as document extensions and as
+ * markdown prose for `info.description`.
+ */
+import { closeCodes, errorCodes, type CloseCodeInfo } from '../codes.js'
+
+export function errorCodesExtension (): Record<string, { description: string }> {
+  const out: Record<string, { description: string }> = {}
+  for (const [code, description] of Object.entries(errorCodes)) out[code] = { description }
+  return out
+}
+
+export function closeCodesExtension (): Record<string, { name: string, reconnect: boolean, description: string }> {
+  const out: Record<string, { name: string, reconnect: boolean, description: string }> = {}
+  for (const [code, info] of Object.entries(closeCodes) as Array<[string, CloseCodeInfo]>) {
+    out[code] = { name: info.name, reconnect: info.reconnect, description: info.description }
+  }
+  return out
+}
+
+const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
+
+export function codesMarkdown (): string {
+  const lines = [
+    '### Error codes',
+    '',
+    '`error` frames carry `payload.code`, one of these. An error never closes the connection by itself.',
+    '',
+    '| code | meaning |',
+    '| --- | --- |',
+  ]
+  for (const [code, description] of Object.entries(errorCodes)) lines.push(`| \`${code}\` | ${cell(description)} |`)
+  lines.push(
+    '',
+    '### Close codes',
+    '',
+    'WebSocket close codes the server uses, and whether a client should reconnect (with backoff) or stop.',
+    '',
+    '| code | name | client should | meaning |',
+    '| --- | --- | --- | --- |',
+  )
+  for (const [code, info] of Object.entries(closeCodes) as Array<[string, CloseCodeInfo]>) {
+    lines.push(`| ${code} | \`${info.name}\` | ${info.reconnect ? 'reconnect' : 'stop'} | ${cell(info.description)} |`)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,91 @@
+/**
+ * The `asyncapi` plugin option: its type (with documented defaults) and the check that fails
+ * fast at registration.
+ */
+import { invalidOption } from '../errors.js'
+import { readPackageInfo } from './package-info.js'
+
+/** An AsyncAPI 3 server object. `security` defaults to the JWT scheme when auth is on. */
+export interface AsyncApiServer {
+  /** Host and optional port, e.g. `chat.example.com` or `localhost:3000`. */
+  host: string
+  /** `ws` or `wss`. */
+  protocol: 'ws' | 'wss'
+  /** Path prefix in front of the channel address, when the app is mounted under one. */
+  pathname?: string
+  title?: string
+  summary?: string
+  description?: string
+  /** @default [{ $ref: '#/components/securitySchemes/jwt' }] when auth is on */
+  security?: unknown[]
+}
+
+export interface AsyncApiOptions {
+  /**
+   * The document's `info`. The protocol conventions, error codes and close codes are appended
+   * to `description`.
+   * @default name, version and description of `package.json` in `process.cwd()`
+   */
+  info?: { title?: string, version?: string, description?: string }
+  /** Servers by name, e.g. `{ production: { host: 'chat.example.com', protocol: 'wss' } }`. @default {} (none) */
+  servers?: Record<string, AsyncApiServer>
+  /** Path prefix of `asyncapi.json` and `asyncapi.yaml`, e.g. `/api` serves `/api/asyncapi.json`. @default '' */
+  routePrefix?: string
+  /** Path of the browsable docs page, or `false` for none. @default '/docs' */
+  docsPath?: string | false
+  /** Serve the document and the docs page over HTTP. `app.asyncapi()` works either way. @default true */
+  expose?: boolean
+}
+
+export interface ResolvedAsyncApiOptions {
+  info: { title: string, version: string, description: string | undefined }
+  servers: Record<string, AsyncApiServer>
+  routePrefix: string
+  docsPath: string | false
+  expose: boolean
+}
+
+function optionalString (name: string, value: unknown): string | undefined {
+  if (value !== undefined && (typeof value !== 'string' || value === '')) throw invalidOption(name, 'a non-empty string', value)
+  return value
+}
+
+function routePath (name: string, value: unknown, allowEmpty: boolean): string {
+  if (typeof value !== 'string' || (value === '' ? !allowEmpty : !value.startsWith('/')) || (value.length > 1 && value.endsWith('/'))) {
+    throw invalidOption(name, `a path starting with "/" without a trailing "/"${allowEmpty ? ' (or "")' : ''}`, value)
+  }
+  return value
+}
+
+export function resolveAsyncApiOptions (given: AsyncApiOptions | undefined): ResolvedAsyncApiOptions {
+  if (given !== undefined && (typeof given !== 'object' || given === null)) throw invalidOption('asyncapi', 'an object', given)
+  const options = given ?? {}
+  const info = options.info ?? {}
+  if (typeof info !== 'object' || info === null) throw invalidOption('asyncapi.info', 'an object', info)
+  const pkg = readPackageInfo()
+
+  const servers = options.servers ?? {}
+  if (typeof servers !== 'object' || servers === null || Array.isArray(servers)) throw invalidOption('asyncapi.servers', 'an object of servers by name', servers)
+  for (const [name, server] of Object.entries(servers)) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw invalidOption(`asyncapi.servers key ${JSON.stringify(name)}`, 'letters, digits, "_", "." or "-"', name)
+    if (typeof server !== 'object' || server === null || typeof server.host !== 'string' || server.host === '') {
+      throw invalidOption(`asyncapi.servers.${name}.host`, 'a non-empty string', server?.host)
+    }
+    if (server.protocol !== 'ws' && server.protocol !== 'wss') throw invalidOption(`asyncapi.servers.${name}.protocol`, '"ws" or "wss"', server.protocol)
+  }
+
+  const expose = options.expose ?? true
+  if (typeof expose !== 'boolean') throw invalidOption('asyncapi.expose', 'a boolean', expose)
+  const docsPath = options.docsPath === undefined ? '/docs' : options.docsPath
+  return {
+    info: {
+      title: optionalString('asyncapi.info.title', info.title) ?? pkg.name ?? 'WebSocket API',
+      version: optionalString('asyncapi.info.version', info.version) ?? pkg.version ?? '0.0.0',
+      description: optionalString('asyncapi.info.description', info.description) ?? pkg.description,
+    },
+    servers,
+    routePrefix: routePath('asyncapi.routePrefix', options.routePrefix ?? '', true),
+    docsPath: docsPath === false ? false : routePath('asyncapi.docsPath', docsPath, false),
+    expose,
+  }
+}
