@@ -1,0 +1,231 @@
+/**
+ * `generateSdk()`: AsyncAPI document → typed client package, built. Steps: read (file or URL) →
+ * parse (diagnostics on failure) → model (method names checked) → prepare the output folder →
+ * render the template with @asyncapi/generator → compile to ESM JavaScript + .d.ts.
+ */
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Parser, type Diagnostic } from '@asyncapi/parser'
+import { buildPackage } from './build.js'
+import { SdkGenError } from './errors.js'
+
+const require = createRequire(import.meta.url)
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** The @asyncapi/generator template (React templates + the runtime copied verbatim). */
+export const TEMPLATE_DIR = join(here, 'template-dir')
+/** Written into every generated package.json: only folders carrying it are ever deleted. */
+export const GENERATED_MARKER = 'fastify-ws-rooms sdk-gen'
+export const DEFAULT_PACKAGE_NAME = '@app/realtime-client'
+
+const PACKAGE_NAME = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/
+
+export interface GenerateOptions {
+  /** Path or http(s) URL of the AsyncAPI document. */
+  input: string
+  /** Output folder (replaced). */
+  out: string
+  /**
+   * npm name of the generated package.
+   * @default '@app/realtime-client'
+   */
+  name?: string
+  /**
+   * Compile the package to `dist/` (ESM + .d.ts). Tests of the rendering alone may skip it.
+   * @default true
+   */
+  build?: boolean
+}
+
+export interface GenerateResult {
+  outDir: string
+  packageName: string
+  title: string
+  version: string
+  /** Files written, relative to `outDir`. */
+  files: string[]
+  sendMethods: string[]
+  onMethods: string[]
+  timings: { parseMs: number, renderMs: number, buildMs: number, totalMs: number }
+}
+
+interface Model {
+  title: string
+  version: string
+  client: Array<{ method: string }>
+  server: Array<{ method: string }>
+}
+
+export async function generateSdk (options: GenerateOptions): Promise<GenerateResult> {
+  const started = performance.now()
+  const packageName = options.name ?? DEFAULT_PACKAGE_NAME
+  if (!PACKAGE_NAME.test(packageName)) {
+    throw new SdkGenError('SDK_ERR_PACKAGE_NAME', `--name ${JSON.stringify(packageName)} is not a valid npm package name (e.g. "@app/realtime-client")`)
+  }
+  const outDir = resolve(options.out)
+
+  const { text, source } = await readInput(options.input)
+  const document = await parseDocument(text, source)
+  const { buildModel, SdkModelError } = require('./template-dir/helpers/model.cjs') as {
+    buildModel: (doc: unknown) => Model
+    SdkModelError: new (...args: never[]) => Error & { code: string }
+  }
+  let model: Model
+  try {
+    model = buildModel(document)
+  } catch (err) {
+    if (err instanceof SdkModelError) throw new SdkGenError(err.code, err.message)
+    throw err
+  }
+  const parsed = performance.now()
+
+  await prepareOutput(outDir, source)
+  await render(document, outDir, packageName)
+  const rendered = performance.now()
+
+  if (options.build !== false) {
+    const diagnostics = buildPackage(outDir)
+    if (diagnostics.length > 0) {
+      throw new SdkGenError('SDK_ERR_BUILD', `The generated package does not compile (a bug in the template, please report it):\n${diagnostics.join('\n')}`)
+    }
+  }
+  const built = performance.now()
+
+  return {
+    outDir,
+    packageName,
+    title: model.title,
+    version: model.version,
+    files: await listFiles(outDir),
+    sendMethods: model.client.map((m) => m.method),
+    onMethods: model.server.map((m) => m.method),
+    timings: { parseMs: parsed - started, renderMs: rendered - parsed, buildMs: built - rendered, totalMs: built - started },
+  }
+}
+
+async function readInput (input: string): Promise<{ text: string, source: string }> {
+  if (/^https?:\/\//i.test(input)) {
+    let response: Response
+    try {
+      response = await fetch(input)
+    } catch (err) {
+      throw new SdkGenError('SDK_ERR_INPUT', `Cannot fetch ${input}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`)
+    }
+    if (!response.ok) throw new SdkGenError('SDK_ERR_INPUT', `Cannot fetch ${input}: HTTP ${response.status}`)
+    return { text: await response.text(), source: input }
+  }
+  const path = resolve(input)
+  try {
+    return { text: await readFile(path, 'utf8'), source: path }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const hint = code === 'ENOENT' && input === './asyncapi.yaml' ? ' (export it from the server first, or pass --input <file|url>)' : ''
+    throw new SdkGenError('SDK_ERR_INPUT', `Cannot read the AsyncAPI document ${path}: ${code ?? (err as Error).message}${hint}`)
+  }
+}
+
+const SEVERITY = ['error', 'warning', 'info', 'hint']
+
+/** One line per diagnostic: severity, line:column, JSON path, message. */
+export function formatDiagnostics (diagnostics: Diagnostic[], source: string): string[] {
+  const rel = relative(process.cwd(), source)
+  const shown = rel === '' || rel.startsWith('..') || /^https?:/.test(source) ? source : rel
+  return diagnostics
+    .filter((d) => d.severity === 0)
+    .map((d) => {
+      const at = d.range === undefined ? '' : `${d.range.start.line + 1}:${d.range.start.character + 1}`
+      const path = d.path.length === 0 ? '' : ' /' + d.path.join('/')
+      return `  ${SEVERITY[d.severity] ?? 'error'} ${shown}:${at}${path} — ${d.message} (${String(d.code)})`
+    })
+}
+
+async function parseDocument (text: string, source: string): Promise<unknown> {
+  const parser = new Parser()
+  const { document, diagnostics } = await parser.parse(text, { source })
+  if (document === undefined) {
+    const lines = formatDiagnostics(diagnostics, source)
+    throw new SdkGenError('SDK_ERR_PARSE', `${source} is not a valid AsyncAPI document:\n${lines.join('\n')}`, lines)
+  }
+  return document
+}
+
+/**
+ * Replace the output folder, but only if it is empty or was generated by us: `--out .` by mistake
+ * must not wipe a project. Then prove it is writable before rendering anything.
+ */
+async function prepareOutput (outDir: string, source: string): Promise<void> {
+  if (outDir === sep || resolve(process.cwd()).startsWith(outDir + sep) || outDir === resolve(process.cwd()) || source.startsWith(outDir + sep)) {
+    throw new SdkGenError('SDK_ERR_OUTPUT', `Refusing to use ${outDir} as the output folder: it contains the current folder or the input document`)
+  }
+  let entries: string[] | undefined
+  try {
+    entries = await readdir(outDir)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOTDIR') throw new SdkGenError('SDK_ERR_OUTPUT', `Output ${outDir} is a file, not a folder`)
+    if (code !== 'ENOENT') throw new SdkGenError('SDK_ERR_OUTPUT', `Output folder ${outDir} is not readable: ${code ?? (err as Error).message}`)
+  }
+  if (entries !== undefined && entries.length > 0) {
+    if (!await isGenerated(outDir)) {
+      throw new SdkGenError('SDK_ERR_OUTPUT', `Output folder ${outDir} is not empty and was not generated by this command: remove it or choose another --out`)
+    }
+    await rm(outDir, { recursive: true, force: true })
+  }
+  try {
+    await mkdir(outDir, { recursive: true })
+    const probe = join(outDir, '.write-test')
+    await writeFile(probe, '')
+    await rm(probe)
+  } catch (err) {
+    throw new SdkGenError('SDK_ERR_OUTPUT', `Output folder ${outDir} is not writable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+}
+
+async function isGenerated (dir: string): Promise<boolean> {
+  try {
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { generatedBy?: unknown }
+    return pkg.generatedBy === GENERATED_MARKER
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Render from a private copy of the template: the generator transpiles templates into the
+ * template folder itself, so a shared folder breaks parallel runs and read-only installs.
+ */
+async function render (document: unknown, outDir: string, packageName: string): Promise<void> {
+  const copy = await mkdtemp(join(tmpdir(), 'ws-rooms-sdk-template-'))
+  try {
+    await cp(TEMPLATE_DIR, copy, { recursive: true, filter: (src) => !src.includes('__transpiled') })
+    // Transpiled templates import @asyncapi/generator-react-sdk: resolve it from our node_modules.
+    await symlink(nodeModulesOf('@asyncapi/generator-react-sdk'), join(copy, 'node_modules'), 'dir')
+    const Generator = require('@asyncapi/generator') as new (template: string, out: string, options: object) => { generate(doc: unknown): Promise<void> }
+    const generator = new Generator(copy, outDir, {
+      forceWrite: true,
+      templateParams: { packageName },
+    })
+    await generator.generate(document)
+  } finally {
+    await rm(copy, { recursive: true, force: true })
+  }
+}
+
+function nodeModulesOf (pkg: string): string {
+  const entry = require.resolve(pkg)
+  const at = entry.lastIndexOf(sep + 'node_modules' + sep)
+  return entry.slice(0, at + sep.length + 'node_modules'.length)
+}
+
+async function listFiles (dir: string, base = dir): Promise<string[]> {
+  const files: string[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) files.push(...await listFiles(path, base))
+    else if ((await stat(path)).isFile()) files.push(relative(base, path))
+  }
+  return files.sort()
+}

@@ -1,0 +1,109 @@
+'use strict'
+/** README.md of the generated package: usage, options, every method with its payload type. */
+
+function cell (text) {
+  return String(text ?? '').replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
+}
+
+function renderReadme (model, packageName) {
+  const sends = model.client.map((m) =>
+    `| \`${m.method}(payload${m.payloadOptional ? '?' : ''}: ${m.typeName})\` | \`${m.type}\` | \`Promise<${m.replyTypeName}>\`${m.reply === 'ack' ? ' (on `ack`)' : ` (\`${m.reply}\`)`} | ${cell(m.summary)} |`)
+  const ons = model.server.map((m) =>
+    `| \`${m.method}(handler: (payload: ${m.typeName}, meta) => void)\` | \`${m.type}\` | ${m.room ? 'room' : 'direct'}${m.durable ? ', durable (`seq`)' : ''} | ${cell(m.summary)} |`)
+  const types = [...model.schemas.map((s) => ({ name: s.name, type: s.type })),
+    ...model.client.map((m) => ({ name: m.typeName, type: m.payloadType })),
+    ...model.server.map((m) => ({ name: m.typeName, type: m.payloadType }))]
+  return `# ${packageName}
+
+Typed, resilient WebSocket client for **${model.title}** ${model.version}, generated from its AsyncAPI
+document by \`npm run sdk\` (fastify-ws-rooms). Do not edit: regenerate.
+
+Zero runtime dependencies. Runs in browsers and in Node ≥ 22 (global \`WebSocket\`); on Node 20 pass
+an implementation such as \`ws\`.
+
+\`\`\`ts
+import { createClient, ServerError } from '${packageName}'
+
+const client = createClient({
+  url: 'ws://127.0.0.1:3000${model.address ?? '/ws'}',
+  token: async () => (await fetch('/api/token')).text(), // called before every (re)connect
+})
+client.on('state', ({ state }) => console.log('connection:', state))
+client.onMessage((message, { room }) => console.log(room, message))
+await client.sendJoinRoom({ room: 'general' })
+try {
+  await client.sendMessage({ room: 'general', content: 'Hello!' })
+} catch (error) {
+  if (error instanceof ServerError) console.log(error.code) // e.g. 'not_in_room'
+}
+\`\`\`
+
+## Methods: client → server
+
+Each resolves with the reply's payload; rejects with \`ServerError\` (\`code\`), \`RequestTimeoutError\`,
+\`DisconnectedError\` (connection lost in flight), \`QueueFullError\` or \`ClientClosedError\`.
+Every method takes an optional second argument \`{ timeoutMs }\`.
+
+| method | wire type | returns | summary |
+|---|---|---|---|
+${sends.join('\n')}
+
+## Methods: server → client
+
+\`meta\` is \`{ type, room?, seq?, id? }\`. Each returns the function that removes the handler.
+
+| method | wire type | delivery | summary |
+|---|---|---|---|
+${ons.join('\n')}
+
+## Options of \`createClient\`
+
+| option | default | meaning |
+|---|---|---|
+| \`url\` | (required) | Full WebSocket URL. |
+| \`token\` | none | JWT string, or a function called before every (re)connect and refresh. |
+| \`WebSocket\` | \`globalThis.WebSocket\` | WebSocket implementation (e.g. \`ws\`). |
+| \`reconnect\` | \`randomisedExponentialBackoff()\` | Retry policy; \`false\` never retries. Default: full jitter, 500 ms doubling to a 30 s cap, forever, reset after 10 s of stable connection. |
+| \`shouldReconnect\` | \`shouldReconnect\` | Which close codes are retried (from the table below; unknown codes are). |
+| \`heartbeat\` | \`{ idleMs: 15000, timeoutMs: 10000 }\` | \`ping\` after idleMs of silence; no \`pong\` in timeoutMs → reconnect. \`false\` disables. |
+| \`tokenRefresh\` | \`{ beforeExpiryMs: 60000 }\` | \`refresh_token\` before \`expiresAt\` (token function only). \`false\` disables. |
+| \`requestTimeoutMs\` | \`10000\` | Reply timeout, counted from sending. |
+| \`connectTimeoutMs\` | \`10000\` | Time allowed to open a connection. |
+| \`queueSize\` | \`100\` | Sends held while offline; beyond it \`QueueFullError\`. |
+| \`lazy\` | \`true\` | Connect on first send / \`connect()\`. |
+| \`reconnectOnWake\` | \`true\` | Browsers: retry at once on \`online\` / page visible. |
+| \`generateId\` | counter | Request ids. |
+
+## Connection
+
+\`client.state\`: \`idle\` → \`connecting\` → \`open\` ⇄ \`reconnecting\`; terminal \`closed\` or \`unauthorized\`.
+Events (\`client.on(event, listener)\`): \`state\`, \`connecting\`, \`open\`, \`reconnecting\` (attempt, delayMs),
+\`disconnected\`, \`closed\` (code, reason), \`unauthorized\`, \`rejoined\` (room, recovered), \`rejoinFailed\`,
+\`tokenRefreshed\`, \`error\`.
+
+Rooms joined with \`sendJoinRoom\` are joined again after every reconnect with \`since\` = the last \`seq\`
+seen; \`rejoined.recovered\` says whether the server replayed everything missed. Sends made while offline
+wait in the queue and go out, in order, after the re-joins.
+
+### Close codes
+
+| code | name | reconnect | meaning |
+|---|---|---|---|
+${model.closeCodes.map((row) => `| ${row.code} | \`${row.name}\` | ${row.reconnect ? 'yes' : 'no'} | ${cell(row.description)} |`).join('\n')}
+
+After 4001 a token *function* is asked once more; if that connection is refused too, the client stops
+in state \`unauthorized\`.
+
+### Error codes
+
+| code | meaning |
+|---|---|
+${model.errorCodes.map((row) => `| \`${row.code}\` | ${cell(row.description)} |`).join('\n')}
+
+## Payload types
+
+${types.map((t) => '```ts\ntype ' + t.name + ' = ' + t.type + '\n```').join('\n\n')}
+`
+}
+
+module.exports = { renderReadme }

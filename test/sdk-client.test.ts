@@ -1,0 +1,228 @@
+/**
+ * The generated client against the real plugin (the example chat server), in Node with `ws` as
+ * the injected WebSocket: round trips, typed errors, timeouts, and resilience (server restart,
+ * auth failure, half-open connection, offline queue).
+ */
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import WebSocket from 'ws'
+import { parse } from 'yaml'
+import type { FastifyInstance } from 'fastify'
+import { buildChatApp } from '../examples/chat/app.js'
+import { SECRET, tokenFor } from './helpers/index.js'
+import { CHAT_DOCUMENT, generateInto, loadPackage, nextEvent, nextMessage, startProxy } from './helpers/sdk.js'
+
+const generated = await generateInto(t, CHAT_DOCUMENT)
+const sdk = await loadPackage(generated.outDir)
+
+interface Server { app: FastifyInstance, port: number, url: string }
+
+/** The chat server on `port` (0: any), closed at teardown unless closed before. */
+async function startServer (port = 0): Promise<Server> {
+  const app = await buildChatApp({ jwtSecret: SECRET })
+  await app.listen({ host: '127.0.0.1', port })
+  const actual = (app.server.address() as { port: number }).port
+  t.teardown(() => app.close())
+  return { app, port: actual, url: `ws://127.0.0.1:${actual}/ws` }
+}
+
+/** Fast policies so tests never wait for production delays. */
+const fast = (): object => ({ reconnect: sdk.randomisedExponentialBackoff({ baseMs: 20, maxMs: 100 }) })
+
+function client (url: string, options: Record<string, unknown> = {}): any {
+  const c = sdk.createClient({ url, token: tokenFor('alice'), WebSocket, ...fast(), ...options })
+  t.teardown(() => c.close())
+  return c
+}
+
+t.test('every message of the document maps to one method: send<Pascal> for client → server, on<Pascal> for server → client', async (t) => {
+  const document = parse(readFileSync(CHAT_DOCUMENT, 'utf8'))
+  const c = client('ws://127.0.0.1:1/ws')
+  const pascal = (type: string): string => type.split('_').map((p) => p[0]!.toUpperCase() + p.slice(1)).join('')
+  let checked = 0
+  for (const [key, message] of Object.entries<any>(document.components.messages)) {
+    const method = (key.startsWith('client.') ? 'send' : 'on') + pascal(message.name)
+    t.equal(typeof c[method], 'function', `${key} → ${method}()`)
+    checked++
+  }
+  t.equal(generated.sendMethods.length + generated.onMethods.length, checked, 'no method without a message')
+})
+
+t.test('a send right after createClient connects on its own, joins, and the message comes back typed with room and seq', async (t) => {
+  const server = await startServer()
+  const alice = client(server.url)
+  t.equal(alice.state, 'idle', 'lazy: no connection before the first send')
+  const incoming = nextMessage((h) => alice.onMessage(h))
+  const joined = await alice.sendJoinRoom({ room: 'general' })
+  t.same(joined.members, ['alice'])
+  t.equal(alice.state, 'open')
+  t.equal(alice.session.userId, 'alice')
+  t.equal(await alice.sendMessage({ room: 'general', content: 'hello' }), undefined, 'resolves on ack')
+  const { payload, meta } = await incoming
+  t.equal(payload.content, 'hello')
+  t.equal(payload.userId, 'alice')
+  t.equal(meta.room, 'general')
+  t.equal(meta.seq, 1)
+  t.same(alice.rooms, ['general'])
+})
+
+t.test('presence: another user joining and leaving arrives as onUserJoined and onUserLeft', async (t) => {
+  const server = await startServer()
+  const alice = client(server.url)
+  const bob = client(server.url, { token: () => tokenFor('bob') })
+  await alice.sendJoinRoom({ room: 'lobby' })
+  const joinedEvent = nextMessage((h) => alice.onUserJoined(h))
+  await bob.sendJoinRoom({ room: 'lobby' })
+  const joined = await joinedEvent
+  t.same(joined.payload, { userId: 'bob' })
+  t.equal(joined.meta.room, 'lobby')
+  const leftEvent = nextMessage((h) => alice.onUserLeft(h))
+  t.same(await bob.sendLeaveRoom({ room: 'lobby' }), { room: 'lobby' })
+  t.same((await leftEvent).payload, { userId: 'bob' })
+  t.same(bob.rooms, [], 'a left room is no longer re-joined')
+})
+
+t.test('an app-defined request resolves with its typed reply', async (t) => {
+  const server = await startServer()
+  const alice = client(server.url)
+  await alice.sendJoinRoom({ room: 'stats' })
+  t.same(await alice.sendGetRoomStats({ room: 'stats' }), { room: 'stats', members: 1 })
+})
+
+t.test('a request the server refuses rejects with a ServerError carrying the server\'s code', async (t) => {
+  const server = await startServer()
+  const alice = client(server.url)
+  const error = await alice.sendMessage({ room: 'elsewhere', content: 'hi' }).catch((err: unknown) => err)
+  t.ok(error instanceof sdk.ServerError)
+  t.equal(error.code, 'not_in_room')
+  t.equal(error.requestType, 'message')
+  const invalid = await alice.sendJoinRoom({ room: '' }).catch((err: unknown) => err)
+  t.equal(invalid.code, 'invalid_message')
+  t.ok(invalid.details.length > 0, 'details list the failing paths')
+  t.equal(alice.state, 'open', 'errors do not close the connection')
+})
+
+t.test('a request with no reply within its timeout rejects with RequestTimeoutError', async (t) => {
+  const server = await startServer()
+  const proxy = await startProxy(t, server.port)
+  const alice = client(`ws://127.0.0.1:${proxy.port}/ws`, { heartbeat: false })
+  await alice.connect()
+  proxy.freeze()
+  const error = await alice.sendPing({}, { timeoutMs: 150 }).catch((err: unknown) => err)
+  t.ok(error instanceof sdk.RequestTimeoutError)
+  t.equal(error.requestType, 'ping')
+})
+
+t.test('a request in flight when the connection drops rejects with DisconnectedError', async (t) => {
+  const server = await startServer()
+  const proxy = await startProxy(t, server.port)
+  const alice = client(`ws://127.0.0.1:${proxy.port}/ws`, { heartbeat: false })
+  await alice.connect()
+  proxy.freeze()
+  const pending = alice.sendPing().catch((err: unknown) => err)
+  proxy.cut()
+  const error = await pending
+  t.ok(error instanceof sdk.DisconnectedError)
+  t.equal(error.code, 1006)
+})
+
+t.test('after a server restart (1001) the client reconnects with backoff, re-joins its room, and a later message arrives', async (t) => {
+  const first = await startServer()
+  const alice = client(first.url)
+  await alice.sendJoinRoom({ room: 'general' })
+  await alice.sendMessage({ room: 'general', content: 'before' })
+
+  const disconnected = nextEvent(alice, 'disconnected')
+  const reconnecting = nextEvent(alice, 'reconnecting')
+  await first.app.close()
+  t.equal((await disconnected).code, 1001)
+  const retry = await reconnecting
+  t.equal(retry.attempt, 1)
+  t.ok(retry.delayMs >= 0 && retry.delayMs < 20, 'first delay within the first full-jitter window')
+
+  const rejoined = nextEvent(alice, 'rejoined')
+  const second = await startServer(first.port)
+  const event = await rejoined
+  t.equal(event.room, 'general')
+  t.equal(event.recovered, false, 'a new server has no history: the app is told nothing was recovered')
+  t.equal(alice.state, 'open')
+
+  const bob = client(second.url, { token: () => tokenFor('bob') })
+  await bob.sendJoinRoom({ room: 'general' })
+  const incoming = nextMessage((h) => alice.onMessage(h), (p) => p.content === 'after')
+  await bob.sendMessage({ room: 'general', content: 'after' })
+  const { payload, meta } = await incoming
+  t.equal(payload.userId, 'bob')
+  t.equal(meta.seq, 1, 'the restarted server numbers from 1 again')
+})
+
+t.test('sends made while offline wait in the queue and go out in order after the re-join', async (t) => {
+  const first = await startServer()
+  const alice = client(first.url, { queueSize: 3 })
+  await alice.sendJoinRoom({ room: 'queue' })
+  const reconnecting = nextEvent(alice, 'reconnecting')
+  await first.app.close()
+  await reconnecting
+  const sends = ['one', 'two', 'three'].map((content) => alice.sendMessage({ room: 'queue', content }))
+  const overflow = await alice.sendMessage({ room: 'queue', content: 'four' }).catch((err: unknown) => err)
+  t.ok(overflow instanceof sdk.QueueFullError, 'over the bound: rejected at once')
+
+  const received: string[] = []
+  alice.onMessage((payload: { content: string }) => received.push(payload.content))
+  await startServer(first.port)
+  await Promise.all(sends)
+  t.same(received, ['one', 'two', 'three'], 'delivered in order, after the room was joined again')
+})
+
+t.test('a refused token function is asked once more, then the client stops in state unauthorized', async (t) => {
+  const server = await startServer()
+  let calls = 0
+  const alice = client(server.url, { token: () => { calls++; return tokenFor('alice', { secret: 'wrong-secret' }) } })
+  const unauthorized = nextEvent(alice, 'unauthorized')
+  const error = await alice.sendPing().catch((err: unknown) => err)
+  t.equal((await unauthorized).code, 4001)
+  t.equal(calls, 2)
+  t.equal(alice.state, 'unauthorized')
+  t.ok(error instanceof sdk.ClientClosedError, 'the queued send is rejected, not left hanging')
+  const later = await alice.sendPing().catch((err: unknown) => err)
+  t.ok(later instanceof sdk.ClientClosedError)
+})
+
+t.test('a refused token string stops at once: no retry', async (t) => {
+  const server = await startServer()
+  const alice = client(server.url, { token: tokenFor('alice', { secret: 'wrong-secret' }) })
+  let retries = 0
+  alice.on('reconnecting', () => { retries++ })
+  const unauthorized = nextEvent(alice, 'unauthorized')
+  alice.connect().catch(() => {})
+  await unauthorized
+  t.equal(retries, 0)
+})
+
+t.test('a half-open connection (the server stops answering without closing) is detected by the heartbeat and replaced', async (t) => {
+  const server = await startServer()
+  const proxy = await startProxy(t, server.port)
+  const alice = client(`ws://127.0.0.1:${proxy.port}/ws`, { heartbeat: { idleMs: 100, timeoutMs: 200 } })
+  const first = await alice.connect()
+  const disconnected = nextEvent(alice, 'disconnected')
+  proxy.freeze()
+  const lost = await disconnected
+  t.equal(lost.reason, 'Heartbeat timeout')
+  const reopened = await nextEvent(alice, 'open')
+  t.not(reopened.connectionId, first.connectionId, 'a new connection')
+  t.equal(proxy.connections, 2)
+})
+
+t.test('the token is refreshed on the open connection before it expires', async (t) => {
+  const server = await startServer()
+  let calls = 0
+  const alice = client(server.url, {
+    token: () => { calls++; return tokenFor('alice', { expiresInMs: 4000 }) },
+    tokenRefresh: { beforeExpiryMs: 3000 },
+  })
+  const session = await alice.connect()
+  const refreshed = await nextEvent(alice, 'tokenRefreshed')
+  t.ok(refreshed.expiresAt > session.expiresAt, 'a later expiry')
+  t.equal(alice.session.connectionId, session.connectionId, 'same connection')
+  t.equal(calls, 2)
+})
