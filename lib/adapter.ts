@@ -60,6 +60,14 @@ export interface Adapter {
   /** Deliver to every connection of a user on every instance. */
   publishToUser(userId: string, data: string): MaybePromise<void>
 
+  /**
+   * A connection of `userId` opened on this instance. The hub greets it (`connected`) only once
+   * this settles, so user-targeted messages sent after the greeting reach it. Optional.
+   */
+  addConnection?(userId: string, connectionId: string): MaybePromise<void>
+  /** That connection closed (after it left its rooms). Optional. */
+  removeConnection?(userId: string, connectionId: string): MaybePromise<void>
+
   addMember(room: string, userId: string, connectionId: string): MaybePromise<PresenceJoin>
   /** Resolves true when it was the user's last connection in the room, cluster-wide. */
   removeMember(room: string, userId: string, connectionId: string): MaybePromise<boolean>

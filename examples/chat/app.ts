@@ -1,6 +1,6 @@
 /** The example chat server as a function, so tests and scripts build the same app `npm start` runs. */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import wsPlugin, { type WsPluginOptions } from '../../plugin.js'
+import wsPlugin, { RedisAdapter, type WsPluginOptions } from '../../plugin.js'
 import { chatProtocol } from './protocol.js'
 
 export const DEV_JWT_SECRET = 'development-secret-do-not-use-in-production'
@@ -10,6 +10,8 @@ export interface ChatAppOptions {
   /** Pino options, or false. Tokens in `?token=` are redacted from request logs. */
   logger?: false | { level?: string }
   ws?: Omit<WsPluginOptions, 'protocol' | 'auth'>
+  /** Share rooms, presence and history with other instances through this Redis. @default memory (one process) */
+  redisUrl?: string
 }
 
 export async function buildChatApp (options: ChatAppOptions): Promise<FastifyInstance> {
@@ -20,6 +22,7 @@ export async function buildChatApp (options: ChatAppOptions): Promise<FastifyIns
   })
   await app.register(wsPlugin, {
     ...options.ws,
+    ...(options.redisUrl === undefined ? {} : { adapter: new RedisAdapter({ url: options.redisUrl }) }),
     protocol: chatProtocol,
     auth: { secret: options.jwtSecret },
   })

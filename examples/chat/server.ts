@@ -3,7 +3,14 @@ import { buildChatApp } from './app.js'
 import { readConfig } from './config.js'
 
 const config = readConfig()
-const app = await buildChatApp({ jwtSecret: config.jwtSecret, logger: { level: process.env.LOG_LEVEL ?? 'info' } })
+const app = await buildChatApp({
+  jwtSecret: config.jwtSecret,
+  logger: { level: process.env.LOG_LEVEL ?? 'info' },
+  ...(config.redisUrl === undefined ? {} : { redisUrl: config.redisUrl }),
+})
+app.log.info(config.redisUrl === undefined
+  ? 'adapter: memory (one process; set REDIS_URL to share rooms between instances)'
+  : 'adapter: redis (REDIS_URL is set): instances on the same Redis share rooms')
 if (config.usingDevSecret) {
   app.log.warn('JWT_SECRET is not set: using the built-in development secret. Never do this in production.')
 }

@@ -1,0 +1,308 @@
+/**
+ * Shared suites run against every adapter.
+ *
+ * `adapterCompliance` drives an adapter directly through a recording host: presence rules, `seq`,
+ * history and recovery, exclusions, user delivery. `recoverySuite` runs the recovery scenarios
+ * end to end (real servers, real WebSocket clients) on a group of instances sharing one cluster
+ * (for the memory adapter, the "instances" are one app).
+ */
+import { randomUUID } from 'node:crypto'
+import type { Adapter, AdapterHost, Exclusions } from '../plugin.js'
+import { roomFrameParts } from '../lib/frames.js'
+import { connect, type Frame, type TestApp, type TestClient } from './helpers/index.js'
+
+interface Tap {
+  test(name: string, fn: (t: any) => Promise<void> | void): unknown
+}
+
+export interface HistoryOptions {
+  historySize?: number
+  historyTtlMs?: number
+}
+
+interface RoomDelivery { room: string, data: string, seq: number | undefined, except: Exclusions | undefined }
+
+/** An AdapterHost that records what the adapter asks it to deliver. */
+export class RecordingHost implements AdapterHost {
+  readonly instanceId = randomUUID()
+  readonly rooms: RoomDelivery[] = []
+  readonly users: Array<{ userId: string, data: string }> = []
+  readonly left: Array<{ room: string, userId: string }> = []
+  readonly log = { warn () {}, error () {}, info () {} }
+  private readonly waiters: Array<() => void> = []
+
+  deliverToRoom (room: string, data: Buffer, seq: number | undefined, except: Exclusions | undefined): void {
+    this.rooms.push({ room, data: data.toString(), seq, except })
+    this.wake()
+  }
+
+  deliverToUser (userId: string, data: Buffer): void {
+    this.users.push({ userId, data: data.toString() })
+    this.wake()
+  }
+
+  userLeft (room: string, userId: string): void {
+    this.left.push({ room, userId })
+    this.wake()
+  }
+
+  /** Resolve once `check` holds (deliveries may be asynchronous); reject after `timeoutMs`. */
+  async until (check: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!check()) {
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`Timed out waiting for ${what}`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.waiters.push(() => { clearTimeout(timer); resolve() })
+      })
+    }
+  }
+
+  private wake (): void {
+    for (const wake of this.waiters.splice(0)) wake()
+  }
+}
+
+export type AdapterFactory = (options: HistoryOptions) => Adapter
+
+function frame (room: string, content: string): ReturnType<typeof roomFrameParts> {
+  return roomFrameParts('message', room, { userId: 'bob', content, ts: 1 })
+}
+
+export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
+  async function start (t: any, options: HistoryOptions = {}): Promise<{ adapter: Adapter, host: RecordingHost }> {
+    const adapter = create(options)
+    const host = new RecordingHost()
+    await adapter.init(host)
+    t.teardown(() => adapter.close())
+    return { adapter, host }
+  }
+
+  async function publishMany (adapter: Adapter, room: string, count: number, from = 0): Promise<number[]> {
+    const seqs: number[] = []
+    for (let i = from; i < from + count; i++) {
+      seqs.push((await adapter.publishToRoom({ room, frame: frame(room, `m${i}`), durable: true, except: undefined }))!)
+    }
+    return seqs
+  }
+
+  tap.test('a user\'s first connection in a room is an arrival; a second connection is not', async (t) => {
+    const { adapter } = await start(t)
+    t.same(await adapter.addMember('r', 'alice', 'a1'), { firstForUser: true })
+    t.same(await adapter.addMember('r', 'alice', 'a2'), { firstForUser: false })
+    t.same(await adapter.addMember('r', 'bob', 'b1'), { firstForUser: true })
+    t.same(await adapter.addMember('other', 'alice', 'a1'), { firstForUser: true }, 'rooms are independent')
+  })
+
+  tap.test('a user leaves a room with their last connection only', async (t) => {
+    const { adapter } = await start(t)
+    await adapter.addMember('r', 'alice', 'a1')
+    await adapter.addMember('r', 'alice', 'a2')
+    t.equal(await adapter.removeMember('r', 'alice', 'a1'), false)
+    t.equal(await adapter.removeMember('r', 'alice', 'a2'), true)
+    t.same(await adapter.members('r'), [])
+  })
+
+  tap.test('removing a connection that is not a member changes nothing', async (t) => {
+    const { adapter } = await start(t)
+    await adapter.addMember('r', 'alice', 'a1')
+    t.equal(await adapter.removeMember('r', 'alice', 'nope'), false)
+    t.equal(await adapter.removeMember('nowhere', 'alice', 'a1'), false)
+    t.same(await adapter.members('r'), ['alice'])
+  })
+
+  tap.test('adding the same connection twice counts it once', async (t) => {
+    const { adapter } = await start(t)
+    await adapter.addMember('r', 'alice', 'a1')
+    t.same(await adapter.addMember('r', 'alice', 'a1'), { firstForUser: false })
+    t.equal(await adapter.removeMember('r', 'alice', 'a1'), true, 'one removal is the last')
+  })
+
+  tap.test('members are the distinct users of a room', async (t) => {
+    const { adapter } = await start(t)
+    await adapter.addMember('r', 'alice', 'a1')
+    await adapter.addMember('r', 'alice', 'a2')
+    await adapter.addMember('r', 'bob', 'b1')
+    await adapter.addMember('s', 'carol', 'c1')
+    t.same((await adapter.members('r')).sort(), ['alice', 'bob'])
+    t.same(await adapter.members('empty'), [])
+  })
+
+  tap.test('durable publishes get seq 1, 2, 3… per room, and lastSeq follows', async (t) => {
+    const { adapter } = await start(t)
+    t.equal(await adapter.lastSeq('r'), 0)
+    t.same(await publishMany(adapter, 'r', 3), [1, 2, 3])
+    t.same(await publishMany(adapter, 's', 2), [1, 2], 'each room has its own sequence')
+    t.equal(await adapter.lastSeq('r'), 3)
+  })
+
+  tap.test('a durable delivery reaches local members with its seq spliced into the frame', async (t) => {
+    const { adapter, host } = await start(t)
+    await adapter.addMember('r', 'alice', 'a1')
+    await publishMany(adapter, 'r', 2)
+    await host.until(() => host.rooms.length === 2, 'two deliveries')
+    t.same(host.rooms.map((d) => d.seq), [1, 2])
+    t.same(JSON.parse(host.rooms[1]!.data), { type: 'message', room: 'r', seq: 2, payload: { userId: 'bob', content: 'm1', ts: 1 } })
+  })
+
+  tap.test('non-durable publishes carry no seq and do not advance it', async (t) => {
+    const { adapter, host } = await start(t)
+    await adapter.addMember('r', 'alice', 'a1')
+    t.equal(await adapter.publishToRoom({ room: 'r', frame: roomFrameParts('typing', 'r', { userId: 'bob' }), durable: false, except: undefined }), undefined)
+    await host.until(() => host.rooms.length === 1, 'the delivery')
+    t.equal(host.rooms[0]!.seq, undefined)
+    t.same(JSON.parse(host.rooms[0]!.data), { type: 'typing', room: 'r', payload: { userId: 'bob' } })
+    t.equal(await adapter.lastSeq('r'), 0)
+  })
+
+  tap.test('exclusions travel with the delivery', async (t) => {
+    const { adapter, host } = await start(t)
+    await adapter.addMember('r', 'alice', 'a1')
+    const except = { users: ['bob'], connections: ['c9'] }
+    await adapter.publishToRoom({ room: 'r', frame: roomFrameParts('typing', 'r', { userId: 'bob' }), durable: false, except })
+    await adapter.publishToRoom({ room: 'r', frame: frame('r', 'x'), durable: true, except: { users: ['carol'] } })
+    await host.until(() => host.rooms.length === 2, 'two deliveries')
+    t.same(host.rooms[0]!.except, except)
+    t.same(host.rooms[1]!.except, { users: ['carol'] })
+  })
+
+  tap.test('a user delivery reaches the user\'s connections', async (t) => {
+    const { adapter, host } = await start(t)
+    await adapter.addConnection?.('alice', 'a1')
+    await adapter.publishToUser('alice', '{"type":"ping"}')
+    await host.until(() => host.users.length === 1, 'the user delivery')
+    t.same(host.users, [{ userId: 'alice', data: '{"type":"ping"}' }])
+  })
+
+  tap.test('recover returns exactly the messages after since, oldest first, with their seq', async (t) => {
+    const { adapter } = await start(t)
+    await publishMany(adapter, 'r', 10)
+    await adapter.publishToRoom({ room: 'r', frame: roomFrameParts('typing', 'r', { userId: 'bob' }), durable: false, except: undefined })
+    const recovery = await adapter.recover('r', 4)
+    t.equal(recovery.recovered, true)
+    t.same(recovery.frames.map((f) => f.seq), [5, 6, 7, 8, 9, 10])
+    t.same(recovery.frames.map((f) => JSON.parse(f.data).payload.content), ['m4', 'm5', 'm6', 'm7', 'm8', 'm9'])
+    t.same(recovery.frames.map((f) => JSON.parse(f.data).seq), [5, 6, 7, 8, 9, 10], 'frames carry their seq')
+  })
+
+  tap.test('recover at the last seq is recovered with nothing to replay', async (t) => {
+    const { adapter } = await start(t)
+    await publishMany(adapter, 'r', 3)
+    t.same(await adapter.recover('r', 3), { recovered: true, frames: [] })
+    t.same(await adapter.recover('fresh', 0), { recovered: true, frames: [] }, 'a room without messages recovers from 0')
+  })
+
+  tap.test('recover from before the kept history is not recovered', async (t) => {
+    const { adapter } = await start(t, { historySize: 5 })
+    await publishMany(adapter, 'r', 40)
+    t.same(await adapter.recover('r', 0), { recovered: false, frames: [] })
+    const recent = await adapter.recover('r', 37)
+    t.same(recent.frames.map((f) => f.seq), [38, 39, 40], 'what history still holds is recoverable')
+  })
+
+  tap.test('recover from a seq the room never reached is not recovered', async (t) => {
+    const { adapter } = await start(t)
+    await publishMany(adapter, 'r', 2)
+    t.same(await adapter.recover('r', 7), { recovered: false, frames: [] })
+  })
+
+  tap.test('recover from messages older than historyTtlMs is not recovered', async (t) => {
+    const { adapter } = await start(t, { historyTtlMs: 150 })
+    await adapter.addMember('r', 'alice', 'a1')
+    await publishMany(adapter, 'r', 3)
+    t.equal((await adapter.recover('r', 1)).recovered, true, 'still fresh')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    t.same(await adapter.recover('r', 1), { recovered: false, frames: [] })
+  })
+}
+
+/** Instances sharing one cluster; the same app may appear more than once (single-process adapters). */
+export type ClusterFactory = (t: any, count: number, options?: HistoryOptions) => Promise<TestApp[]>
+
+async function messagesOf (client: TestClient, count: number): Promise<Frame[]> {
+  const out: Frame[] = []
+  for (let i = 0; i < count; i++) out.push(await client.waitFor('message', 3000, `message ${i + 1} of ${count}`))
+  return out
+}
+
+async function send (client: TestClient, room: string, contents: string[]): Promise<void> {
+  for (const content of contents) {
+    const reply = await client.request('message', { room, content })
+    if (reply.type !== 'ack') throw new Error(`message refused: ${JSON.stringify(reply)}`)
+  }
+}
+
+const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i)
+
+export function recoverySuite (tap: Tap, cluster: ClusterFactory): void {
+  tap.test('a client that reconnects to another instance with since receives exactly the 100 it missed, in order', async (t) => {
+    const [a, b, c] = await cluster(t, 3)
+    const alice = await connect(t, a!, 'alice')
+    const bob = await connect(t, b!, 'bob')
+    const carol = await connect(t, c!, 'carol')
+    await alice.request('join_room', { room: 'r' })
+    await bob.request('join_room', { room: 'r' })
+    await carol.request('join_room', { room: 'r' })
+    await send(bob, 'r', ['before'])
+    const seen = (await alice.waitFor('message')).seq!
+    await alice.close()
+
+    const missed = range(0, 100).map((i) => `missed ${i}`)
+    await Promise.all([send(bob, 'r', missed.slice(0, 50)), send(carol, 'r', missed.slice(50))])
+    const again = await connect(t, b!, 'alice')
+    const reply = await again.request('join_room', { room: 'r', since: seen })
+    t.equal(reply.type, 'room_joined')
+    t.equal(reply.payload.recovered, true)
+    t.equal(reply.payload.seq, seen + 100)
+    const recovered = await messagesOf(again, 100)
+    t.same(recovered.map((m) => m.seq), range(seen + 1, 100), 'every missed seq, in order')
+    t.same(new Set(recovered.map((m) => m.payload.content)), new Set(missed), 'exactly the missed messages')
+    await send(carol, 'r', ['live'])
+    const live = await again.waitFor('message')
+    t.same([live.seq, live.payload.content], [seen + 101, 'live'], 'live messages follow, no duplicate in between')
+    t.same(again.pending('message'), [])
+  })
+
+  tap.test('messages published while a client recovers arrive once each, in seq order, after the missed ones', async (t) => {
+    const [a, b] = await cluster(t, 2)
+    const alice = await connect(t, a!, 'alice')
+    const bob = await connect(t, b!, 'bob')
+    await alice.request('join_room', { room: 'r' })
+    await bob.request('join_room', { room: 'r' })
+    await send(bob, 'r', ['first'])
+    const seen = (await alice.waitFor('message')).seq!
+    await alice.close()
+    await send(bob, 'r', range(0, 20).map((i) => `missed ${i}`))
+    const again = await connect(t, a!, 'alice')
+    const during = send(bob, 'r', range(0, 30).map((i) => `during ${i}`))
+    const reply = await again.request('join_room', { room: 'r', since: seen })
+    t.equal(reply.payload.recovered, true)
+    await during
+    const all = await messagesOf(again, 50)
+    t.same(all.map((m) => m.seq), range(seen + 1, 50), 'no gap, no duplicate, in order')
+    t.same(all.map((m) => m.payload.content), [...range(0, 20).map((i) => `missed ${i}`), ...range(0, 30).map((i) => `during ${i}`)])
+    t.same(again.pending('message'), [])
+  })
+
+  tap.test('since older than the kept history answers recovered: false and replays nothing', async (t) => {
+    const [a, b] = await cluster(t, 2, { historySize: 10 })
+    const bob = await connect(t, a!, 'bob')
+    await bob.request('join_room', { room: 'r' })
+    await send(bob, 'r', range(0, 60).map((i) => `m${i}`))
+    const alice = await connect(t, b!, 'alice')
+    const reply = await alice.request('join_room', { room: 'r', since: 1 })
+    t.equal(reply.payload.recovered, false)
+    t.equal(reply.payload.seq, 60, 'the reply still says where the room is')
+    await send(bob, 'r', ['after'])
+    const next = await alice.waitFor('message')
+    t.same([next.seq, next.payload.content], [61, 'after'], 'the first message is a live one')
+  })
+
+  tap.test('since ahead of the room answers recovered: false', async (t) => {
+    const [a] = await cluster(t, 1)
+    const alice = await connect(t, a!, 'alice')
+    const reply = await alice.request('join_room', { room: 'r', since: 5 })
+    t.same(reply.payload, { room: 'r', members: ['alice'], seq: 0, recovered: false })
+  })
+}

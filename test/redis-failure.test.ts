@@ -1,0 +1,151 @@
+import t from 'tap'
+import { Type } from 'typebox'
+import { defineProtocol, wsOf, type RedisAdapter, type RedisAdapterOptions } from '../plugin.js'
+import { buildApp, connect, type TestApp, type TestClient } from './helpers/index.js'
+import { RedisProxy, useRedis, type RedisTestContext } from './helpers/redis.js'
+
+const protocol = defineProtocol()
+  .server('notice', { durable: false, payload: Type.Object({ text: Type.String() }) })
+
+const redis = await useRedis(t)
+
+interface Instance extends TestApp { adapter: RedisAdapter }
+
+function clusterPrefix (ctx: RedisTestContext): string {
+  return `${ctx.prefix}${Math.random().toString(36).slice(2, 8)}:`
+}
+
+async function instance (t: any, ctx: RedisTestContext, options: RedisAdapterOptions): Promise<Instance> {
+  const adapter = ctx.adapter(options)
+  return { ...await buildApp(t, { protocol, adapter, rateLimit: false }), adapter }
+}
+
+async function member (t: any, app: TestApp, userId: string, room: string): Promise<TestClient> {
+  const client = await connect(t, app, userId)
+  const reply = await client.request('join_room', { room })
+  if (reply.type !== 'room_joined') throw new Error(`join failed: ${JSON.stringify(reply)}`)
+  return client
+}
+
+function adapterStats (app: TestApp): Record<string, any> {
+  return app.app.ws.stats().adapter as Record<string, any>
+}
+
+/** Retry `check` until it returns true; bounded by `timeoutMs`. Returns the last answer. */
+async function eventually (check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() > deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+if (redis !== undefined) {
+  t.test('an instance that dies without cleanup leaves presence within the bound, with user_left for its users', async (t) => {
+    const keyPrefix = clusterPrefix(redis)
+    const options = { keyPrefix, heartbeatIntervalMs: 200, instanceTimeoutMs: 1000 }
+    const [a, b, c] = [await instance(t, redis, options), await instance(t, redis, options), await instance(t, redis, options)]
+    const alice = await member(t, a, 'alice', 'r')
+    const bob = await member(t, b, 'bob', 'r')
+    await member(t, c, 'carol', 'r')
+    await member(t, c, 'bob', 'r')
+    t.same((await a.app.ws.members('r')).sort(), ['alice', 'bob', 'carol'])
+
+    c.adapter.simulateCrash()
+    const bound = options.instanceTimeoutMs + options.heartbeatIntervalMs
+    const left = await alice.waitFor('user_left', bound + 2000)
+    t.same(left.payload, { userId: 'carol' }, 'carol, only on the dead instance, left')
+    t.same((await bob.waitFor('user_left', 1000)).payload, { userId: 'carol' }, 'every surviving member is told')
+    t.same((await a.app.ws.members('r')).sort(), ['alice', 'bob'], 'bob stays: he is also on a live instance')
+    t.ok(await alice.expectNone('user_left'), 'no user_left for bob')
+    t.equal(adapterStats(a).reapedInstances + adapterStats(b).reapedInstances, 1, 'exactly one survivor reaped the dead instance')
+  })
+
+  t.test('after CLIENT KILL and lost presence keys, instances reconnect, resynchronise presence and deliver again', async (t) => {
+    const keyPrefix = clusterPrefix(redis)
+    const [a, b] = [await instance(t, redis, { keyPrefix }), await instance(t, redis, { keyPrefix })]
+    const alice = await member(t, a, 'alice', 'r')
+    const bob = await member(t, b, 'bob', 'r')
+    await bob.request('message', { room: 'r', content: 'before' })
+    await alice.waitFor('message')
+
+    // As after a Redis restart without persistence: every key gone, every connection dropped.
+    const keys = await redis.admin.keys(`${keyPrefix}*`)
+    if (keys.length > 0) await redis.admin.del(...keys)
+    t.equal(await redis.killClients(keyPrefix), 4, 'two connections per instance were killed')
+
+    t.ok(await eventually(async () => (await a.app.ws.members('r')).sort().join() === 'alice,bob'), 'presence is back in Redis')
+    t.ok(await eventually(async () => (await bob.request('message', { room: 'r', content: 'after' })).type === 'ack'), 'bob can send again')
+    const next = await alice.waitFor((frame) => frame.type === 'message' && frame.payload.content === 'after', 3000)
+    t.equal(next.seq, 1, 'the room\'s numbering restarted with its lost keys, and the feed followed it')
+    t.ok(adapterStats(a).outages >= 1, 'the outage was counted')
+    t.equal(adapterStats(a).connected, true)
+  })
+
+  t.test('room frames published while an instance\'s subscriber was reconnecting are fetched from history, in order', async (t) => {
+    const keyPrefix = clusterPrefix(redis)
+    const a = await instance(t, redis, { keyPrefix, retryStrategy: () => 300 })
+    const b = await instance(t, redis, { keyPrefix })
+    const alice = await member(t, a, 'alice', 'r')
+    const bob = await member(t, b, 'bob', 'r')
+    await bob.request('message', { room: 'r', content: 'first' })
+    const first = await alice.waitFor('message')
+
+    t.equal(await redis.killClients(`${a.app.ws.instanceId}:sub`), 1)
+    for (let i = 0; i < 5; i++) await bob.request('message', { room: 'r', content: `during ${i}` })
+    const received = []
+    for (let i = 0; i < 5; i++) received.push(await alice.waitFor('message', 3000))
+    t.same(received.map((m) => m.seq), [1, 2, 3, 4, 5].map((n) => first.seq! + n))
+    t.same(received.map((m) => m.payload.content), [0, 1, 2, 3, 4].map((n) => `during ${n}`))
+    t.ok(adapterStats(a).gapsFilled >= 1, 'they came from history, not pub/sub')
+  })
+
+  t.test('while Redis is unreachable an instance serves its local clients and refuses durable messages; it recovers by itself', async (t) => {
+    const proxy = new RedisProxy()
+    await proxy.up()
+    t.teardown(() => proxy.down())
+    const keyPrefix = clusterPrefix(redis)
+    const a = await instance(t, redis, { keyPrefix, url: proxy.url })
+    const b = await instance(t, redis, { keyPrefix })
+    const alice = await member(t, a, 'alice', 'r')
+    const bob = await member(t, a, 'bob', 'r')
+    const carol = await member(t, b, 'carol', 'r')
+
+    await proxy.down()
+    t.ok(await eventually(() => adapterStats(a).connected === false), 'stats report the outage')
+    t.equal(adapterStats(a).outages, 1)
+    t.type(adapterStats(a).outageSince, 'string')
+
+    bob.send('typing', { room: 'r' })
+    t.same((await alice.waitFor('typing')).payload, { userId: 'bob' }, 'non-durable frames reach local members')
+    t.ok(await carol.expectNone('typing'), 'but not members on other instances')
+    const refused = await bob.request('message', { room: 'r', content: 'lost?' })
+    t.same([refused.type, refused.payload.code], ['error', 'unavailable'], 'a durable message is refused, not half-delivered')
+    await wsOf(a.app, protocol).sendToUser('alice', 'notice', { text: 'local' })
+    t.same((await alice.waitFor('notice')).payload, { text: 'local' }, 'sendToUser reaches local connections')
+    const dave = await connect(t, a, 'dave')
+    const joined = await dave.request('join_room', { room: 'r' })
+    t.same(joined.payload.members.sort(), ['alice', 'bob', 'dave'], 'joins work, with the local members')
+
+    await proxy.up()
+    t.ok(await eventually(() => adapterStats(a).connected === true), 'reconnected by itself')
+    t.ok(await eventually(async () => (await b.app.ws.members('r')).includes('dave')), 'a join made during the outage reaches Redis')
+    t.same((await carol.waitFor('user_joined', 3000)).payload, { userId: 'dave' }, 'and is announced to other instances')
+    t.ok(await eventually(async () => (await bob.request('message', { room: 'r', content: 'back' })).type === 'ack'))
+    t.equal((await carol.waitFor('message', 3000)).payload.content, 'back')
+    t.equal((await alice.waitFor('message', 3000)).payload.content, 'back')
+  })
+
+  t.test('app.close() during an outage finishes', async (t) => {
+    const proxy = new RedisProxy()
+    await proxy.up()
+    t.teardown(() => proxy.down())
+    const a = await instance(t, redis, { keyPrefix: clusterPrefix(redis), url: proxy.url, closeTimeoutMs: 300 })
+    const alice = await member(t, a, 'alice', 'r')
+    await proxy.down()
+    t.ok(await eventually(() => adapterStats(a).connected === false))
+    await t.resolves(a.app.close())
+    t.equal((await alice.closed).code, 1001)
+  })
+}
