@@ -4,6 +4,7 @@
  * render the template with @asyncapi/generator → compile to ESM JavaScript + .d.ts.
  */
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
@@ -15,8 +16,12 @@ import { SdkGenError } from './errors.js'
 const require = createRequire(import.meta.url)
 const here = dirname(fileURLToPath(import.meta.url))
 
-/** The @asyncapi/generator template (React templates + the runtime copied verbatim). */
-export const TEMPLATE_DIR = join(here, 'template-dir')
+/**
+ * The @asyncapi/generator template (React templates + the runtime copied verbatim). It sits beside
+ * this file in the repository, and two levels up from the compiled copy in `dist/sdk-gen/`.
+ */
+export const TEMPLATE_DIR = [join(here, 'template-dir'), join(here, '..', '..', 'sdk-gen', 'template-dir')]
+  .find((dir) => existsSync(join(dir, 'package.json'))) ?? join(here, 'template-dir')
 /** Written into every generated package.json: only folders carrying it are ever deleted. */
 export const GENERATED_MARKER = 'fastify-ws-rooms sdk-gen'
 export const DEFAULT_PACKAGE_NAME = '@app/realtime-client'
@@ -69,7 +74,7 @@ export async function generateSdk (options: GenerateOptions): Promise<GenerateRe
 
   const { text, source } = await readInput(options.input)
   const document = await parseDocument(text, source)
-  const { buildModel, SdkModelError } = require('./template-dir/helpers/model.cjs') as {
+  const { buildModel, SdkModelError } = require(join(TEMPLATE_DIR, 'helpers', 'model.cjs')) as {
     buildModel: (doc: unknown) => Model
     SdkModelError: new (...args: never[]) => Error & { code: string }
   }
