@@ -1,11 +1,15 @@
 /** `npm start`: the example chat server. */
 import { buildChatApp } from './app.js'
 import { readConfig } from './config.js'
+import { prepareChatPage } from './web-build.js'
+import { registerChatPage } from './web-routes.js'
 
 const config = readConfig()
 const app = await buildChatApp({
   jwtSecret: config.jwtSecret,
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
+  // The served AsyncAPI document names the address this process really listens on.
+  ws: { asyncapi: { servers: { development: { host: `${config.host}:${config.port}`, protocol: 'ws', description: 'This example server.' } } } },
   ...(config.redisUrl === undefined ? {} : { redisUrl: config.redisUrl }),
 })
 app.log.info(config.redisUrl === undefined
@@ -14,6 +18,11 @@ app.log.info(config.redisUrl === undefined
 if (config.usingDevSecret) {
   app.log.warn('JWT_SECRET is not set: using the built-in development secret. Never do this in production.')
 }
+
+// The chat page at /: the client generated from asyncapi.yaml (cached by content hash), bundled in memory.
+const page = await prepareChatPage({ log: (line) => app.log.info(line) })
+await registerChatPage(app, { assets: page, jwtSecret: config.jwtSecret })
+app.log.warn('POST /dev/token signs a token for any display name: the chat page\'s development sign-in, never for production.')
 
 let closing = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -30,3 +39,4 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 await app.listen({ host: config.host, port: config.port })
 app.log.info(`WebSocket endpoint: ws://${config.host}:${config.port}/ws?token=<jwt>  (npm run token -- <userId>)`)
+app.log.info(`Chat page: http://${config.host}:${config.port}/  ·  protocol docs: http://${config.host}:${config.port}/docs`)
