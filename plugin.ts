@@ -5,7 +5,8 @@
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import fastifyWebsocket from '@fastify/websocket'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Duplex } from 'node:stream'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { isPromise } from './lib/adapter.js'
 import { MemoryAdapter } from './lib/adapters/memory.js'
@@ -18,6 +19,7 @@ import type { Protocol, WsActions } from './lib/define.js'
 import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
 import { Hub, type WsStats } from './lib/hub.js'
+import { releaseUpgradeResponse } from './lib/upgrade-memory.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
 
 /** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
@@ -61,7 +63,8 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     }
     await app.register(fastifyJwt, { secret: options.auth.secret })
   }
-  if (!app.hasDecorator('websocketServer')) {
+  const ownsWebsocket = !app.hasDecorator('websocketServer')
+  if (ownsWebsocket) {
     await app.register(fastifyWebsocket, {
       options: { maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: false },
       // The hub closes sockets itself (with 1001, after running handlers finish).
@@ -99,6 +102,13 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     // Listeners go on synchronously after the upgrade: no early frame is lost.
     socket.on('message', (data, isBinary) => onFrame(connection, data as Buffer, isBinary))
     socket.on('pong', () => { connection.alive = true })
+    releaseUpgradeResponse(request.raw.socket)
+    if (ownsWebsocket) {
+      // @fastify/websocket's own 'error' listener closes over the request and reply, keeping them
+      // (~3 KB) alive as long as the socket: swap it for the same handler holding only the connection.
+      socket.removeAllListeners('error')
+      socket.on('error', (error) => onSocketError(error, socket, connection))
+    }
     socket.on('close', () => {
       hub.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
     })
@@ -132,9 +142,16 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     handler: onSocket,
   })
 
+  // While closing, Fastify answers upgrades with 503 itself (no hooks run) and leaves the socket
+  // open: a client that kept it would hold app.close() forever. End it once the answer is out.
+  const onUpgradeWhileClosing = (_request: unknown, socket: Duplex): void => {
+    if (hub.closing) socket.end(() => socket.destroy())
+  }
+
   let heartbeat: NodeJS.Timeout | undefined
   app.addHook('onReady', async () => {
     await adapter.init(hub)
+    app.server.on('upgrade', onUpgradeWhileClosing)
     if (options.heartbeatIntervalMs > 0) {
       heartbeat = setInterval(() => hub.sweep(Date.now()), options.heartbeatIntervalMs)
       heartbeat.unref()
@@ -145,6 +162,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     await hub.shutdown()
   })
   app.addHook('onClose', async () => {
+    app.server.off('upgrade', onUpgradeWhileClosing)
     await adapter.close()
   })
 }
@@ -154,7 +172,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
  * over `maxPayload`) is not a server fault: ws has already started the closing handshake with
  * the right code (1007, 1009, 1002), which terminating here could lose. Anything else is ours.
  */
-function onSocketError (error: Error, socket: WebSocket, request: FastifyRequest): void {
+function onSocketError (error: Error, socket: WebSocket, request: { log: FastifyBaseLogger }): void {
   if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) {
     request.log.info({ err: error }, 'client broke the WebSocket protocol')
     return

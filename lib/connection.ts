@@ -2,15 +2,18 @@
  * One WebSocket connection: identity, rooms, the serial processing queue, flow control.
  * The hub owns connections; handlers see them through `ConnectionInfo`.
  */
+import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ConnectionInfo, HandlerContext } from './define.js'
 import type { TokenBucket } from './rate-limit.js'
+import { directSocketOf, senderIdle, writeDirect, type OutgoingFrame, type WsSender } from './ws-frame.js'
 
 /** Frames that arrived for a room while a `join_room` with recovery was in progress. */
 export interface HeldFrame { readonly data: Buffer, readonly seq: number | undefined }
 
 const SEND_TEXT = { binary: false } as const
+const OPEN = 1
 
 export class Connection implements ConnectionInfo {
   readonly rooms = new Set<string>()
@@ -37,19 +40,38 @@ export class Connection implements ConnectionInfo {
     readonly socket: WebSocket,
     readonly log: FastifyBaseLogger,
     readonly bucket: TokenBucket | undefined,
-  ) {}
+  ) {
+    const direct = directSocketOf(socket)
+    this.direct = direct?.socket
+    this.sender = direct?.sender
+  }
 
-  /** Write an encoded frame as text. Returns false when flow control dropped it. */
-  write (data: Buffer, highWaterMark: number): boolean {
+  /** The TCP socket pre-framed bytes go to (undefined: write through `ws.send`). See ws-frame.ts. */
+  private readonly direct: Socket | undefined
+  private readonly sender: WsSender | undefined
+  /** Stamp of the tick of the last direct write (coalescing, see ws-frame.ts). */
+  private writeTick = 0
+
+  /**
+   * Write an encoded message as a text frame. Returns false when flow control dropped it.
+   * `force` frames (replies to this connection's own requests) are written over the mark too: a
+   * lost reply cannot be detected by the client, and their volume is bounded by the rate limit.
+   */
+  write (out: OutgoingFrame, highWaterMark: number, force = false): boolean {
     if (this.closed) return false
     const socket = this.socket
     if (socket.bufferedAmount > highWaterMark) {
-      this.dropped++
       if (this.overSince === 0) this.overSince = Date.now()
-      return false
+      if (!force) {
+        this.dropped++
+        return false
+      }
+    } else {
+      this.overSince = 0
     }
-    this.overSince = 0
-    socket.send(data, SEND_TEXT)
+    // OPEN only: once ws has started closing, nothing may follow its close frame.
+    if (this.direct !== undefined && socket.readyState === OPEN && senderIdle(this.sender!)) this.writeTick = writeDirect(this.direct, out.frame, this.writeTick)
+    else socket.send(out.payload, SEND_TEXT)
     return true
   }
 

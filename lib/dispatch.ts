@@ -41,7 +41,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
     if (connection.bucket !== undefined && !connection.bucket.take(Date.now())) {
       if (rateLimit !== false && ++connection.rateWarnings >= rateLimit.closeAfter) {
         connection.log.warn('closing flooding connection')
-        connection.close(CloseCode.PolicyViolation, 'Rate limit exceeded repeatedly')
+        hub.disconnect(connection, CloseCode.PolicyViolation, 'Rate limit exceeded repeatedly')
         return
       }
       hub.sendError(connection, 'rate_limited', 'Too many messages: this one was not processed', isBinary ? undefined : peekId(data))
@@ -50,7 +50,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
     connection.rateWarnings = 0
     if (connection.busy) {
       if (connection.backlog.length >= MAX_BACKLOG) {
-        connection.close(CloseCode.PolicyViolation, 'Too many pending requests')
+        hub.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
         return
       }
       connection.backlog.push({ data, isBinary })
@@ -125,13 +125,12 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
   }
 
   function fail (connection: Connection, route: Route, id: string | undefined, err: unknown): void {
+    const expected = err instanceof WsError
+    // A bug is logged even when its client has gone meanwhile; only the reply is moot then.
+    if (!expected) connection.log.error({ err, messageType: route.type, requestId: id }, 'message handler failed')
     if (connection.closed) return
-    if (err instanceof WsError) {
-      hub.sendError(connection, err.code, err.message, id, err.details)
-      return
-    }
-    connection.log.error({ err, messageType: route.type }, 'message handler failed')
-    hub.sendError(connection, 'internal_error', 'Internal error', id)
+    if (expected) hub.sendError(connection, err.code, err.message, id, err.details)
+    else hub.sendError(connection, 'internal_error', 'Internal error', id)
   }
 
   return onFrame

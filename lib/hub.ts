@@ -13,12 +13,19 @@ import { Connection } from './connection.js'
 import type { BroadcastOptions, HandlerContext } from './define.js'
 import { WsError } from './errors.js'
 import { encodeFrame, roomFrameParts } from './frames.js'
+import { OutgoingFrame } from './ws-frame.js'
 import type { ResolvedOptions } from './options.js'
 import { TokenBucket } from './rate-limit.js'
 import { ROOM_NAME_PATTERN } from '../schemas/common.js'
 
 const ROOM_NAME = new RegExp(ROOM_NAME_PATTERN)
 const MAX_TIMER_MS = 2 ** 31 - 1
+/** Error texts echo client input (keys, type names): clipped so an error is never much bigger than this. */
+const MAX_ERROR_TEXT = 200
+
+function clip (text: string): string {
+  return text.length <= MAX_ERROR_TEXT ? text : text.slice(0, MAX_ERROR_TEXT - 1) + '…'
+}
 
 export interface WsUser {
   readonly id: string
@@ -115,6 +122,22 @@ export class Hub implements AdapterHost {
         connection.log.error({ err, room }, 'leaving room on disconnect failed')
       }
     }))
+    try {
+      await this.adapter.removeConnection?.(connection.userId, connection.id)
+    } catch (err) {
+      connection.log.error({ err }, 'adapter connection cleanup failed')
+    }
+  }
+
+  /**
+   * Close with `code` and forget the connection at once (rooms, presence, `user_left`). A client
+   * that stopped reading may never finish the closing handshake (ws destroys the socket after
+   * 30 s); it must not linger in rooms meanwhile. Its buffer no longer grows: `closed` stops writes.
+   */
+  disconnect (connection: Connection, code: number, reason: string): void {
+    if (connection.closed) return
+    connection.close(code, reason)
+    this.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
   }
 
   /** Close the connection at the token's expiry unless a refresh moves it. */
@@ -126,7 +149,7 @@ export class Hub implements AdapterHost {
     const arm = (): void => {
       const delay = expiresAt - Date.now()
       if (delay <= 0) {
-        connection.close(CloseCode.Unauthorized, 'Token expired')
+        this.disconnect(connection, CloseCode.Unauthorized, 'Token expired')
         return
       }
       // setTimeout fires at once past 2^31-1 ms: re-arm in steps for far-off expiries.
@@ -218,27 +241,32 @@ export class Hub implements AdapterHost {
     return this.adapter.publishToUser(userId, encodeFrame(type, payload))
   }
 
-  /** A frame for one connection (replies, greetings, errors). */
+  /** A frame for one connection (replies, greetings, errors): written even over the high-water mark. */
   send (connection: Connection, type: string, payload: unknown, id?: string): void {
-    this.write(connection, Buffer.from(encodeFrame(type, payload, id)))
+    this.writeFrame(connection, new OutgoingFrame(Buffer.from(encodeFrame(type, payload, id))), true)
   }
 
   sendError (connection: Connection, code: ErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void {
     this.errorCounts[code] = (this.errorCounts[code] ?? 0) + 1
-    this.send(connection, 'error', details === undefined ? { code, message } : { code, message, details }, id)
+    const payload = details === undefined
+      ? { code, message: clip(message) }
+      : { code, message: clip(message), details: details.map((d) => ({ path: clip(d.path), message: clip(d.message) })) }
+    this.send(connection, 'error', payload, id)
   }
 
   /** Write with flow control: over the high-water mark frames are dropped; past the grace period, closed. */
   write (connection: Connection, data: Buffer): void {
-    if (connection.write(data, this.options.highWaterMark)) {
-      this.messagesOut++
-      return
-    }
-    if (connection.closed) return
-    this.framesDropped++
-    if (Date.now() - connection.overSince > this.options.slowConsumerGraceMs) {
+    this.writeFrame(connection, new OutgoingFrame(data))
+  }
+
+  /** `write` of a message framed once for all its recipients; `force`: written even over the mark. */
+  private writeFrame (connection: Connection, out: OutgoingFrame, force = false): void {
+    if (connection.write(out, this.options.highWaterMark, force)) this.messagesOut++
+    else if (!connection.closed) this.framesDropped++
+    else return
+    if (connection.overSince !== 0 && Date.now() - connection.overSince > this.options.slowConsumerGraceMs) {
       connection.log.warn({ dropped: connection.dropped }, 'closing slow consumer')
-      connection.close(CloseCode.TryAgainLater, 'Slow consumer')
+      this.disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
     }
   }
 
@@ -247,6 +275,7 @@ export class Hub implements AdapterHost {
   deliverToRoom (room: string, data: Buffer, seq: number | undefined, except: Exclusions | undefined): void {
     const members = this.rooms.get(room)
     if (members === undefined) return
+    const out = new OutgoingFrame(data)
     for (const connection of members) {
       if (except !== undefined && isExcluded(connection, except)) continue
       if (connection.holding !== undefined) {
@@ -256,14 +285,15 @@ export class Hub implements AdapterHost {
           continue
         }
       }
-      this.write(connection, data)
+      this.writeFrame(connection, out)
     }
   }
 
   deliverToUser (userId: string, data: Buffer): void {
     const connections = this.users.get(userId)
     if (connections === undefined) return
-    for (const connection of connections) this.write(connection, data)
+    const out = new OutgoingFrame(data)
+    for (const connection of connections) this.writeFrame(connection, out)
   }
 
   userLeft (room: string, userId: string): void {
@@ -327,8 +357,11 @@ export class Hub implements AdapterHost {
         connection.socket.terminate()
         continue
       }
+      // No write since the buffer went over the mark: judge by the buffer as it is now.
+      if (connection.overSince !== 0 && connection.socket.bufferedAmount <= this.options.highWaterMark) connection.overSince = 0
       if (connection.overSince !== 0 && now - connection.overSince > this.options.slowConsumerGraceMs) {
-        connection.close(CloseCode.TryAgainLater, 'Slow consumer')
+        connection.log.warn({ dropped: connection.dropped }, 'closing slow consumer')
+        this.disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
         continue
       }
       connection.alive = false

@@ -57,7 +57,7 @@ export interface WsPluginOptions {
   maxConnections?: number
   /** Connections one user may hold on this instance; more are closed with 4008. @default unlimited */
   maxConnectionsPerUser?: number
-  /** Bytes buffered for a slow reader before its frames are dropped. @default 1048576 (1 MiB) */
+  /** Bytes buffered for a slow reader before its room and user deliveries are dropped (replies to its own requests still go out). @default 1048576 (1 MiB) */
   highWaterMark?: number
   /** How long (ms) a reader may stay over `highWaterMark` before it is closed with 1013. @default 5000 */
   slowConsumerGraceMs?: number

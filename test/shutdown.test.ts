@@ -1,0 +1,107 @@
+import t from 'tap'
+import { Type } from 'typebox'
+import { defineProtocol } from '../plugin.js'
+import { buildApp, connect, joined, sleep, type TestClient } from './helpers/index.js'
+
+/** A protocol whose `work` handler waits until the test lets it finish. */
+function slowProtocol () {
+  const started: Array<() => void> = []
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  const protocol = defineProtocol()
+    .server('work_done', { payload: Type.Object({ n: Type.Integer() }, { additionalProperties: false }), durable: false })
+    .client('work', {
+      payload: Type.Object({ n: Type.Integer() }, { additionalProperties: false }),
+      reply: 'work_done',
+      handler: async (_ctx, { n }) => {
+        for (const notify of started.splice(0)) notify()
+        await gate
+        return { n }
+      },
+    })
+  const handlerStarted = (): Promise<void> => new Promise((resolve) => { started.push(resolve) })
+  return { protocol, handlerStarted, release: () => release() }
+}
+
+/** The frames a client received, in order, with its close code appended. */
+async function transcript (client: TestClient): Promise<string[]> {
+  const { code } = await client.closed
+  return [...client.frames.map((frame) => frame.type), `close ${code}`]
+}
+
+t.test('app.close() lets an in-flight handler reply, then closes every socket with 1001, and resolves', async (t) => {
+  const slow = slowProtocol()
+  const server = await buildApp(t, { protocol: slow.protocol, shutdownTimeoutMs: 5000 })
+  const alice = await connect(t, server, 'alice')
+  const bob = await connect(t, server, 'bob')
+  await joined(alice, 'general')
+  await joined(bob, 'general')
+  await alice.waitFor('user_joined')
+  // Mid-conversation: a chat message in flight on both sides.
+  await alice.request('message', { room: 'general', content: 'before shutdown' })
+  await bob.waitFor('message')
+
+  const started = slow.handlerStarted()
+  alice.send('work', { n: 7 }, 'w1')
+  await started
+  const closing = server.app.close()
+  let closeResolved = false
+  void closing.then(() => { closeResolved = true })
+  // Shutdown waits for the handler: sockets stay open while it runs.
+  await sleep(50)
+  t.notOk(closeResolved, 'close waits for the running handler')
+  t.ok(alice.isOpen && bob.isOpen)
+  slow.release()
+  await closing
+
+  const aliceFrames = await transcript(alice)
+  const bobFrames = await transcript(bob)
+  t.same(aliceFrames.slice(-2), ['work_done', 'close 1001'], 'the reply arrives, then the close')
+  t.same(alice.pending('work_done')[0], { type: 'work_done', id: 'w1', payload: { n: 7 } })
+  t.equal(bobFrames.at(-1), 'close 1001')
+  t.equal((await alice.closed).reason, 'Server shutting down')
+  t.equal(server.app.ws.stats().connections, 0)
+  t.same(server.app.ws.rooms(), [])
+})
+
+t.test('a handler that never finishes delays app.close() by shutdownTimeoutMs at most', async (t) => {
+  const slow = slowProtocol()
+  const server = await buildApp(t, { protocol: slow.protocol, shutdownTimeoutMs: 300 })
+  const alice = await connect(t, server, 'alice')
+  const started = slow.handlerStarted()
+  alice.send('work', { n: 1 }, 'stuck')
+  await started
+  const before = Date.now()
+  await server.app.close()
+  const elapsed = Date.now() - before
+  // The bound under test: the handler wait (300 ms) plus the closing handshake wait (≤ 1 s).
+  t.ok(elapsed >= 290 && elapsed < 300 + 1000 + 500, `app.close() took ${elapsed} ms`)
+  t.equal((await alice.closed).code, 1001)
+  t.same(alice.pending('work_done'), [], 'no reply: the handler was abandoned')
+  slow.release()
+})
+
+// A client that keeps the refused socket open (as the test client does) must not hold app.close().
+t.test('new connections during shutdown are refused with HTTP 503 and do not hold up app.close()', { timeout: 10_000 }, async (t) => {
+  const slow = slowProtocol()
+  const server = await buildApp(t, { protocol: slow.protocol, shutdownTimeoutMs: 5000 })
+  const alice = await connect(t, server, 'alice')
+  const started = slow.handlerStarted()
+  alice.send('work', { n: 1 }, 'w')
+  await started
+  const closing = server.app.close()
+  await sleep(20)
+  await t.rejects(connect(t, server, 'late'), /HTTP 503/, 'the upgrade is answered 503 Service Unavailable')
+  slow.release()
+  await closing
+  t.equal((await alice.closed).code, 1001)
+})
+
+t.test('app.close() with no clients resolves and leaves no timers behind', async (t) => {
+  const server = await buildApp(t, { heartbeatIntervalMs: 1000 })
+  const alice = await connect(t, server, 'alice')
+  await alice.close()
+  await server.app.close()
+  const timers = process.getActiveResourcesInfo().filter((name) => name === 'Timeout')
+  t.equal(timers.length, 0, `active timers: ${timers.length}`)
+})
