@@ -49,7 +49,7 @@ export const closeCodes: Readonly<Record<CloseCode, CloseCodeInfo>> = {
   1000: { name: 'normal', reconnect: false, description: 'Closed normally at one side\'s request.' },
   1001: { name: 'going_away', reconnect: true, description: 'The server is shutting down or restarting (`app.close()`); reconnect with backoff.' },
   1007: { name: 'invalid_payload', reconnect: true, description: 'A text frame was not valid UTF-8 (closed by the WebSocket layer).' },
-  1008: { name: 'policy_violation', reconnect: false, description: 'The client kept flooding after repeated `rate_limited` errors.' },
+  1008: { name: 'policy_violation', reconnect: false, description: 'The client kept flooding: repeated `rate_limited` errors, or more than 1024 frames queued behind a running handler.' },
   1009: { name: 'message_too_big', reconnect: true, description: 'A frame exceeded the configured maximum size (`maxPayload`); the offending frame is lost.' },
   1011: { name: 'internal_error', reconnect: true, description: 'The server hit an unexpected condition on this connection.' },
   1013: { name: 'try_again_later', reconnect: true, description: 'The server is overloaded: connection cap reached, or this client read too slowly (slow consumer). Reconnect with backoff.' },
