@@ -34,6 +34,7 @@ export interface CloseCodeInfo {
 export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
+  ProtocolError: 1002,
   InvalidFramePayload: 1007,
   PolicyViolation: 1008,
   MessageTooBig: 1009,
@@ -48,6 +49,7 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 export const closeCodes: Readonly<Record<CloseCode, CloseCodeInfo>> = {
   1000: { name: 'normal', reconnect: false, description: 'Closed normally at one side\'s request.' },
   1001: { name: 'going_away', reconnect: true, description: 'The server is shutting down or restarting (`app.close()`); reconnect with backoff.' },
+  1002: { name: 'protocol_error', reconnect: true, description: 'The client broke the WebSocket framing protocol (closed by the WebSocket layer); the offending frame is lost.' },
   1007: { name: 'invalid_payload', reconnect: true, description: 'A text frame was not valid UTF-8 (closed by the WebSocket layer).' },
   1008: { name: 'policy_violation', reconnect: false, description: 'The client kept flooding: repeated `rate_limited` errors, or more than 1024 frames queued behind a running handler.' },
   1009: { name: 'message_too_big', reconnect: true, description: 'A frame exceeded the configured maximum size (`maxPayload`); the offending frame is lost.' },

@@ -103,3 +103,14 @@ t.test('frames of one connection are processed in order, even behind an async ha
   t.equal((await alice.waitFor((frame) => frame.id === 'm')).type, 'ack', 'the message saw the membership')
   t.equal((await alice.waitFor('message')).payload.content, 'right after join')
 })
+
+t.test('a frame that breaks WebSocket framing closes the connection with 1002, and others go on', async (t) => {
+  const server = await buildApp(t)
+  const alice = await connect(t, server)
+  const bob = await connect(t, server, 'bob')
+  // Client frames must be masked (RFC 6455 §5.1): write an unmasked text frame under ws's feet.
+  const raw = (alice.socket as unknown as { _socket: import('node:net').Socket })._socket
+  raw.write(Buffer.from([0x81, 0x02, 0x7b, 0x7d]))
+  t.equal((await alice.closed).code, 1002)
+  t.equal((await bob.request('ping')).type, 'pong')
+})
