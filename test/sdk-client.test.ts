@@ -1,14 +1,15 @@
 /**
  * The generated client against the real plugin (the example chat server), in Node with `ws` as
  * the injected WebSocket: round trips, typed errors, timeouts, and resilience (server restart,
- * auth failure, half-open connection, offline queue).
+ * network loss with recovery, refused re-join, auth and token failures, half-open connection,
+ * offline queue and its time bound).
  */
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import WebSocket from 'ws'
 import { parse } from 'yaml'
 import type { FastifyInstance } from 'fastify'
-import { buildChatApp } from '../examples/chat/app.js'
+import { buildChatApp, type ChatAppOptions } from '../examples/chat/app.js'
 import { SECRET, tokenFor } from './helpers/index.js'
 import { CHAT_DOCUMENT, generateInto, loadPackage, nextEvent, nextMessage, startProxy } from './helpers/sdk.js'
 
@@ -18,8 +19,8 @@ const sdk = await loadPackage(generated.outDir)
 interface Server { app: FastifyInstance, port: number, url: string }
 
 /** The chat server on `port` (0: any), closed at teardown unless closed before. */
-async function startServer (port = 0): Promise<Server> {
-  const app = await buildChatApp({ jwtSecret: SECRET })
+async function startServer (port = 0, ws: ChatAppOptions['ws'] = {}): Promise<Server> {
+  const app = await buildChatApp({ jwtSecret: SECRET, ws })
   await app.listen({ host: '127.0.0.1', port })
   const actual = (app.server.address() as { port: number }).port
   t.teardown(() => app.close())
@@ -225,4 +226,155 @@ t.test('the token is refreshed on the open connection before it expires', async 
   t.ok(refreshed.expiresAt > session.expiresAt, 'a later expiry')
   t.equal(alice.session.connectionId, session.connectionId, 'same connection')
   t.equal(calls, 2)
+})
+
+t.test('after a network loss the re-join recovers: the missed messages arrive once each, in seq order, then live ones', async (t) => {
+  const server = await startServer()
+  const proxy = await startProxy(t, server.port)
+  const alice = client(`ws://127.0.0.1:${proxy.port}/ws`, { heartbeat: false })
+  const bob = client(server.url, { token: () => tokenFor('bob') })
+  const seen: string[] = []
+  alice.onMessage((payload: { content: string }, meta: { seq: number }) => seen.push(`${payload.content}#${meta.seq}`))
+  alice.on('rejoined', ({ recovered, seq }: { recovered: boolean, seq: number }) => seen.push(`rejoined recovered=${recovered} seq=${seq}`))
+  await alice.sendJoinRoom({ room: 'recovery' })
+  await bob.sendJoinRoom({ room: 'recovery' })
+  const first = nextMessage((h) => alice.onMessage(h), (p) => p.content === 'before')
+  await bob.sendMessage({ room: 'recovery', content: 'before' })
+  await first
+
+  // The network goes down: alice's connection is cut and her reconnects are refused meanwhile.
+  proxy.refusing = true
+  const disconnected = nextEvent(alice, 'disconnected')
+  proxy.cut()
+  await disconnected
+  for (const content of ['missed 1', 'missed 2', 'missed 3']) await bob.sendMessage({ room: 'recovery', content })
+  t.equal(alice.state === 'open', false, 'alice is still offline while the messages are published')
+
+  const rejoined = nextEvent(alice, 'rejoined')
+  proxy.refusing = false
+  const event = await rejoined
+  t.same(event, { room: 'recovery', recovered: true, seq: 4 })
+  const live = nextMessage((h) => alice.onMessage(h), (p) => p.content === 'live')
+  await bob.sendMessage({ room: 'recovery', content: 'live' })
+  await live
+  t.same(seen, [
+    'before#1',
+    'rejoined recovered=true seq=4',
+    'missed 1#2', 'missed 2#3', 'missed 3#4',
+    'live#5',
+  ], 'told of the recovery first, then each missed message once, in order, then the live one')
+})
+
+t.test('a re-join the server refuses emits rejoinFailed with the server error; the other rooms are re-joined', async (t) => {
+  let vipOpen = true
+  const server = await startServer(0, { authorizeJoin: (_user, room) => room !== 'vip' || vipOpen })
+  const proxy = await startProxy(t, server.port)
+  const alice = client(`ws://127.0.0.1:${proxy.port}/ws`, { heartbeat: false })
+  await alice.sendJoinRoom({ room: 'vip' })
+  await alice.sendJoinRoom({ room: 'lobby' })
+  vipOpen = false
+  const failed = nextEvent(alice, 'rejoinFailed')
+  const rejoined = nextEvent(alice, 'rejoined')
+  proxy.cut()
+  const failure = await failed
+  t.equal(failure.room, 'vip')
+  t.ok(failure.error instanceof sdk.ServerError)
+  t.equal(failure.error.code, 'forbidden')
+  t.equal(failure.error.requestType, 'join_room')
+  t.equal((await rejoined).room, 'lobby')
+  t.same(alice.rooms, ['lobby'], 'the refused room is no longer tracked, so no later reconnect retries it')
+  t.equal(alice.state, 'open', 'a refused re-join does not close the connection')
+})
+
+t.test('a token function that throws on a reconnect is reported and retried with backoff; queued sends wait for the connection', async (t) => {
+  const server = await startServer()
+  const proxy = await startProxy(t, server.port)
+  let calls = 0
+  const alice = client(`ws://127.0.0.1:${proxy.port}/ws`, {
+    heartbeat: false,
+    token: async () => {
+      calls++
+      if (calls === 2 || calls === 3) throw new Error('token service down')
+      return tokenFor('alice')
+    },
+  })
+  await alice.sendJoinRoom({ room: 'tokens' })
+  const errors: Array<{ context: string, message: string }> = []
+  alice.on('error', ({ error, context }: { error: Error, context: string }) => errors.push({ context, message: error.message }))
+  const retries: Array<{ attempt: number, reason: string }> = []
+  alice.on('reconnecting', ({ attempt, reason }: { attempt: number, reason: string }) => retries.push({ attempt, reason }))
+  const reopened = nextEvent(alice, 'open')
+  const disconnected = nextEvent(alice, 'disconnected')
+  proxy.cut()
+  await disconnected
+  const queued = alice.sendMessage({ room: 'tokens', content: 'sent after the token came back' })
+  await reopened
+  await queued
+  t.equal(calls, 4)
+  t.same(errors, [{ context: 'token', message: 'token service down' }, { context: 'token', message: 'token service down' }], 'each failure is reported on the error event')
+  t.same(retries, [
+    { attempt: 1, reason: '' },
+    { attempt: 2, reason: 'Token function failed' },
+    { attempt: 3, reason: 'Token function failed' },
+  ], 'a failing token function counts as a failed attempt: the backoff grows, it does not stop')
+  t.not(alice.state, 'unauthorized')
+  t.same(alice.rooms, ['tokens'])
+})
+
+t.test('a token function that never settles fails the attempt after connectTimeoutMs, and the next attempt connects', async (t) => {
+  const server = await startServer()
+  const proxy = await startProxy(t, server.port)
+  let calls = 0
+  const alice = client(`ws://127.0.0.1:${proxy.port}/ws`, {
+    heartbeat: false,
+    connectTimeoutMs: 300,
+    token: () => ++calls === 2 ? new Promise<string>(() => {}) : tokenFor('alice'),
+  })
+  const first = await alice.connect()
+  const errors: string[] = []
+  alice.on('error', ({ context }: { context: string }) => errors.push(context))
+  const timedOut = nextEvent(alice, 'reconnecting', (e) => e.reason === 'Token function timed out')
+  const reopened = nextEvent(alice, 'open')
+  proxy.cut()
+  t.equal((await timedOut).attempt, 2)
+  t.not((await reopened).connectionId, first.connectionId)
+  t.equal(calls, 3)
+  t.same(errors, ['token'], 'the hung token function is reported')
+})
+
+t.test('a send waiting offline longer than queueTimeoutMs rejects with QueueTimeoutError and is never sent; a longer bound still goes out', async (t) => {
+  const server = await startServer()
+  const proxy = await startProxy(t, server.port)
+  const alice = client(`ws://127.0.0.1:${proxy.port}/ws`, { heartbeat: false, queueTimeoutMs: 150 })
+  const bob = client(server.url, { token: () => tokenFor('bob') })
+  await alice.sendJoinRoom({ room: 'offline' })
+  await bob.sendJoinRoom({ room: 'offline' })
+  const received: string[] = []
+  bob.onMessage((payload: { content: string }) => received.push(payload.content))
+
+  proxy.refusing = true
+  const disconnected = nextEvent(alice, 'disconnected')
+  proxy.cut()
+  await disconnected
+  const dropped = alice.sendMessage({ room: 'offline', content: 'dropped' }).catch((err: unknown) => err)
+  const kept = alice.sendMessage({ room: 'offline', content: 'kept' }, { queueTimeoutMs: 10_000 })
+  const error = await dropped
+  t.ok(error instanceof sdk.QueueTimeoutError)
+  t.equal(error.requestType, 'message')
+  t.equal(error.timeoutMs, 150)
+  t.equal(alice.state === 'open', false, 'it timed out while the client was still offline')
+
+  proxy.refusing = false
+  await kept
+  const after = nextMessage((h) => bob.onMessage(h), (p) => p.content === 'after')
+  await alice.sendMessage({ room: 'offline', content: 'after' })
+  await after
+  t.same(received, ['kept', 'after'], 'the timed-out send never reached the server')
+})
+
+t.test('close() rejects queued sends with ClientClosedError, not a later QueueTimeoutError', async (t) => {
+  const alice = client('ws://127.0.0.1:1/ws', { queueTimeoutMs: 100 })
+  const pending = alice.sendPing().catch((err: unknown) => err)
+  alice.close()
+  t.ok(await pending instanceof sdk.ClientClosedError)
 })

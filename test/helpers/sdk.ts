@@ -1,6 +1,7 @@
 /**
  * Helpers of the SDK tests: generate a client package once per test file, load it, and a TCP
- * proxy the test controls (to freeze a connection without closing it: a half-open connection).
+ * proxy the test controls (to freeze a connection without closing it: a half-open connection;
+ * to cut it; to refuse new connections while the "network" is down).
  */
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -71,13 +72,20 @@ export interface Proxy {
   freeze(): void
   /** Destroy every current connection abruptly (no close frame: the client sees 1006). */
   cut(): void
+  /** While true, new connections are destroyed as they arrive (a network that is down). */
+  refusing: boolean
 }
 
 /** A TCP proxy to `target`; new connections always flow, frozen ones never do again. */
 export async function startProxy (t: Tap, targetPort: number): Promise<Proxy> {
   const pairs = new Set<{ client: net.Socket, upstream: net.Socket, frozen: boolean }>()
   let count = 0
+  let refusing = false
   const server = net.createServer((client) => {
+    if (refusing) {
+      client.destroy()
+      return
+    }
     count++
     const upstream = net.connect(targetPort, '127.0.0.1')
     const pair = { client, upstream, frozen: false }
@@ -112,5 +120,7 @@ export async function startProxy (t: Tap, targetPort: number): Promise<Proxy> {
     get connections () { return count },
     freeze () { for (const pair of pairs) pair.frozen = true },
     cut,
+    get refusing () { return refusing },
+    set refusing (value: boolean) { refusing = value },
   }
 }

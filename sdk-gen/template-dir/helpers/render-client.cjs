@@ -7,7 +7,8 @@ const THROWS = [
   '@throws {@link ServerError} when the server answers with an `error` frame (`code` is an {@link ErrorCode}).',
   '@throws {@link RequestTimeoutError} when no reply arrives within the request timeout.',
   '@throws {@link DisconnectedError} when the connection drops while the request is in flight.',
-  '@throws {@link QueueFullError} when offline and the queue is full; {@link ClientClosedError} when the client has stopped.',
+  '@throws {@link QueueFullError} when offline and the queue is full; {@link QueueTimeoutError} when no connection came within the queue timeout (not sent).',
+  '@throws {@link ClientClosedError} when the client has stopped.',
 ]
 
 function sendMethod (m) {
@@ -22,7 +23,7 @@ function sendMethod (m) {
     `Sends \`${m.type}\`. ${replies} Queued while offline.`,
     m.deprecated ? '@deprecated' : undefined,
     `@param payload - the \`${m.type}\` payload.`,
-    '@param options - per-request options (timeout).',
+    '@param options - per-request options (reply and queue timeouts).',
     ...THROWS,
   ], '  ')
   return `${doc}
@@ -55,7 +56,7 @@ function renderClient (model) {
   return `${header(model)}
 import { ClientCore, type ClientOptions, type MessageHandler, type RequestOptions } from './runtime/core.mjs'
 // Types named in the doc comments ({@link …}).
-import type { ClientClosedError, DisconnectedError, QueueFullError, RequestTimeoutError, ServerError } from './runtime/errors.mjs'
+import type { ClientClosedError, DisconnectedError, QueueFullError, QueueTimeoutError, RequestTimeoutError, ServerError } from './runtime/errors.mjs'
 import { shouldReconnect, type ErrorCode, ${types.map((t) => 'type ' + t).join(', ')} } from './protocol.js'
 
 ${tsdoc([

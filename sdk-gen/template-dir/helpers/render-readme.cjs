@@ -41,8 +41,9 @@ try {
 ## Methods: client → server
 
 Each resolves with the reply's payload; rejects with \`ServerError\` (\`code\`), \`RequestTimeoutError\`,
-\`DisconnectedError\` (connection lost in flight), \`QueueFullError\` or \`ClientClosedError\`.
-Every method takes an optional second argument \`{ timeoutMs }\`.
+\`DisconnectedError\` (connection lost in flight), \`QueueFullError\`, \`QueueTimeoutError\` (offline too
+long: not sent) or \`ClientClosedError\`. Every method takes an optional second argument
+\`{ timeoutMs, queueTimeoutMs }\` that overrides the client's timeouts for that send.
 
 | method | wire type | returns | summary |
 |---|---|---|---|
@@ -61,15 +62,16 @@ ${ons.join('\n')}
 | option | default | meaning |
 |---|---|---|
 | \`url\` | (required) | Full WebSocket URL. |
-| \`token\` | none | JWT string, or a function called before every (re)connect and refresh. |
+| \`token\` | none | JWT string, or a function called before every (re)connect and refresh. If it throws or does not settle within \`connectTimeoutMs\`, the attempt fails and is retried with backoff (\`error\` event, context \`token\`); only after a 4001 does that stop the client. |
 | \`WebSocket\` | \`globalThis.WebSocket\` | WebSocket implementation (e.g. \`ws\`). |
 | \`reconnect\` | \`randomisedExponentialBackoff()\` | Retry policy; \`false\` never retries. Default: full jitter, 500 ms doubling to a 30 s cap, forever, reset after 10 s of stable connection. |
 | \`shouldReconnect\` | \`shouldReconnect\` | Which close codes are retried (from the table below; unknown codes are). |
 | \`heartbeat\` | \`{ idleMs: 15000, timeoutMs: 10000 }\` | \`ping\` after idleMs of silence; no \`pong\` in timeoutMs → reconnect. \`false\` disables. |
 | \`tokenRefresh\` | \`{ beforeExpiryMs: 60000 }\` | \`refresh_token\` before \`expiresAt\` (token function only). \`false\` disables. |
 | \`requestTimeoutMs\` | \`10000\` | Reply timeout, counted from sending. |
-| \`connectTimeoutMs\` | \`10000\` | Time allowed to open a connection. |
+| \`connectTimeoutMs\` | \`10000\` | Time allowed to open a connection, token function included. |
 | \`queueSize\` | \`100\` | Sends held while offline; beyond it \`QueueFullError\`. |
+| \`queueTimeoutMs\` | \`30000\` | How long a send may wait offline; then \`QueueTimeoutError\`, not sent. \`Infinity\`: until the client stops. |
 | \`lazy\` | \`true\` | Connect on first send / \`connect()\`. |
 | \`reconnectOnWake\` | \`true\` | Browsers: retry at once on \`online\` / page visible. |
 | \`generateId\` | counter | Request ids. |
@@ -82,8 +84,14 @@ Events (\`client.on(event, listener)\`): \`state\`, \`connecting\`, \`open\`, \`
 \`tokenRefreshed\`, \`error\`.
 
 Rooms joined with \`sendJoinRoom\` are joined again after every reconnect with \`since\` = the last \`seq\`
-seen; \`rejoined.recovered\` says whether the server replayed everything missed. Sends made while offline
-wait in the queue and go out, in order, after the re-joins.
+seen; \`rejoined.recovered\` says whether the server replayed everything missed. \`rejoined\` fires before
+the replayed messages reach the \`on…\` handlers, which then get each missed message once, in \`seq\`
+order, then live ones; when \`recovered\` is false, reload the room's history. A re-join the server
+refuses (e.g. \`forbidden\`) emits \`rejoinFailed { room, error }\` and the room is no longer tracked.
+
+Sends made while offline wait in the queue (at most \`queueSize\`, each at most \`queueTimeoutMs\`) and
+go out, in order, after the re-joins. In browsers, the page coming back \`online\` or visible cuts a
+pending backoff delay short and reconnects at once.
 
 ### Close codes
 

@@ -7,7 +7,7 @@
 import { randomisedExponentialBackoff, type ReconnectPolicy } from './backoff.mjs'
 import { Emitter } from './emitter.mjs'
 import { host, listenForWake, MAX_TIMER_MS, type TimerHandle, type WebSocketConstructor, type WebSocketLike } from './env.mjs'
-import { ClientClosedError, DisconnectedError, QueueFullError, RealtimeError, RequestTimeoutError, ServerError } from './errors.mjs'
+import { ClientClosedError, DisconnectedError, QueueFullError, QueueTimeoutError, RealtimeError, RequestTimeoutError, ServerError } from './errors.mjs'
 
 /** Returns the token to connect with; called before every (re)connect and every token refresh. */
 export type TokenProvider = () => string | Promise<string>
@@ -45,6 +45,13 @@ export interface ClientOptions {
   /**
    * The JWT: a string, or a function called before every (re)connect and every refresh.
    * After a close with 4001 (unauthorized) a function is asked once more; a string is not.
+   *
+   * A function that throws, rejects or does not settle within `connectTimeoutMs` fails that
+   * attempt like a network error: the `error` event reports it (context `token`), and the client
+   * retries under the reconnect policy (`reconnecting` with reason `Token function failed` or
+   * `Token function timed out`, growing backoff), keeping its rooms and queued sends (each bounded
+   * by `queueTimeoutMs`). Only on the retry after a 4001 does such a failure stop the client, in
+   * state `unauthorized`. A failed refresh on an open connection is reported and tried again later.
    * @default undefined (no token: for servers with `auth: false`)
    */
   token?: string | TokenProvider
@@ -74,12 +81,14 @@ export interface ClientOptions {
    */
   tokenRefresh?: TokenRefreshOptions | false
   /**
-   * How long a request waits for its reply once sent (time in the offline queue does not count).
+   * How long a request waits for its reply once sent (time in the offline queue does not count:
+   * see `queueTimeoutMs`). Beyond it the request rejects with `RequestTimeoutError`.
    * @default 10000
    */
   requestTimeoutMs?: number
   /**
-   * How long opening a connection may take, up to the server's `connected` frame.
+   * How long opening a connection may take: the token function, then up to the server's
+   * `connected` frame. Beyond it the attempt fails and the reconnect policy decides what follows.
    * @default 10000
    */
   connectTimeoutMs?: number
@@ -88,6 +97,14 @@ export interface ClientOptions {
    * @default 100
    */
   queueSize?: number
+  /**
+   * How long a send may wait in the offline queue for a connection. Beyond it the send is dropped
+   * unsent and rejects with `QueueTimeoutError`, so a user-facing send made while offline fails
+   * in bounded time instead of waiting for as long as the client keeps retrying. Long enough to
+   * ride out a deploy under the default backoff. `Infinity`: wait until the client stops.
+   * @default 30000
+   */
+  queueTimeoutMs?: number
   /**
    * Connect on the first `send…` (or `connect()`) rather than at once.
    * @default true
@@ -132,13 +149,17 @@ export interface ClientEvents {
   connecting: { readonly attempt: number }
   open: Session
   reconnecting: { readonly attempt: number, readonly delayMs: number, readonly code: number, readonly reason: string }
-  /** Every lost connection, whatever happens next. */
+  /** Every lost connection or failed attempt (refused, timed out, token function failed), whatever happens next. */
   disconnected: CloseInfo
   /** The client stopped (state `closed` or `unauthorized`). */
   closed: CloseInfo
   /** The server refused the token for good. `closed` follows. */
   unauthorized: CloseInfo
-  /** A room was joined again after a reconnect; `recovered` says whether no durable message was missed. */
+  /**
+   * A room was joined again after a reconnect; `recovered` says whether no durable message was
+   * missed. Emitted before the replayed messages reach the `on…` handlers; when `recovered` is
+   * false, reload what the app shows of the room.
+   */
   rejoined: { readonly room: string, readonly recovered: boolean, readonly seq: number }
   /** A room could not be joined again (e.g. `forbidden`): the client no longer tracks it. */
   rejoinFailed: { readonly room: string, readonly error: ServerError }
@@ -164,6 +185,8 @@ export type MessageHandler<P> = (payload: P, meta: EventMeta) => void
 export interface RequestOptions {
   /** Overrides `requestTimeoutMs` for this request. */
   timeoutMs?: number
+  /** Overrides `queueTimeoutMs` for this request. */
+  queueTimeoutMs?: number
 }
 
 interface Pending {
@@ -207,6 +230,7 @@ export class ClientCore {
   private readonly requestTimeoutMs: number
   private readonly connectTimeoutMs: number
   private readonly queueSize: number
+  private readonly queueTimeoutMs: number
   private readonly generateId: () => string
   private readonly reconnectOnWake: boolean
 
@@ -244,6 +268,7 @@ export class ClientCore {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     this.queueSize = options.queueSize ?? 100
+    this.queueTimeoutMs = options.queueTimeoutMs ?? 30_000
     this.generateId = options.generateId ?? (() => String(++this.counter))
     this.reconnectOnWake = options.reconnectOnWake ?? true
     if (options.lazy === false) this.start()
@@ -310,9 +335,21 @@ export class ClientCore {
         reject(new QueueFullError(type, this.queueSize))
       } else {
         this.queue.push(request)
+        this.waitInQueue(request, options?.queueTimeoutMs ?? this.queueTimeoutMs)
         this.start()
       }
     })
+  }
+
+  /** Bound the time a send waits for a connection: offline, the app gets an answer, not a hang. */
+  private waitInQueue (request: Pending, timeoutMs: number): void {
+    if (timeoutMs === Infinity) return
+    request.timer = host.setTimeout(() => {
+      const index = this.queue.indexOf(request)
+      if (index === -1) return
+      this.queue.splice(index, 1)
+      request.reject(new QueueTimeoutError(request.type, timeoutMs))
+    }, Math.min(timeoutMs, MAX_TIMER_MS))
   }
 
   /** Call `handler` for every frame of `type`. Returns the function that removes it. */
@@ -337,15 +374,17 @@ export class ClientCore {
     const generation = ++this.generation
     this.setState('connecting')
     this.emit('connecting', { attempt: this.attempt })
+    // One deadline for the whole attempt, token function included: a token fetch that never
+    // settles must not leave the client connecting forever.
+    host.clearTimeout(this.connectTimer)
+    this.connectTimer = host.setTimeout(() => this.connectTimedOut(generation), Math.min(this.connectTimeoutMs, MAX_TIMER_MS))
     let token: string | undefined
     try {
       token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token
     } catch (error) {
       if (generation !== this.generation) return
       this.report(error, 'token')
-      // A failing token function after a 4001 ends it; otherwise it may be a passing outage.
-      if (this.retryingAuth) this.stop('unauthorized', { code: 4001, reason: 'Token function failed' })
-      else this.lost({ code: ABNORMAL, reason: 'Token function failed' })
+      this.tokenFailed('Token function failed')
       return
     }
     if (generation !== this.generation) return
@@ -368,9 +407,25 @@ export class ClientCore {
       this.socket = undefined
       this.lost({ code: event.code ?? ABNORMAL, reason: String(event.reason ?? '') })
     }
-    this.connectTimer = host.setTimeout(() => {
-      if (this.socket === socket && this.sessionValue === undefined) this.abandon('Connect timeout')
-    }, this.connectTimeoutMs)
+  }
+
+  private connectTimedOut (generation: number): void {
+    this.connectTimer = undefined
+    if (generation !== this.generation || this.sessionValue !== undefined) return
+    if (this.socket !== undefined) {
+      this.abandon('Connect timeout')
+      return
+    }
+    // Still waiting for the token function: ignore its late answer and fail the attempt.
+    this.generation++
+    this.report(new RealtimeError(`Token function did not settle within ${this.connectTimeoutMs} ms`), 'token')
+    this.tokenFailed('Token function timed out')
+  }
+
+  private tokenFailed (reason: string): void {
+    // A failing token function after a 4001 ends it; otherwise it may be a passing outage.
+    if (this.retryingAuth) this.stop('unauthorized', { code: 4001, reason })
+    else this.lost({ code: ABNORMAL, reason })
   }
 
   private urlWith (token: string | undefined): string {
@@ -400,11 +455,11 @@ export class ClientCore {
     const payload = since === undefined ? { room } : { room, since }
     const request = this.internal('join_room', payload, 'room_joined', this.requestTimeoutMs, (reply: RoomJoinedReply) => {
       this.noteJoined(reply, since !== undefined)
+      // Here, not in a `then`: the replayed messages follow the reply, and `ws` may deliver them
+      // in the same tick. The app hears of the re-join (and whether it recovered) before them.
+      this.emit('rejoined', { room, recovered: reply.recovered === true, seq: reply.seq })
     })
-    request.then((reply) => {
-      const { seq, recovered } = reply as RoomJoinedReply
-      this.emit('rejoined', { room, recovered: recovered === true, seq })
-    }, (error: unknown) => {
+    request.then(noop, (error: unknown) => {
       if (error instanceof ServerError) {
         this.joined.delete(room)
         this.emit('rejoinFailed', { room, error })
@@ -472,7 +527,10 @@ export class ClientCore {
     }
     this.sessionValue = undefined
     this.rejectInFlight(close)
-    for (const request of this.queue.splice(0)) request.reject(new ClientClosedError(request.type, state))
+    for (const request of this.queue.splice(0)) {
+      host.clearTimeout(request.timer)
+      request.reject(new ClientClosedError(request.type, state))
+    }
     this.stopWake?.()
     this.stopWake = undefined
     this.setState(state)
@@ -592,6 +650,7 @@ export class ClientCore {
       return
     }
     this.pending.set(request.id, request)
+    host.clearTimeout(request.timer) // the queue timeout, if it waited there
     request.timer = host.setTimeout(() => {
       if (this.pending.get(request.id) !== request) return
       this.pending.delete(request.id)

@@ -51,6 +51,17 @@ export class QueueFullError extends RealtimeError {
   }
 }
 
+/**
+ * The send waited in the offline queue for a connection longer than its queue timeout and was
+ * dropped unsent: the server never saw it, so sending it again cannot duplicate it.
+ */
+export class QueueTimeoutError extends RealtimeError {
+  override name = 'QueueTimeoutError'
+  constructor (readonly requestType: string, readonly timeoutMs: number) {
+    super(`No connection within ${timeoutMs} ms: "${requestType}" was not sent`)
+  }
+}
+
 /** The client is closed (by `close()`, a terminal close code, or an authentication failure). */
 export class ClientClosedError extends RealtimeError {
   override name = 'ClientClosedError'
