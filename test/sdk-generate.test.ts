@@ -200,3 +200,17 @@ t.test('usage errors exit with 2 and print the usage; a missing input exits with
   t.equal(await main(['--input', join(work, 'missing.yaml'), '--out', join(work, 'y')], io), 1)
   t.match(lines.join('\n'), /SDK_ERR_INPUT: Cannot read the AsyncAPI document .*missing\.yaml: ENOENT/)
 })
+
+t.test('a document title cannot inject code into the generated package', async (t) => {
+  const source = await readFile(GAME_DOCUMENT, 'utf8')
+  const hostile = source.replace(/^(\s*)title: .*$/m, '$1title: "Game\\nexport const injected = 1 //"')
+  t.not(hostile, source, 'the fixture title was replaced')
+  const dir = await tempDir(t)
+  const input = join(dir, 'hostile.yaml')
+  await writeFile(input, hostile)
+  await generateSdk({ input, out: join(dir, 'out'), name: '@test/hostile' })
+  for (const file of ['src/client.ts', 'src/protocol.ts']) {
+    const code = await readFile(join(dir, 'out', file), 'utf8')
+    t.notMatch(code, /^export const injected/m, `${file}: the title stays inside its comment`)
+  }
+})

@@ -137,8 +137,9 @@ function buildModel (asyncapi) {
   const info = asyncapi.info()
   const channel = asyncapi.channels().all()[0]
   return {
-    title: info.title(),
-    version: info.version(),
+    // Both land in line comments of generated code: one line, or a crafted title injects code.
+    title: oneLine(info.title()),
+    version: oneLine(info.version()),
     description: text(info.description()),
     address: channel === undefined ? undefined : channel.address(),
     client,
@@ -169,6 +170,10 @@ function replyFromOperations (asyncapi, key) {
     if (message !== undefined) return message.name() ?? message.id().replace(/^server\./, '')
   }
   return undefined
+}
+
+function oneLine (value) {
+  return String(value).replace(/[\r\n\u2028\u2029]+/g, ' ').slice(0, 200)
 }
 
 module.exports = { buildModel, pascalCase, SdkModelError, MESSAGE_NAME_PATTERN, REQUIRED_BUILTINS }
