@@ -8,10 +8,9 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { isPromise } from './lib/adapter.js'
 import { MemoryAdapter } from './lib/adapters/memory.js'
 import { installAsyncApi, type AsyncApiAccessor } from './lib/asyncapi/install.js'
-import { createAuthenticator, type AuthResult } from './lib/auth.js'
+import { createAuthenticator, upgradeRequestLog, type AuthResult } from './lib/auth.js'
 import { builtinHandlers } from './lib/builtin-handlers.js'
 import { buildCatalog } from './lib/catalog.js'
 import { CloseCode } from './lib/codes.js'
@@ -23,7 +22,7 @@ import { releaseUpgradeResponse } from './lib/upgrade-memory.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
 
 /** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
-export interface WsServer<S = any> extends WsActions<S> {
+export interface WsServer<S = {}> extends WsActions<S> {
   /** Rooms with members on this instance. */
   rooms(): string[]
   stats(): WsStats
@@ -36,7 +35,8 @@ export interface WsServer<S = any> extends WsActions<S> {
  *   declare module 'fastify-ws-rooms' { interface Register { protocol: typeof protocol } }
  */
 export interface Register {}
-type RegisteredServerSchemas = Register extends { protocol: Protocol<infer S, any> } ? S : any
+/** Without the augmentation only the built-in server messages type-check on `app.ws`. */
+type RegisteredServerSchemas = Register extends { protocol: Protocol<infer S, any> } ? S : {}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -63,22 +63,25 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     }
     await app.register(fastifyJwt, { secret: options.auth.secret })
   }
-  const ownsWebsocket = !app.hasDecorator('websocketServer')
-  if (ownsWebsocket) {
-    await app.register(fastifyWebsocket, {
-      options: { maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: false },
-      // The hub closes sockets itself (with 1001, after running handlers finish).
-      preClose: async () => {},
-      errorHandler: onSocketError,
-    })
+  if (app.hasDecorator('websocketServer')) {
+    throw new WsRegistrationError('WS_ERR_WEBSOCKET_REGISTERED',
+      '@fastify/websocket is already registered: its maxPayload and close hook would override this plugin\'s limits and graceful shutdown. ' +
+      'Let this plugin register it (set perMessageDeflate here if you need compression); your own WebSocket routes can use it once this plugin is registered')
   }
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: options.perMessageDeflate },
+    // The hub closes sockets itself (with 1001, after running handlers finish).
+    preClose: async () => {},
+    errorHandler: onSocketError,
+  })
 
   const hub = new Hub(app, catalog, adapter, options)
   const authenticator = createAuthenticator(app, options.auth)
-  const onFrame = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator))
+  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator))
   const authResults = new WeakMap<FastifyRequest, AuthResult>()
 
-  const server: WsServer = {
+  // Implemented once for any protocol: the hub checks types at run time, the declaration types the caller.
+  const server: WsServer<any> = {
     instanceId: hub.instanceId,
     broadcast: async (room, type, payload, broadcastOptions) => hub.broadcast(room, type, payload, broadcastOptions),
     sendToUser: async (userId, type, payload) => hub.sendToUser(userId, type, payload),
@@ -100,36 +103,25 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     const connection = hub.addConnection(socket, user, expiresAt, request.log)
     if (connection === undefined) return
     // Listeners go on synchronously after the upgrade: no early frame is lost.
-    socket.on('message', (data, isBinary) => onFrame(connection, data as Buffer, isBinary))
+    socket.on('message', (data, isBinary) => dispatcher.onFrame(connection, data as Buffer, isBinary))
     socket.on('pong', () => { connection.alive = true })
     releaseUpgradeResponse(request.raw.socket)
-    if (ownsWebsocket) {
-      // @fastify/websocket's own 'error' listener closes over the request and reply, keeping them
-      // (~3 KB) alive as long as the socket: swap it for the same handler holding only the connection.
-      socket.removeAllListeners('error')
-      socket.on('error', (error) => onSocketError(error, socket, connection))
-    }
+    // @fastify/websocket's own 'error' listener closes over the request and reply, keeping them
+    // (~3 KB) alive as long as the socket: swap it for the same handler holding only the connection.
+    socket.removeAllListeners('error')
+    socket.on('error', (error) => onSocketError(error, socket, connection))
     socket.on('close', () => {
       hub.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
     })
-    const greeting = expiresAt === undefined
-      ? { connectionId: connection.id, userId: user.id }
-      : { connectionId: connection.id, userId: user.id, expiresAt }
-    // Greet once the adapter routes this user's messages here (Redis: SUBSCRIBE answered).
-    const registered = hub.adapter.addConnection?.(user.id, connection.id)
-    if (registered === undefined || !isPromise(registered)) {
-      hub.send(connection, 'connected', greeting)
-    } else {
-      registered
-        .catch((err: unknown) => connection.log.error({ err }, 'adapter connection setup failed'))
-        .then(() => hub.send(connection, 'connected', greeting))
-    }
+    const greeted = hub.greet(connection)
+    if (greeted !== undefined) void greeted.then(() => dispatcher.drain(connection))
   }
 
   app.route({
     method: 'GET',
     url: options.path,
     websocket: true,
+    logSerializers: { req: upgradeRequestLog },
     onRequest: async (request, reply) => {
       const origin = request.headers.origin
       if (options.isOriginAllowed !== undefined && origin !== undefined && !options.isOriginAllowed(origin)) {

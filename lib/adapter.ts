@@ -31,8 +31,16 @@ export interface PresenceJoin {
 export interface Recovery {
   /** True when history held every durable message after `since`. */
   readonly recovered: boolean
-  /** The missed frames, oldest first, each with its original `seq`. */
-  readonly frames: ReadonlyArray<{ readonly seq: number, readonly data: string }>
+  /** The missed frames, oldest first, each with its original `seq` and the exclusions it was sent with. */
+  readonly frames: ReadonlyArray<{ readonly seq: number, readonly data: string, readonly except?: Exclusions | undefined }>
+}
+
+/** One room frame for `AdapterHost.deliverBurst`: the arguments of `deliverToRoom`. */
+export interface RoomDelivery {
+  readonly room: string
+  readonly data: Buffer
+  readonly seq: number | undefined
+  readonly except: Exclusions | undefined
 }
 
 /** What the hub offers an adapter: local delivery, and presence changes it did not cause. */
@@ -41,6 +49,12 @@ export interface AdapterHost {
   readonly instanceId: string
   /** Deliver an encoded frame to this instance's members of `room`. */
   deliverToRoom(room: string, data: Buffer, seq: number | undefined, except: Exclusions | undefined): void
+  /**
+   * Deliver several room frames, in order, as one burst (e.g. pub/sub messages read in one chunk):
+   * each socket gets its frames of the burst in one write. Optional for hosts; adapters without it
+   * call `deliverToRoom` for each.
+   */
+  deliverBurst?(frames: ReadonlyArray<RoomDelivery>): void
   /** Deliver an encoded frame to this instance's connections of `userId`. */
   deliverToUser(userId: string, data: Buffer): void
   /** A user's presence in a room ended elsewhere (e.g. their instance died): tell local members. */
@@ -81,6 +95,15 @@ export interface Adapter {
 
   /** Adapter-specific figures for `app.ws.stats()`. */
   stats?(): Record<string, unknown>
+
+  /**
+   * True when `publishToRoom` calls take effect in call order even when one starts before the
+   * previous one settled (e.g. commands written in order on one connection). The hub then starts
+   * a connection's next `message`/`typing` while the previous publish is in flight instead of
+   * waiting for its round trip; replies still leave in frame order. Optional.
+   * @default false (one publish of a connection at a time)
+   */
+  readonly ordersPublishes?: boolean
 }
 
 export function isPromise<T> (value: MaybePromise<T>): value is Promise<T> {

@@ -27,8 +27,33 @@ export function tokenOf (request: FastifyRequest): string | undefined {
   const query = request.query as Record<string, unknown> | undefined
   if (typeof query?.token === 'string' && query.token.length > 0) return query.token
   const header = request.headers.authorization
-  if (typeof header === 'string' && header.startsWith('Bearer ')) return header.slice(7).trim() || undefined
+  if (typeof header === 'string' && /^bearer /i.test(header)) return header.slice(7).trim() || undefined
   return undefined
+}
+
+/** `url` with the value of every `token` query parameter replaced: tokens must not reach log files. */
+export function redactToken (url: string): string {
+  const at = url.indexOf('?')
+  if (at === -1) return url
+  const parts = url.slice(at + 1).split('&').map((part) => {
+    const eq = part.indexOf('=')
+    const key = eq === -1 ? part : part.slice(0, eq)
+    let name = key
+    try { name = decodeURIComponent(key.replaceAll('+', ' ')) } catch {}
+    return name === 'token' ? `${key}=[redacted]` : part
+  })
+  return url.slice(0, at + 1) + parts.join('&')
+}
+
+/** Fastify's request log fields for the WebSocket route, with the token redacted. */
+export function upgradeRequestLog (request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: redactToken(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  }
 }
 
 type JwtVerifier = (token: string, callback: (err: Error | null, decoded: unknown) => void) => void

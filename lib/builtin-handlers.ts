@@ -10,6 +10,12 @@ import { isPromise } from './adapter.js'
 
 export const REPLIED = Symbol('replied')
 
+/**
+ * Built-in handlers whose whole effect is one adapter publish, started synchronously. With an
+ * adapter that `ordersPublishes`, a connection's next one may start while this one is in flight.
+ */
+export const PIPELINABLE: ReadonlySet<string> = new Set(['message', 'typing'])
+
 export type InternalHandler = (connection: Connection, payload: any, id: string | undefined) => unknown
 
 function requireMember (connection: Connection, room: string): void {

@@ -20,11 +20,16 @@ export class Connection implements ConnectionInfo {
   /** Answered the last protocol ping. */
   alive = true
   closed = false
+  /** `connected` has been sent: nothing else may reach the client before it. */
+  greeted = false
   expiresAt: number | undefined
   expiryTimer: NodeJS.Timeout | undefined = undefined
   /** A handler is running: later frames wait in `backlog` so each connection is processed in order. */
   busy = false
   readonly backlog: Array<{ data: Buffer, isBinary: boolean }> = []
+  /** Pipelined publishes in flight (see dispatch.ts), and the last one's reply, which the next waits for. */
+  pipelined = 0
+  lastReply: Promise<void> | undefined = undefined
   /** Consecutive frames refused by the rate limit. */
   rateWarnings = 0
   /** When the socket's buffer first went over the high-water mark (0: it is under). */

@@ -1,6 +1,10 @@
 /**
  * Incoming frames: rate limit → parse → look up → validate → handler → exactly one reply.
  * Frames of one connection are processed in order: while a handler is pending, later frames wait.
+ * One exception keeps that order while saving a round trip per frame: with an adapter that
+ * `ordersPublishes`, a built-in `message`/`typing` (one publish, started synchronously) may start
+ * while the connection's previous ones are in flight — their publishes take effect in frame order,
+ * their replies are chained to leave in frame order, and any other frame waits for all of them.
  */
 import type { Catalog } from './catalog.js'
 import { CloseCode } from './codes.js'
@@ -9,7 +13,7 @@ import { WsError } from './errors.js'
 import type { Hub } from './hub.js'
 import { isPromise } from './adapter.js'
 import { parseClientFrame } from './protocol.js'
-import { REPLIED, type InternalHandler } from './builtin-handlers.js'
+import { PIPELINABLE, REPLIED, type InternalHandler } from './builtin-handlers.js'
 
 /** Frames a connection may have waiting behind a running handler before it counts as flooding. */
 const MAX_BACKLOG = 1024
@@ -19,11 +23,18 @@ interface Route {
   readonly reply: string | undefined
   readonly validate: (payload: unknown) => Array<{ path: string, message: string }> | undefined
   readonly run: InternalHandler
+  /** May start while the connection's previous pipelined frames are in flight (see above). */
+  readonly pipelined: boolean
 }
 
-export type FrameHandler = (connection: Connection, data: Buffer, isBinary: boolean) => void
+export interface Dispatcher {
+  /** A frame arrived on the connection. */
+  onFrame(connection: Connection, data: Buffer, isBinary: boolean): void
+  /** Process frames that waited while the connection was busy (e.g. before its greeting). */
+  drain(connection: Connection): void
+}
 
-export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<string, InternalHandler>): FrameHandler {
+export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<string, InternalHandler>): Dispatcher {
   const routes = new Map<string, Route>()
   for (const [type, compiled] of catalog.client) {
     const appHandler = compiled.def.handler
@@ -31,7 +42,8 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
       ? builtins[type]
       : (connection, payload) => appHandler(hub.contextFor(connection), payload)
     if (run === undefined) throw new Error(`No handler for built-in message "${type}"`)
-    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run })
+    const pipelined = appHandler === undefined && PIPELINABLE.has(type) && hub.adapter.ordersPublishes === true
+    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined })
   }
   const rateLimit = hub.options.rateLimit
 
@@ -60,12 +72,15 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
   }
 
   function processFrame (connection: Connection, data: Buffer, isBinary: boolean): void {
+    const behindPipeline = connection.pipelined > 0
     if (isBinary) {
+      if (behindPipeline) return waitForPipeline(connection, data, isBinary)
       hub.sendError(connection, 'invalid_frame', 'Binary frames are not supported: send JSON text frames', undefined)
       return
     }
     const parsed = parseClientFrame(data.toString())
     if (!parsed.ok) {
+      if (behindPipeline) return waitForPipeline(connection, data, isBinary)
       const { code, message, id, details } = parsed.issue
       hub.sendError(connection, code, message, id, details)
       return
@@ -73,14 +88,18 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
     const { type, id, payload } = parsed.frame
     const route = routes.get(type)
     if (route === undefined) {
+      if (behindPipeline) return waitForPipeline(connection, data, isBinary)
       hub.sendError(connection, 'unknown_type', `Unknown message type "${type.slice(0, 64)}"`, id)
       return
     }
     const issues = route.validate(payload)
     if (issues !== undefined) {
+      if (behindPipeline) return waitForPipeline(connection, data, isBinary)
       hub.sendError(connection, 'invalid_message', `Invalid "${type}" payload`, id, issues)
       return
     }
+    if (route.pipelined) return runPipelined(connection, route, id, payload)
+    if (behindPipeline) return waitForPipeline(connection, data, isBinary)
     let result: unknown
     try {
       result = route.run(connection, payload, id)
@@ -97,11 +116,57 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
     result.then(
       (value) => finish(connection, route, id, value),
       (err: unknown) => fail(connection, route, id, err),
-    ).finally(() => {
+    ).catch((err: unknown) => {
+      connection.log.error({ err, messageType: route.type, requestId: id }, 'answering a request failed')
+    }).finally(() => {
       hub.handlerDone()
       connection.busy = false
       drain(connection)
     })
+  }
+
+  /** A frame that must not start before the pipelined ones: first in line once they are done. */
+  function waitForPipeline (connection: Connection, data: Buffer, isBinary: boolean): void {
+    connection.busy = true
+    connection.backlog.unshift({ data, isBinary })
+  }
+
+  function runPipelined (connection: Connection, route: Route, id: string | undefined, payload: unknown): void {
+    if (connection.pipelined >= MAX_BACKLOG) {
+      hub.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
+      return
+    }
+    const first = connection.pipelined === 0
+    let result: unknown
+    try {
+      result = route.run(connection, payload, id)
+    } catch (err) {
+      if (first) return fail(connection, route, id, err)
+      result = Promise.reject(err)
+    }
+    if (!isPromise(result)) {
+      if (first) return finish(connection, route, id, result)
+      result = Promise.resolve(result)
+    }
+    connection.pipelined++
+    hub.inflight++
+    const settled = (result as Promise<unknown>).then(
+      (value) => () => finish(connection, route, id, value),
+      (err: unknown) => () => fail(connection, route, id, err),
+    )
+    // Each reply waits for the previous one: replies leave in frame order.
+    const previous = connection.lastReply
+    const reply = (previous === undefined ? settled : previous.then(async () => settled)).then((send) => send())
+    connection.lastReply = reply
+    const done = (): void => {
+      hub.handlerDone()
+      if (--connection.pipelined > 0) return
+      connection.lastReply = undefined
+      // A frame that waited for the pipeline (waitForPipeline) goes now.
+      connection.busy = false
+      drain(connection)
+    }
+    reply.then(done, done)
   }
 
   function drain (connection: Connection): void {
@@ -121,7 +186,12 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
       fail(connection, route, id, new Error(`Handler of "${route.type}" declares reply "${route.reply}" but returned nothing`))
       return
     }
-    hub.send(connection, route.reply, value, id)
+    try {
+      hub.send(connection, route.reply, value, id)
+    } catch (err) {
+      // The handler returned something JSON cannot encode (a bigint, a cycle…): its bug, this request's error.
+      fail(connection, route, id, err)
+    }
   }
 
   function fail (connection: Connection, route: Route, id: string | undefined, err: unknown): void {
@@ -133,13 +203,21 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
     else hub.sendError(connection, 'internal_error', 'Internal error', id)
   }
 
-  return onFrame
+  return { onFrame, drain }
 }
 
-/** The `id` of a frame refused before parsing, so the client can match the error to its request. */
+const ID_NEAR_START = /"id"\s*:\s*("(?:[^"\\]|\\.){1,64}")/
+
+/**
+ * The `id` of a frame refused by the rate limit, so the client can match the error to its request.
+ * A flooder must not make the server parse every refused frame: only its first bytes are scanned
+ * (clients put `id` before `payload`, as the envelope order suggests).
+ */
 function peekId (data: Buffer): string | undefined {
+  const match = ID_NEAR_START.exec(data.toString('utf8', 0, Math.min(data.length, 256)))
+  if (match === null) return undefined
   try {
-    const id = (JSON.parse(data.toString()) as { id?: unknown } | null)?.id
+    const id: unknown = JSON.parse(match[1]!)
     return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : undefined
   } catch {
     return undefined

@@ -5,15 +5,17 @@
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import type { Adapter, AdapterHost, Exclusions, MaybePromise, Recovery } from './adapter.js'
+import type { Adapter, AdapterHost, Exclusions, MaybePromise, Recovery, RoomDelivery } from './adapter.js'
 import { isPromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
 import { CloseCode, type ErrorCode } from './codes.js'
 import { Connection } from './connection.js'
-import type { BroadcastOptions, HandlerContext } from './define.js'
+import type { BroadcastOptions, HandlerContext, ServerMessageDef } from './define.js'
+import { createHandlerContext } from './context.js'
+import { withTimeout } from './timeout.js'
 import { WsError } from './errors.js'
 import { encodeFrame, roomFrameParts } from './frames.js'
-import { OutgoingFrame } from './ws-frame.js'
+import { beginBurst, OutgoingFrame } from './ws-frame.js'
 import type { ResolvedOptions } from './options.js'
 import { TokenBucket } from './rate-limit.js'
 import { ROOM_NAME_PATTERN } from '../schemas/common.js'
@@ -140,6 +142,31 @@ export class Hub implements AdapterHost {
     this.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
   }
 
+  /**
+   * Send `connected` once the adapter routes the user's messages here (Redis: SUBSCRIBE answered).
+   * Until then the connection is busy (its frames wait in order) and user deliveries skip it, so
+   * `connected` is always the first frame. Returns a promise only when the greeting had to wait.
+   */
+  greet (connection: Connection): Promise<void> | undefined {
+    const greeting = connection.expiresAt === undefined
+      ? { connectionId: connection.id, userId: connection.userId }
+      : { connectionId: connection.id, userId: connection.userId, expiresAt: connection.expiresAt }
+    const registered = this.adapter.addConnection?.(connection.userId, connection.id)
+    if (registered === undefined || !isPromise(registered)) {
+      connection.greeted = true
+      this.send(connection, 'connected', greeting)
+      return undefined
+    }
+    connection.busy = true
+    return registered
+      .catch((err: unknown) => connection.log.error({ err }, 'adapter connection setup failed'))
+      .then(() => {
+        connection.greeted = true
+        connection.busy = false
+        if (!connection.closed) this.send(connection, 'connected', greeting)
+      })
+  }
+
   /** Close the connection at the token's expiry unless a refresh moves it. */
   setExpiry (connection: Connection, expiresAt: number | undefined): void {
     clearTimeout(connection.expiryTimer)
@@ -162,49 +189,59 @@ export class Hub implements AdapterHost {
   // ── rooms and presence ───────────────────────────────────────────────────
 
   /**
-   * Join `room`. Sends `room_joined` (with `id` when given), then any recovered messages,
-   * then live ones that arrived meanwhile, so the client sees them in `seq` order.
+   * Join `room`. Sends `room_joined` (with `id` when given), then any recovered messages, then the
+   * live ones that arrived meanwhile (held until then), so the client sees the reply first and
+   * every message in `seq` order.
    */
   async join (connection: Connection, room: string, since: number | undefined, id: string | undefined): Promise<void> {
     assertRoomName(room)
-    const recovering = since !== undefined
-    if (recovering) this.hold(connection, room)
+    this.hold(connection, room)
+    let recoveredUpTo = 0
     try {
       if (!connection.rooms.has(room)) {
-        if (connection.rooms.size >= this.options.maxRoomsPerConnection) {
-          throw new WsError('room_limit', `A connection can be in at most ${this.options.maxRoomsPerConnection} rooms`)
-        }
+        this.checkRoomLimit(connection)
         const authorize = this.options.authorizeJoin
         if (authorize !== undefined && !(await authorize({ id: connection.userId, claims: connection.claims }, room))) {
           throw new WsError('forbidden', `Not allowed to join room "${room}"`)
         }
         if (connection.closed) return
-        connection.rooms.add(room)
-        let members = this.rooms.get(room)
-        if (members === undefined) this.rooms.set(room, members = new Set())
-        members.add(connection)
-        const presence = await this.adapter.addMember(room, connection.userId, connection.id)
-        if (presence.firstForUser) {
-          await this.publish(room, 'user_joined', { userId: connection.userId }, false, { users: [connection.userId] })
+        if (!connection.rooms.has(room)) {
+          this.checkRoomLimit(connection) // again: other joins may have completed while authorizing
+          connection.rooms.add(room)
+          let members = this.rooms.get(room)
+          if (members === undefined) this.rooms.set(room, members = new Set())
+          members.add(connection)
+          const presence = await this.adapter.addMember(room, connection.userId, connection.id)
+          if (connection.closed) return
+          if (presence.firstForUser) {
+            await this.publish(room, 'user_joined', { userId: connection.userId }, false, { users: [connection.userId] })
+          }
         }
       }
       const [members, lastSeq, recovery] = await Promise.all([
         this.adapter.members(room),
         this.adapter.lastSeq(room),
-        recovering ? this.adapter.recover(room, since) : undefined,
+        since === undefined ? undefined : this.adapter.recover(room, since),
       ])
       if (connection.closed) return
-      const recoveredUpTo = lastRecoveredSeq(recovery)
+      recoveredUpTo = lastRecoveredSeq(recovery)
       const reply: RoomJoinedPayload = { room, members, seq: Math.max(lastSeq, recoveredUpTo) }
       if (recovery !== undefined) reply.recovered = recovery.recovered
       this.send(connection, 'room_joined', reply, id)
-      if (recovery !== undefined) {
-        for (const frame of recovery.frames) this.write(connection, Buffer.from(frame.data))
+      // Recovered frames are part of the answer (bounded by the history size): never dropped.
+      for (const frame of recovery?.frames ?? []) {
+        if (frame.except !== undefined && isExcluded(connection, frame.except)) continue
+        this.writeFrame(connection, new OutgoingFrame(Buffer.from(frame.data)), true)
       }
-      if (recovering) this.release(connection, room, recoveredUpTo)
-    } catch (err) {
-      if (recovering) this.release(connection, room, Infinity)
-      throw err
+    } finally {
+      // A member keeps what arrived meanwhile (minus what recovery sent); a refused joiner gets nothing.
+      this.release(connection, room, connection.rooms.has(room) ? recoveredUpTo : Infinity)
+    }
+  }
+
+  private checkRoomLimit (connection: Connection): void {
+    if (connection.rooms.size >= this.options.maxRoomsPerConnection) {
+      throw new WsError('room_limit', `A connection can be in at most ${this.options.maxRoomsPerConnection} rooms`)
     }
   }
 
@@ -230,14 +267,13 @@ export class Hub implements AdapterHost {
 
   /** App-facing broadcast: durability comes from the message's declaration. */
   broadcast (room: string, type: string, payload: unknown, options?: BroadcastOptions): MaybePromise<number | undefined> {
-    const def = this.catalog.server.get(type)
-    if (def === undefined) throw new TypeError(`Unknown server message type "${type}": declare it with defineProtocol().server()`)
+    const def = this.declared(type)
     assertRoomName(room)
     return this.publish(room, type, payload, def.durable, toExclusions(options))
   }
 
   sendToUser (userId: string, type: string, payload: unknown): MaybePromise<void> {
-    if (!this.catalog.server.has(type)) throw new TypeError(`Unknown server message type "${type}": declare it with defineProtocol().server()`)
+    this.declared(type)
     return this.adapter.publishToUser(userId, encodeFrame(type, payload))
   }
 
@@ -289,11 +325,18 @@ export class Hub implements AdapterHost {
     }
   }
 
+  deliverBurst (frames: ReadonlyArray<RoomDelivery>): void {
+    if (frames.length > 1) beginBurst()
+    for (const frame of frames) this.deliverToRoom(frame.room, frame.data, frame.seq, frame.except)
+  }
+
   deliverToUser (userId: string, data: Buffer): void {
     const connections = this.users.get(userId)
     if (connections === undefined) return
     const out = new OutgoingFrame(data)
-    for (const connection of connections) this.writeFrame(connection, out)
+    for (const connection of connections) {
+      if (connection.greeted) this.writeFrame(connection, out)
+    }
   }
 
   userLeft (room: string, userId: string): void {
@@ -371,52 +414,38 @@ export class Hub implements AdapterHost {
 
   /** The per-connection context app handlers receive (made once per connection). */
   contextFor (connection: Connection): HandlerContext<any> {
-    if (connection.context !== undefined) return connection.context
-    const hub = this
-    const context: HandlerContext<any> = {
-      connection,
-      get userId () { return connection.userId },
-      log: connection.log,
-      app: this.app,
-      join: (room) => hub.join(connection, room, undefined, undefined),
-      leave: (room) => hub.leave(connection, room),
-      send: (type, payload) => {
-        if (!hub.catalog.server.has(type)) throw new TypeError(`Unknown server message type "${type}"`)
-        hub.send(connection, type, payload)
-      },
-      broadcast: async (room, type, payload, options) => hub.broadcast(room, type, payload, options),
-      sendToUser: async (userId, type, payload) => hub.sendToUser(userId, type, payload),
-      members: async (room) => hub.adapter.members(room),
-    }
-    connection.context = context
-    return context
+    connection.context ??= createHandlerContext(this, connection)
+    return connection.context
   }
 
-  // Recovery: hold live frames for a room until history has been sent.
+  /** The declaration of a server message type app code asked to send; unknown types are a bug in the app. */
+  declared (type: string): ServerMessageDef {
+    const def = this.catalog.server.get(type)
+    if (def === undefined) throw new TypeError(`Unknown server message type "${type}": declare it with defineProtocol().server()`)
+    return def
+  }
+
+  // Joins hold a room's live frames for the connection until the reply (and history) is out.
 
   private hold (connection: Connection, room: string): void {
     if (connection.holding === undefined) connection.holding = new Map()
-    connection.holding.set(room, [])
+    if (!connection.holding.has(room)) connection.holding.set(room, [])
   }
 
-  private release (connection: Connection, room: string, recoveredUpTo: number): void {
+  /** Deliver held frames newer than `after` (recovered ones are already out); `Infinity`: discard. */
+  private release (connection: Connection, room: string, after: number): void {
     const held = connection.holding?.get(room)
     if (held === undefined) return
     connection.holding!.delete(room)
     if (connection.holding!.size === 0) connection.holding = undefined
-    if (recoveredUpTo === Infinity) return
+    if (after === Infinity || connection.closed) return
     for (const frame of held) {
-      if (frame.seq !== undefined && frame.seq <= recoveredUpTo) continue
-      this.write(connection, frame.data)
+      if (frame.seq !== undefined && frame.seq <= after) continue
+      this.writeFrame(connection, new OutgoingFrame(frame.data), true)
     }
   }
 }
 
-async function withTimeout (promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([promise, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
-  clearTimeout(timer)
-}
 
 function socketClosed (socket: WebSocket): Promise<void> {
   if (socket.readyState === socket.CLOSED) return Promise.resolve()

@@ -3,6 +3,7 @@
  * registration with a coded error naming the bad option.
  */
 import { randomUUID } from 'node:crypto'
+import type { PerMessageDeflateOptions } from 'ws'
 import type { Adapter } from './adapter.js'
 import type { AsyncApiOptions } from './asyncapi/options.js'
 import type { AnyProtocol } from './define.js'
@@ -67,8 +68,18 @@ export interface WsPluginOptions {
   shutdownTimeoutMs?: number
   /** Browser origins allowed to open a connection (`Origin` header); others get HTTP 403. @default any origin */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean)
-  /** Connection ids. @default crypto.randomUUID */
+  /**
+   * Connection ids. They must be unique across every instance sharing an adapter (Redis keys
+   * presence by connection id), so a per-process counter will not do.
+   * @default crypto.randomUUID
+   */
   generateConnectionId?: () => string
+  /**
+   * permessage-deflate compression (ws's option). Compression costs CPU per recipient, since each
+   * socket has its own compression context, and turns off frame-once broadcasting.
+   * @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions
   /** The AsyncAPI export: document info, servers and the routes serving it. @default see AsyncApiOptions */
   asyncapi?: AsyncApiOptions
 }
@@ -89,6 +100,7 @@ export interface ResolvedOptions {
   shutdownTimeoutMs: number
   isOriginAllowed: ((origin: string) => boolean) | undefined
   generateConnectionId: () => string
+  perMessageDeflate: boolean | PerMessageDeflateOptions
 }
 
 function positiveInt (name: string, value: unknown, fallback: number, allowZero = false): number {
@@ -159,5 +171,6 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', options.shutdownTimeoutMs, 5000, true),
     isOriginAllowed,
     generateConnectionId: optionalFunction('generateConnectionId', options.generateConnectionId) ?? randomUUID,
+    perMessageDeflate: options.perMessageDeflate ?? false,
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The client → server envelope: `{"type": string, "id"?: string (1–64), "payload"?: object}`.
- * Parsing is strict and precise: every failure says what is wrong and where. Browser-safe.
+ * Parsing is strict and precise: every failure says what is wrong and where.
  */
+import secureJson from 'secure-json-parse'
 import type { ErrorCode } from './codes.js'
 
 export const MAX_ID_LENGTH = 64
@@ -59,6 +60,14 @@ export function parseClientFrame (text: string): ParseResult {
   for (const key in value) {
     if (!ENVELOPE_KEYS.has(key)) {
       return fail('invalid_message', `Unknown envelope key "${key}"`, validId, '/' + key)
+    }
+  }
+  // As Fastify does for request bodies: a handler that merges a payload must not be handed a prototype.
+  if (text.includes('__proto__') || text.includes('constructor')) {
+    try {
+      secureJson.scan(value, { protoAction: 'error', constructorAction: 'error' })
+    } catch {
+      return fail('invalid_message', 'Frame contains a forbidden "__proto__" or "constructor.prototype" key', validId)
     }
   }
   return { ok: true, frame: { type, id: validId, payload: payload ?? {} } }

@@ -264,6 +264,25 @@ export function recoverySuite (tap: Tap, cluster: ClusterFactory): void {
     t.same(again.pending('message'), [])
   })
 
+  tap.test('recovery honours the exclusions a durable broadcast was sent with', async (t) => {
+    const [a, b] = await cluster(t, 2)
+    const alice = await connect(t, a!, 'alice')
+    await alice.request('join_room', { room: 'x' })
+    await a!.app.ws.broadcast('x', 'message', { userId: 'system', content: 'for everyone', ts: 1 })
+    await a!.app.ws.broadcast('x', 'message', { userId: 'system', content: 'not for bob', ts: 2 }, { except: { users: ['bob'] } })
+    await a!.app.ws.broadcast('x', 'message', { userId: 'system', content: 'for everyone again', ts: 3 })
+    for (let i = 0; i < 3; i++) await alice.waitFor('message')
+    const bob = await connect(t, b!, 'bob')
+    const reply = await bob.request('join_room', { room: 'x', since: 0 })
+    t.match(reply.payload, { seq: 3, recovered: true })
+    t.same((await messagesOf(bob, 2)).map((m) => m.payload.content), ['for everyone', 'for everyone again'])
+    await bob.request('ping')
+    t.same(bob.pending('message'), [], 'the excluded message is not replayed')
+    const carol = await connect(t, b!, 'carol')
+    await carol.request('join_room', { room: 'x', since: 0 })
+    t.same((await messagesOf(carol, 3)).map((m) => m.payload.content), ['for everyone', 'not for bob', 'for everyone again'])
+  })
+
   tap.test('messages published while a client recovers arrive once each, in seq order, after the missed ones', async (t) => {
     const [a, b] = await cluster(t, 2)
     const alice = await connect(t, a!, 'alice')

@@ -137,3 +137,11 @@ t.test('an option error names the option and what was expected', async (t) => {
     { message: 'Option "maxRoomsPerConnection" must be a positive integer; got number 1.5' })
   await app.close()
 })
+
+t.test('registering after @fastify/websocket fails clearly: its limits and close hook would silently win', async (t) => {
+  const { default: fastifyWebsocket } = await import('@fastify/websocket')
+  const app = Fastify()
+  await app.register(fastifyWebsocket)
+  await t.rejects(async () => { await app.register(wsPlugin, { auth: false }).ready() }, { code: 'WS_ERR_WEBSOCKET_REGISTERED', message: /perMessageDeflate/ })
+  await app.close()
+})

@@ -61,11 +61,13 @@ t.test('frames sent right after the upgrade are not lost while auth runs', async
   socket.on('open', () => {
     for (let i = 0; i < 5; i++) socket.send(JSON.stringify({ type: 'ping', id: `p${i}` }))
   })
+  const first = await client.waitFor(() => true)
+  t.equal(first.type, 'connected', 'the greeting comes first')
+  t.equal(first.payload.userId, 'carol')
   for (let i = 0; i < 5; i++) {
     const pong = await client.waitFor((frame) => frame.id === `p${i}`)
-    t.equal(pong.type, 'pong')
+    t.equal(pong.type, 'pong', `early ping ${i} answered, in order`)
   }
-  t.equal((await client.waitFor('connected')).payload.userId, 'carol')
 })
 
 t.test('with auth off each connection is its own anonymous user', async (t) => {
@@ -91,4 +93,26 @@ t.test('getUserId maps claims to the user id', async (t) => {
   const server = await buildApp(t, { auth: { secret: SECRET, getUserId: (claims) => String(claims.uid) } })
   const client = await connect(t, server, 'ignored', { token: tokenFor('ignored', { claims: { uid: 'u-42' } }), awaitConnected: false })
   t.equal((await client.waitFor('connected')).payload.userId, 'u-42')
+})
+
+t.test('tokens in the query string never reach the request log, however the key is spelled', async (t) => {
+  const { Writable } = await import('node:stream')
+  const Fastify = (await import('fastify')).default
+  const wsPlugin = (await import('../plugin.js')).default
+  let logged = ''
+  const stream = new Writable({ write (chunk, _encoding, done) { logged += String(chunk); done() } })
+  const app = Fastify({ logger: { level: 'info', stream } })
+  await app.register(wsPlugin, { auth: { secret: SECRET } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const port = (app.server.address() as { port: number }).port
+  const token = tokenFor('alice')
+  for (const key of ['token', '%74oken']) {
+    const client = new TestClient(new WebSocket(`ws://127.0.0.1:${port}/ws?x=1&${key}=${token}`))
+    t.equal((await client.waitFor('connected')).payload.userId, 'alice', `authenticated with ?${key}=`)
+    await client.close()
+  }
+  t.notMatch(logged, token.slice(0, 40), 'no token in the log')
+  t.match(logged, /"url":"\/ws\?x=1&token=\[redacted\]"/)
+  t.match(logged, /"url":"\/ws\?x=1&%74oken=\[redacted\]"/)
 })

@@ -114,3 +114,17 @@ t.test('a frame that breaks WebSocket framing closes the connection with 1002, a
   t.equal((await alice.closed).code, 1002)
   t.equal((await bob.request('ping')).type, 'pong')
 })
+
+t.test('frames with __proto__ or constructor.prototype keys are refused, as Fastify refuses such bodies', async (t) => {
+  const server = await buildApp(t)
+  const alice = await connect(t, server)
+  alice.sendRaw('{"type":"ping","id":"a","payload":{"__proto__":{"polluted":true}}}')
+  alice.sendRaw('{"type":"ping","id":"b","payload":{"constructor":{"prototype":{"polluted":true}}}}')
+  for (const id of ['a', 'b']) {
+    const error = await alice.waitFor((frame) => frame.id === id)
+    t.equal(error.payload.code, 'invalid_message')
+    t.match(error.payload.message, /forbidden/)
+  }
+  t.equal(({} as Record<string, unknown>).polluted, undefined)
+  t.equal((await alice.request('message', { room: 'general', content: 'the word constructor is fine' })).payload.code, 'not_in_room')
+})

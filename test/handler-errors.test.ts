@@ -15,6 +15,8 @@ const protocol = defineProtocol()
   .client('throw_string', { payload: Empty, handler: () => { throw 'not an Error' as unknown as Error } })
   .client('refuse', { payload: Empty, handler: () => { throw new WsError('forbidden', 'Not for you') } })
   .client('forget_reply', { payload: Empty, reply: 'fine', handler: async () => undefined as never })
+  .client('unencodable_sync', { payload: Empty, reply: 'fine', handler: () => ({ n: 1n }) as never })
+  .client('unencodable_async', { payload: Empty, reply: 'fine', handler: async () => { const cycle: Record<string, unknown> = {}; cycle.self = cycle; return cycle as never } })
   .client('late_failure', {
     payload: Empty,
     handler: async () => {
@@ -117,4 +119,15 @@ t.test('a client breaking the WebSocket protocol is closed with its code and log
   while (!server.lines.some((line) => line.msg === 'client broke the WebSocket protocol')) await new Promise((resolve) => setTimeout(resolve, 5))
   t.same(server.lines.filter((line) => line.level >= 50), [], 'no error-level line')
   t.match(server.lines.find((line) => line.msg === 'client broke the WebSocket protocol'), { level: 30, err: { message: /UTF-8/ } })
+})
+
+t.test('a reply JSON cannot encode (bigint, cycle) is an internal_error for that request, and the server goes on', async (t) => {
+  const server = await buildLoggedApp(t)
+  const alice = await connect(t, server, 'alice')
+  for (const type of ['unencodable_sync', 'unencodable_async']) {
+    const reply = await alice.request(type, {})
+    t.same(reply.payload, { code: 'internal_error', message: 'Internal error' }, type)
+  }
+  t.equal((await alice.request('ping')).type, 'pong')
+  t.equal(failures(server.lines).length, 2, 'both logged')
 })

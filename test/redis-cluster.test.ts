@@ -49,6 +49,30 @@ if (redis !== undefined) {
     t.equal(new Set(seen[0]!.map((m) => m.payload.content)).size, 30, 'every message once, the sender\'s own included')
   })
 
+  t.test('back-to-back messages of one connection get seqs in the order sent, replies in frame order, and a later request waits for them', async (t) => {
+    const apps = await cluster(t, redis, 2)
+    const alice = await member(t, apps[0]!, 'alice', 'r')
+    const bob = await member(t, apps[1]!, 'bob', 'r')
+    // Sent without waiting: the messages are pipelined; ping, the refused message and leave_room are not.
+    const ids: string[] = []
+    const message = (i: number): void => { ids.push(`m${i}`); alice.send('message', { room: 'r', content: String(i) }, `m${i}`) }
+    for (let i = 0; i < 10; i++) message(i)
+    ids.push('p'); alice.send('ping', {}, 'p')
+    for (let i = 10; i < 15; i++) message(i)
+    ids.push('bad'); alice.send('message', { room: 'elsewhere', content: 'x' }, 'bad')
+    for (let i = 15; i < 20; i++) message(i)
+    ids.push('l'); alice.send('leave_room', { room: 'r' }, 'l')
+    await alice.waitFor((frame) => frame.id === 'l', 3000, 'reply to leave_room')
+    const replies = alice.pending().filter((frame) => frame.id !== undefined)
+    t.same([...replies.map((frame) => frame.id), 'l'], ids, 'one reply per request, in the order sent')
+    t.equal(replies.find((frame) => frame.id === 'bad')?.payload.code, 'not_in_room')
+    t.same((await bob.waitFor('user_left', 3000)).payload, { userId: 'alice' })
+    const received = bob.pending('message')
+    t.equal(received.length, 20, 'the leave took effect after every message: all arrived before user_left')
+    t.same(received.map((m) => m.payload.content), Array.from({ length: 20 }, (_, i) => String(i)), 'delivered in the order sent')
+    t.same(received.map((m) => m.seq), Array.from({ length: 20 }, (_, i) => received[0]!.seq! + i), 'consecutive seqs')
+  })
+
   t.test('typing reaches the members on other instances and never the typist', async (t) => {
     const apps = await cluster(t, redis, 3)
     const alice = await member(t, apps[0]!, 'alice', 'r')

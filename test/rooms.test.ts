@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildApp, connect, joined, sleep } from './helpers/index.js'
+import { buildApp, connect, joined, until } from './helpers/index.js'
 
 t.test('join_room replies room_joined with the distinct members and the room\'s last seq', async (t) => {
   const server = await buildApp(t)
@@ -106,7 +106,7 @@ t.test('hub state is empty again once everyone has left', async (t) => {
   t.equal(server.app.ws.stats().connections, 4)
   t.equal(server.app.ws.stats().users, 3)
   await Promise.all(clients.map((client) => client.close()))
-  await sleep(50)
+  await until(() => server.app.ws.stats().connections === 0, 'every connection is gone')
   const stats = server.app.ws.stats()
   t.equal(stats.connections, 0)
   t.equal(stats.users, 0)

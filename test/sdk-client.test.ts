@@ -36,16 +36,23 @@ function client (url: string, options: Record<string, unknown> = {}): any {
   return c
 }
 
-t.test('every message of the document maps to one method: send<Pascal> for client → server, on<Pascal> for server → client', async (t) => {
+t.test('one name travels end to end: wire type → AsyncAPI message and operation → client method', async (t) => {
   const document = parse(readFileSync(CHAT_DOCUMENT, 'utf8'))
   const c = client('ws://127.0.0.1:1/ws')
-  const pascal = (type: string): string => type.split('_').map((p) => p[0]!.toUpperCase() + p.slice(1)).join('')
   let checked = 0
-  for (const [key, message] of Object.entries<any>(document.components.messages)) {
-    const method = (key.startsWith('client.') ? 'send' : 'on') + pascal(message.name)
-    t.equal(typeof c[method], 'function', `${key} → ${method}()`)
+  // The server names operations (lib/asyncapi/names.ts), the generator names methods
+  // (sdk-gen helpers/model.cjs): receiveJoinRoom ↔ sendJoinRoom, sendRoomJoined ↔ onRoomJoined.
+  for (const [operationId, operation] of Object.entries<any>(document.operations)) {
+    const key = String(operation.messages[0].$ref).split('/').pop()!
+    const message = document.components.messages[key]
+    const [prefix, method] = operation.action === 'receive' ? ['receive', 'send'] : ['send', 'on']
+    t.ok(operationId.startsWith(prefix), `${operationId} is a ${operation.action} operation`)
+    const name = method + operationId.slice(prefix.length)
+    t.equal(typeof c[name], 'function', `${message.name} (${key}, ${operationId}) → ${name}()`)
+    t.equal(key, `${operation.action === 'receive' ? 'client' : 'server'}.${message.name}`, 'the message key carries the wire type')
     checked++
   }
+  t.equal(checked, Object.keys(document.components.messages).length, 'one operation per message')
   t.equal(generated.sendMethods.length + generated.onMethods.length, checked, 'no method without a message')
 })
 

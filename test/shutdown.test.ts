@@ -74,8 +74,10 @@ t.test('a handler that never finishes delays app.close() by shutdownTimeoutMs at
   const before = Date.now()
   await server.app.close()
   const elapsed = Date.now() - before
-  // The bound under test: the handler wait (300 ms) plus the closing handshake wait (≤ 1 s).
-  t.ok(elapsed >= 290 && elapsed < 300 + 1000 + 500, `app.close() took ${elapsed} ms`)
+  // The bound under test: the handler wait (300 ms) plus the closing handshake wait (≤ 1 s); the
+  // stuck handler never finishes, so without the bound close() would not return at all. Generous
+  // slack: a loaded CI machine must not turn this into a timing test.
+  t.ok(elapsed >= 290 && elapsed < 300 + 1000 + 4000, `app.close() took ${elapsed} ms`)
   t.equal((await alice.closed).code, 1001)
   t.same(alice.pending('work_done'), [], 'no reply: the handler was abandoned')
   slow.release()

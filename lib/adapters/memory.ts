@@ -2,7 +2,7 @@
  * The default adapter: one process, zero setup. Presence, `seq` and a bounded history per room,
  * all in memory. Delivery is synchronous: a broadcast reaches local sockets before it returns.
  */
-import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomPublish } from '../adapter.js'
+import type { Adapter, AdapterHost, Exclusions, PresenceJoin, Recovery, RoomPublish } from '../adapter.js'
 import { joinRoomFrame } from '../frames.js'
 import { invalidOption } from '../errors.js'
 
@@ -20,30 +20,28 @@ export interface MemoryAdapterOptions {
   historyTtlMs?: number
 }
 
-interface HistoryEntry { seq: number, data: string, at: number }
+interface HistoryEntry { seq: number, data: string, at: number, except: Exclusions | undefined }
 
-/** Per-room sequence and a ring buffer of recent durable frames. */
+/**
+ * Per-room sequence and a ring buffer of recent durable frames. The ring grows with the room's
+ * traffic up to its capacity, so a room with one message costs one entry, not `historySize`.
+ */
 class RoomLog {
   seq = 0
   lastAt = 0
-  private readonly ring: Array<HistoryEntry | undefined>
+  private readonly ring: HistoryEntry[] = []
+  /** Index of the oldest entry once the ring is full (0 until then). */
   private start = 0
-  private length = 0
 
-  constructor (capacity: number) {
-    this.ring = new Array(capacity)
-  }
+  constructor (private readonly capacity: number) {}
 
-  append (data: string, seq: number, at: number): void {
-    const capacity = this.ring.length
-    if (capacity === 0) return
-    const entry = { seq, data, at }
-    if (this.length < capacity) {
-      this.ring[(this.start + this.length) % capacity] = entry
-      this.length++
+  append (entry: HistoryEntry): void {
+    if (this.capacity === 0) return
+    if (this.ring.length < this.capacity) {
+      this.ring.push(entry)
     } else {
       this.ring[this.start] = entry
-      this.start = (this.start + 1) % capacity
+      this.start = (this.start + 1) % this.capacity
     }
   }
 
@@ -51,11 +49,11 @@ class RoomLog {
   after (since: number, notBefore: number): HistoryEntry[] | undefined {
     const wanted = this.seq - since
     if (wanted <= 0) return []
-    if (wanted > this.length) return undefined
-    const capacity = this.ring.length
+    const length = this.ring.length
+    if (wanted > length) return undefined
     const out: HistoryEntry[] = []
-    for (let i = this.length - wanted; i < this.length; i++) {
-      const entry = this.ring[(this.start + i) % capacity]!
+    for (let i = length - wanted; i < length; i++) {
+      const entry = this.ring[(this.start + i) % length]!
       if (entry.at < notBefore) return undefined
       out.push(entry)
     }
@@ -105,7 +103,7 @@ export class MemoryAdapter implements Adapter {
     const seq = ++log.seq
     const data = joinRoomFrame(message.frame, seq)
     log.lastAt = Date.now()
-    log.append(data, seq, log.lastAt)
+    log.append({ seq, data, at: log.lastAt, except: message.except })
     host.deliverToRoom(message.room, Buffer.from(data), seq, message.except)
     return seq
   }
@@ -154,7 +152,7 @@ export class MemoryAdapter implements Adapter {
     if (since > last) return { recovered: false, frames: [] }
     const entries = log === undefined ? [] : log.after(since, Date.now() - this.historyTtlMs)
     if (entries === undefined) return { recovered: false, frames: [] }
-    return { recovered: true, frames: entries.map((entry) => ({ seq: entry.seq, data: entry.data })) }
+    return { recovered: true, frames: entries.map((entry) => ({ seq: entry.seq, data: entry.data, except: entry.except })) }
   }
 
   stats (): Record<string, unknown> {

@@ -14,7 +14,7 @@
  *   durable frames are fetched from history when Redis returns.
  */
 import { Redis, type RedisOptions } from 'ioredis'
-import type { Adapter, AdapterHost, Exclusions, PresenceJoin, Recovery, RoomPublish } from '../adapter.js'
+import type { Adapter, AdapterHost, Exclusions, PresenceJoin, Recovery, RoomDelivery, RoomPublish } from '../adapter.js'
 import { WsError } from '../errors.js'
 import { roomFrameParts } from '../frames.js'
 import { RoomFeeds, type History } from './redis-feed.js'
@@ -22,6 +22,7 @@ import { encodeExclusions, encodeRoomEnvelope, memberRecord, parseMemberRecord, 
 import { LocalMembers } from './redis-members.js'
 import { resolveRedisOptions, type RedisAdapterOptions, type ResolvedRedisOptions } from './redis-options.js'
 import * as scripts from './redis-scripts.js'
+import { withTimeout } from '../timeout.js'
 
 export { defaultRedisRetryStrategy, type RedisAdapterOptions } from './redis-options.js'
 
@@ -47,6 +48,8 @@ interface Subscription {
 const REAP_BATCH = 10
 
 export class RedisAdapter implements Adapter {
+  /** Every publish is written at once, in call order, on the one command connection. */
+  readonly ordersPublishes = true
   private host: AdapterHost | undefined
   private cmd: CommandClient | undefined
   private sub: Redis | undefined
@@ -59,6 +62,8 @@ export class RedisAdapter implements Adapter {
   /** channel → what it carries; the channels this instance wants to be subscribed to. */
   private readonly subscriptions = new Map<string, Subscription>()
   private readonly feeds: RoomFeeds
+  /** Room frames ready for delivery in this tick, in order (see `flush`). */
+  private inbox: RoomDelivery[] = []
   private heartbeat: NodeJS.Timeout | undefined
   private ticking = false
   private registered = false
@@ -80,7 +85,7 @@ export class RedisAdapter implements Adapter {
     this.options = resolveRedisOptions(options)
     this.keys = new RedisKeys(this.options.keyPrefix)
     this.feeds = new RoomFeeds({
-      deliver: (room, data, seq, except) => this.host?.deliverToRoom(room, data, seq, except),
+      deliver: (room, data, seq, except) => this.deliver({ room, data, seq, except }),
       history: (room, since) => this.history(room, since),
       warn: (obj, msg) => this.host?.log.warn(obj, msg),
     })
@@ -229,6 +234,9 @@ export class RedisAdapter implements Adapter {
     const { firstInRoom, firstForUser } = this.local.add(room, userId, connectionId)
     if (firstInRoom) this.feeds.open(room)
     await this.subscribe(this.keys.roomChannel(room), 'room', room)
+    // The connection may have left (or gone) during the SUBSCRIBE round trip: its removal found
+    // nothing to remove in Redis yet, so writing the membership now would leave a phantom member.
+    if (!this.local.has(room, userId, connectionId)) return { firstForUser: false }
     const cmd = this.ready()
     if (cmd !== undefined) {
       try {
@@ -299,7 +307,7 @@ export class RedisAdapter implements Adapter {
     try {
       const history = await this.history(room, since)
       if (!history.recovered) return { recovered: false, frames: [] }
-      return { recovered: true, frames: history.frames.map((frame) => ({ seq: frame.seq, data: frame.data })) }
+      return { recovered: true, frames: history.frames.map((frame) => ({ seq: frame.seq, data: frame.data, except: frame.except })) }
     } catch (err) {
       this.noteError(err)
       return { recovered: false, frames: [] }
@@ -359,6 +367,25 @@ export class RedisAdapter implements Adapter {
       return
     }
     this.feeds.receive(subscription.name, envelope)
+  }
+
+  /** Queue a room frame for the end of this tick (same macrotask: no added wait). */
+  private deliver (frame: RoomDelivery): void {
+    if (this.inbox.push(frame) === 1) process.nextTick(() => this.flush())
+  }
+
+  /**
+   * The messages ioredis parsed from one read of the subscriber socket arrive within one tick:
+   * handed over together, the hub writes each socket's frames of that burst in one syscall.
+   * Order is unchanged (FIFO, and a nextTick runs before the promise callbacks of the same tick).
+   */
+  private flush (): void {
+    const frames = this.inbox
+    this.inbox = []
+    const host = this.host
+    if (host === undefined) return
+    if (host.deliverBurst !== undefined) host.deliverBurst(frames)
+    else for (const f of frames) host.deliverToRoom(f.room, f.data, f.seq, f.except)
   }
 
   private subscribe (channel: string, kind: Subscription['kind'], name: string): Promise<void> {
@@ -531,11 +558,6 @@ function unavailable (): WsError {
 }
 
 
-async function withTimeout (promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
-  clearTimeout(timer)
-}
 
 /** The URL without its password, for logs. */
 function redactUrl (url: string): string {

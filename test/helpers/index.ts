@@ -191,3 +191,12 @@ export async function joined (client: TestClient, room: string): Promise<Frame> 
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Wait until `condition` holds (polled), or fail after `timeoutMs` naming `what`. */
+export async function until (condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`)
+    await sleep(5)
+  }
+}
