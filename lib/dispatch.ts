@@ -170,7 +170,9 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
   }
 
   function drain (connection: Connection): void {
-    while (!connection.busy && !connection.closed && connection.backlog.length > 0) {
+    // Shutting down waits for handlers in flight, not for frames queued behind them: starting
+    // those now would only produce replies the closing socket cannot carry.
+    while (!connection.busy && !connection.closed && !hub.closing && connection.backlog.length > 0) {
       const next = connection.backlog.shift()!
       processFrame(connection, next.data, next.isBinary)
     }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Type } from 'typebox'
 import { defineProtocol } from '../plugin.js'
-import { buildApp, connect, joined, sleep, type TestClient } from './helpers/index.js'
+import { buildApp, connect, joined, sleep, until, type TestClient } from './helpers/index.js'
 
 /** A protocol whose `work` handler waits until the test lets it finish. */
 function slowProtocol () {
@@ -106,4 +106,23 @@ t.test('app.close() with no clients resolves and leaves no timers behind', async
   await server.app.close()
   const timers = process.getActiveResourcesInfo().filter((name) => name === 'Timeout')
   t.equal(timers.length, 0, `active timers: ${timers.length}`)
+})
+
+t.test('frames queued behind an in-flight handler are not started once shutdown begins', async (t) => {
+  const slow = slowProtocol()
+  const server = await buildApp(t, { protocol: slow.protocol, shutdownTimeoutMs: 5000 })
+  const alice = await connect(t, server, 'alice')
+  const started = slow.handlerStarted()
+  alice.send('work', { n: 1 }, 'w')
+  await started
+  alice.send('work', { n: 2 }, 'queued') // waits behind the first: frames of a connection run in order
+  alice.send('ping', undefined, 'p') // queued too
+  await until(() => server.app.ws.stats().messagesIn >= 3, 'the server has the three frames')
+  const closing = server.app.close()
+  await sleep(50) // let close() reach the hub's shutdown before the handler finishes
+  slow.release()
+  await closing
+  t.same((await transcript(alice)).slice(-2), ['work_done', 'close 1001'], 'the in-flight reply, then the close')
+  t.same(alice.pending('work_done').map((frame) => frame.id), ['w'], 'the queued request was not started')
+  t.same(alice.pending('pong'), [], 'nor the queued ping')
 })
