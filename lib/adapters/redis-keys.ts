@@ -1,13 +1,9 @@
 /**
- * Key and channel names of the Redis adapter, and the pub/sub envelope of a room frame.
+ * Key and channel names of the Redis adapter.
  *
  * Room keys carry the hash tag `{r:<room>}` so one room's keys live in one cluster slot (room
- * names cannot contain braces). Room frames travel as `<seq>\n<except>\n<frame>`: the receiver
- * slices the frame out without parsing it; `seq` is empty for non-durable frames and `except` is
- * empty or the exclusions as JSON.
+ * names cannot contain braces).
  */
-import type { Exclusions } from '../adapter.js'
-
 export class RedisKeys {
   readonly instances: string
 
@@ -40,42 +36,4 @@ export function parseMemberRecord (record: string): [room: string, userId: strin
     }
   } catch {}
   return undefined
-}
-
-export function encodeExclusions (except: Exclusions | undefined): string {
-  if (except === undefined) return ''
-  const users = except.users !== undefined && except.users.length > 0 ? except.users : undefined
-  const connections = except.connections !== undefined && except.connections.length > 0 ? except.connections : undefined
-  if (users === undefined && connections === undefined) return ''
-  return JSON.stringify({ users, connections })
-}
-
-export interface RoomEnvelope {
-  readonly seq: number | undefined
-  readonly except: Exclusions | undefined
-  /** The frame's bytes, copied once out of the pub/sub reply (the parser may reuse its buffer). */
-  readonly data: Buffer
-}
-
-const NEWLINE = 10
-
-export function parseRoomEnvelope (message: Buffer): RoomEnvelope | undefined {
-  const first = message.indexOf(NEWLINE)
-  const second = first < 0 ? -1 : message.indexOf(NEWLINE, first + 1)
-  if (second < 0) return undefined
-  const seq = first === 0 ? undefined : Number(message.toString('latin1', 0, first))
-  if (seq !== undefined && !Number.isSafeInteger(seq)) return undefined
-  let except: Exclusions | undefined
-  if (second > first + 1) {
-    try {
-      except = JSON.parse(message.toString('utf8', first + 1, second)) as Exclusions
-    } catch {
-      return undefined
-    }
-  }
-  return { seq, except, data: Buffer.from(message.subarray(second + 1)) }
-}
-
-export function encodeRoomEnvelope (except: Exclusions | undefined, frame: string): string {
-  return '\n' + encodeExclusions(except) + '\n' + frame
 }

@@ -1,19 +1,13 @@
 /**
- * Per-room ordering of frames received from pub/sub.
+ * Per-room ordering of frames received from a cluster transport.
  *
- * Redis publishes a room's durable frames in `seq` order, but pub/sub is at-most-once: frames
+ * The backend publishes a room's durable frames in `seq` order, but pub/sub is at-most-once: frames
  * published while this instance's subscriber was reconnecting are lost. A feed remembers the last
  * `seq` it delivered; on a gap (or after a reconnect) it fetches the missing frames from history
  * and holds newer frames meanwhile, so local members still see every durable frame in order.
  */
-import type { RoomEnvelope } from './redis-keys.js'
-
-export interface History {
-  readonly recovered: boolean
-  /** The room's last `seq` in Redis. */
-  readonly last: number
-  readonly frames: ReadonlyArray<{ readonly seq: number, readonly data: string, readonly except: RoomEnvelope['except'] }>
-}
+import type { History } from './cluster-roles.js'
+import type { RoomEnvelope } from './envelope.js'
 
 export interface FeedSink {
   deliver(room: string, data: Buffer, seq: number | undefined, except: RoomEnvelope['except']): void
@@ -35,10 +29,6 @@ export class RoomFeeds {
 
   constructor (private readonly sink: FeedSink) {}
 
-  get size (): number {
-    return this.feeds.size
-  }
-
   open (room: string): void {
     if (!this.feeds.has(room)) this.feeds.set(room, { last: undefined, held: undefined })
   }
@@ -47,7 +37,7 @@ export class RoomFeeds {
     this.feeds.delete(room)
   }
 
-  /** The last `seq` delivered in `room`, if known (used while Redis is unreachable). */
+  /** The last `seq` delivered in `room`, if known (used while the backend is unreachable). */
   lastSeq (room: string): number | undefined {
     return this.feeds.get(room)?.last
   }
@@ -66,7 +56,7 @@ export class RoomFeeds {
       return
     }
     // seq ≤ last cannot be a pub/sub duplicate (pub/sub never repeats): the room's sequence
-    // restarted (its keys expired or Redis lost its data), so follow it.
+    // restarted (its keys expired or the backend lost its data), so follow it.
     if (seq !== undefined) feed.last = seq
     this.sink.deliver(room, envelope.data, seq, envelope.except)
   }

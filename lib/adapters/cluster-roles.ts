@@ -1,0 +1,128 @@
+/**
+ * The roles a cluster engine fills for `ClusterAdapter`, which holds the shared logic once (local
+ * membership, subscriptions, ordering and gap filling, outage fallbacks, heartbeat, reaping,
+ * resync). A new engine (NATS, PostgreSQL…) writes a `ClusterBackend`: a transport, a presence
+ * store and a history store, plus its connection's health (see README "Writing an adapter").
+ *
+ * Every method may answer synchronously or with a promise; a rejection counts as the backend
+ * being unreachable for that call (the adapter falls back to local delivery where it can).
+ */
+import type { Exclusions, MaybePromise } from '../adapter.js'
+import type { RoomFrameParts } from '../frames.js'
+
+/** Pub/sub: bytes on named channels, delivered to every instance subscribed to the channel. */
+export interface Transport {
+  /** Channel of a room's frames (payload: a room envelope, see `envelope.ts`). */
+  roomChannel(room: string): string
+  /** Channel of a user's frames (payload: the encoded frame). */
+  userChannel(userId: string): string
+  /**
+   * Send `payload` to every subscriber of `channel`. Publishes of one instance must reach each
+   * subscriber in call order (and after durable appends issued before them, if `ordersPublishes`).
+   */
+  publish(channel: string, payload: string): MaybePromise<void>
+  /**
+   * Start receiving `channels` (through `ClusterEvents.message`). Settles once they are live.
+   * While disconnected it may resolve at once: the adapter subscribes again on `subscriberReady`.
+   */
+  subscribe(channels: readonly string[]): MaybePromise<void>
+  unsubscribe(channel: string): MaybePromise<void>
+}
+
+/** One connection in one room, as an instance holds it. */
+export type Membership = readonly [room: string, userId: string, connectionId: string]
+
+/** Cluster-wide presence, and which instance holds which membership (so survivors can clean up). */
+export interface PresenceStore {
+  /** Record the membership for `instanceId`. True when it is the user's first connection in the room. */
+  add(instanceId: string, member: Membership): MaybePromise<boolean>
+  /** Forget it. True when it was the user's last connection in the room. */
+  remove(instanceId: string, member: Membership): MaybePromise<boolean>
+  /** Distinct users of the room. */
+  members(room: string): MaybePromise<string[]>
+  /** The memberships recorded for `instanceId`. */
+  held(instanceId: string): MaybePromise<Membership[]>
+  /**
+   * Remove every membership of `instanceId` (claimed dead, or closing). Returns the (room, user)
+   * pairs whose user thereby left the room.
+   */
+  removeInstance(instanceId: string): MaybePromise<Array<readonly [room: string, userId: string]>>
+  /** Liveness beat. True when the instance was not registered (first beat, or it was reaped). */
+  beat(instanceId: string): MaybePromise<boolean>
+  /**
+   * Claim up to `limit` instances silent for `timeoutMs`, never `self`: each dead instance is
+   * claimed by exactly one survivor, which then calls `removeInstance`.
+   */
+  claimDead(timeoutMs: number, limit: number, self: string): MaybePromise<string[]>
+  /** Unregister a closing instance's liveness. */
+  unregister(instanceId: string): MaybePromise<void>
+}
+
+export interface HistoryFrame { readonly seq: number, readonly data: string, readonly except: Exclusions | undefined }
+
+export interface History {
+  /** True when every durable frame after `since` was still kept (then `frames` holds them, oldest first). */
+  readonly recovered: boolean
+  /** The room's last `seq`. */
+  readonly last: number
+  readonly frames: readonly HistoryFrame[]
+}
+
+/** Per-room `seq` and the recent durable frames. */
+export interface HistoryStore {
+  /**
+   * Give the frame the room's next `seq`, keep it, and publish its envelope
+   * (`encodeDurableEnvelope`) on `channel` — as one step, so every subscriber receives a room's
+   * durable frames in `seq` order and history has no hole. Resolves to the `seq`.
+   */
+  append(room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined): MaybePromise<number>
+  /** The room's last `seq` (0 when none). */
+  lastSeq(room: string): MaybePromise<number>
+  /** Durable frames after `since`, if all are still kept. */
+  read(room: string, since: number): MaybePromise<History>
+}
+
+/** What a backend reports to the adapter. */
+export interface ClusterEvents {
+  /** A frame arrived on a subscribed channel. The buffer may be reused after the call. */
+  message(channel: string, payload: Buffer): void
+  /** The subscriber (re)connected: subscribe to every wanted channel again; frames may have been missed. */
+  subscriberReady(): void
+  /** The backend became reachable (again). */
+  up(): void
+  /** The backend became unreachable. */
+  down(): void
+  /** A backend error, for logs and stats. */
+  error(err: unknown): void
+}
+
+/** A cluster engine: the roles, and its connection. */
+export interface ClusterBackend {
+  /** Name for logs and `stats().adapter.adapter` (e.g. 'redis'). */
+  readonly name: string
+  /** Shown in logs and errors: 'Redis is unreachable…'. */
+  readonly label: string
+  readonly transport: Transport
+  readonly presence: PresenceStore
+  readonly history: HistoryStore
+  /**
+   * True when `history.append` and `transport.publish` take effect in call order even when one
+   * starts before the previous settled (e.g. written in order on one connection).
+   */
+  readonly ordersPublishes: boolean
+  /** True when commands can be sent now (false during an outage). */
+  readonly available: boolean
+  /** Connect. Rejects when unreachable at startup: the adapter then starts degraded and waits for `up`. */
+  connect(instanceId: string, events: ClusterEvents): Promise<void>
+  /** Disconnect (after the adapter removed its presence) within about `timeoutMs`. */
+  close(timeoutMs: number): Promise<void>
+  /** Engine-specific figures merged into `stats()`. */
+  stats?(): Record<string, unknown>
+}
+
+/** Timings of the shared liveness logic. */
+export interface ClusterTimings {
+  readonly heartbeatIntervalMs: number
+  readonly instanceTimeoutMs: number
+  readonly closeTimeoutMs: number
+}

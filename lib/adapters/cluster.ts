@@ -1,0 +1,298 @@
+/**
+ * The shared logic of every multi-instance adapter, written once over the roles a backend fills
+ * (`cluster-roles.ts`): a transport, a presence store and a history store.
+ *
+ * - Fan-out: one channel per room and one per user, subscribed while this instance has a local
+ *   member or connection there, so an instance receives only what it delivers. Every instance —
+ *   the origin too — delivers a room's frames as they come off the transport, in `seq` order;
+ *   frames read in one tick reach the hub as one burst.
+ * - Local truth: the memberships this instance holds, re-created in the presence store after an
+ *   outage and answered from while the backend is unreachable.
+ * - Outage: every call tries the backend once and falls back locally (durable publishes are
+ *   refused: they need a `seq`); missed durable frames are fetched from history (`RoomFeeds`).
+ */
+import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomDelivery, RoomPublish } from '../adapter.js'
+import { WsError } from '../errors.js'
+import { roomFrameParts } from '../frames.js'
+import { withTimeout } from '../timeout.js'
+import type { ClusterBackend, ClusterEvents, ClusterTimings, History, Membership } from './cluster-roles.js'
+import { ClusterHealth } from './cluster-health.js'
+import { Liveness } from './cluster-liveness.js'
+import { encodeRoomEnvelope, parseRoomEnvelope } from './envelope.js'
+import { LocalMembers } from './local-members.js'
+import { RoomFeeds } from './room-feeds.js'
+
+interface Subscription {
+  readonly kind: 'room' | 'user'
+  readonly name: string
+  /** Settles once the transport subscribed (or failed: it subscribes again on `subscriberReady`). */
+  readonly ready: Promise<void>
+}
+
+export class ClusterAdapter implements Adapter {
+  readonly ordersPublishes: boolean
+  private host: AdapterHost | undefined
+  private readonly local = new LocalMembers()
+  /** userId → local connections, for the user channel's reference count. */
+  private readonly userConnections = new Map<string, number>()
+  /** channel → what it carries; the channels this instance wants to receive. */
+  private readonly subscriptions = new Map<string, Subscription>()
+  private readonly feeds: RoomFeeds
+  /** Room frames ready for delivery in this tick, in order (see `flush`). */
+  private inbox: RoomDelivery[] = []
+  private readonly health: ClusterHealth
+  private liveness: Liveness | undefined
+
+  /** `logContext` goes with outage logs (e.g. the backend's URL, without secrets). */
+  constructor (protected readonly backend: ClusterBackend, private readonly timings: ClusterTimings, private readonly logContext: object = {}) {
+    this.ordersPublishes = backend.ordersPublishes
+    this.health = new ClusterHealth(backend.label, logContext)
+    this.feeds = new RoomFeeds({
+      deliver: (room, data, seq, except) => this.deliver({ room, data, seq, except }),
+      history: (room, since) => this.readHistory(room, since),
+      warn: (obj, msg) => this.host?.log.warn(obj, msg),
+    })
+  }
+
+  // ── lifecycle ────────────────────────────────────────────────────────────
+
+  async init (host: AdapterHost): Promise<void> {
+    this.host = host
+    this.health.log = host.log
+    const liveness = new Liveness({
+      backend: this.backend,
+      host,
+      local: this.local,
+      health: this.health,
+      available: () => this.available(),
+      announce: (room, type, userId) => this.announce(room, type, userId),
+    }, this.timings)
+    this.liveness = liveness
+    const events: ClusterEvents = {
+      message: (channel, payload) => this.onMessage(channel, payload),
+      subscriberReady: () => this.resubscribe(),
+      up: () => { if (this.health.up()) liveness.afterOutage() },
+      down: () => this.health.down(),
+      error: (err) => this.health.error(err),
+    }
+    try {
+      await this.backend.connect(host.instanceId, events)
+      await liveness.tick()
+    } catch (err) {
+      // Start anyway: local clients are served and the clients keep reconnecting.
+      this.health.down()
+      host.log.error({ err, ...this.logContext }, `${this.backend.label} is unreachable at startup: serving local clients only until it answers`)
+    }
+    liveness.start()
+  }
+
+  async close (): Promise<void> {
+    if (this.health.closing) return
+    this.health.closing = true
+    this.liveness?.stop()
+    if (this.host === undefined) return
+    if (this.backend.available) await withTimeout(this.liveness!.leave(), this.timings.closeTimeoutMs)
+    await this.backend.close(this.timings.closeTimeoutMs)
+  }
+
+  // ── deliveries ───────────────────────────────────────────────────────────
+
+  async publishToRoom (message: RoomPublish): Promise<number | undefined> {
+    const { room, frame, durable, except } = message
+    const { transport, history } = this.backend
+    if (durable) {
+      if (!this.available()) throw this.unavailable()
+      try {
+        return await history.append(room, transport.roomChannel(room), frame, except)
+      } catch (err) {
+        this.health.error(err)
+        throw this.unavailable()
+      }
+    }
+    const data = frame.head + frame.tail
+    await this.attempt(
+      async () => { await transport.publish(transport.roomChannel(room), encodeRoomEnvelope(except, data)) },
+      () => this.host!.deliverToRoom(room, Buffer.from(data), undefined, except),
+    )
+    return undefined
+  }
+
+  async publishToUser (userId: string, data: string): Promise<void> {
+    const { transport } = this.backend
+    await this.attempt(
+      async () => { await transport.publish(transport.userChannel(userId), data) },
+      () => this.host!.deliverToUser(userId, Buffer.from(data)),
+    )
+  }
+
+  /** Subscribe to the user's channel before the connection is greeted, so nothing sent after is missed. */
+  async addConnection (userId: string): Promise<void> {
+    this.userConnections.set(userId, (this.userConnections.get(userId) ?? 0) + 1)
+    await this.subscribe(this.backend.transport.userChannel(userId), 'user', userId)
+  }
+
+  removeConnection (userId: string): void {
+    const count = (this.userConnections.get(userId) ?? 0) - 1
+    if (count > 0) {
+      this.userConnections.set(userId, count)
+      return
+    }
+    this.userConnections.delete(userId)
+    this.unsubscribe(this.backend.transport.userChannel(userId))
+  }
+
+  // ── presence ─────────────────────────────────────────────────────────────
+
+  async addMember (room: string, userId: string, connectionId: string): Promise<PresenceJoin> {
+    const { firstInRoom, firstForUser } = this.local.add(room, userId, connectionId)
+    if (firstInRoom) this.feeds.open(room)
+    await this.subscribe(this.backend.transport.roomChannel(room), 'room', room)
+    // The connection may have left (or gone) during the subscription's round trip: its removal
+    // found nothing to remove in the store yet, so recording it now would leave a phantom member.
+    if (!this.local.has(room, userId, connectionId)) return { firstForUser: false }
+    const member: Membership = [room, userId, connectionId]
+    return { firstForUser: await this.attempt(() => this.backend.presence.add(this.host!.instanceId, member), () => firstForUser) }
+  }
+
+  async removeMember (room: string, userId: string, connectionId: string): Promise<boolean> {
+    const { removed, lastInRoom, lastForUser } = this.local.remove(room, userId, connectionId)
+    if (!removed) return false
+    if (lastInRoom) {
+      this.feeds.close(room)
+      this.unsubscribe(this.backend.transport.roomChannel(room))
+    }
+    const member: Membership = [room, userId, connectionId]
+    return await this.attempt(() => this.backend.presence.remove(this.host!.instanceId, member), () => lastForUser)
+  }
+
+  async members (room: string): Promise<string[]> {
+    return await this.attempt(() => this.backend.presence.members(room), () => this.local.users(room))
+  }
+
+  // ── seq and history ──────────────────────────────────────────────────────
+
+  async lastSeq (room: string): Promise<number> {
+    return await this.attempt(() => this.backend.history.lastSeq(room), () => this.feeds.lastSeq(room) ?? 0, false)
+  }
+
+  async recover (room: string, since: number): Promise<Recovery> {
+    const history = await this.attempt(() => this.backend.history.read(room, since), () => undefined, false)
+    if (history === undefined || !history.recovered) return { recovered: false, frames: [] }
+    return { recovered: true, frames: history.frames.map((frame) => ({ seq: frame.seq, data: frame.data, except: frame.except })) }
+  }
+
+  stats (): Record<string, unknown> {
+    return {
+      adapter: this.backend.name,
+      ...this.backend.stats?.(),
+      heartbeatIntervalMs: this.timings.heartbeatIntervalMs,
+      instanceTimeoutMs: this.timings.instanceTimeoutMs,
+      ...this.health.stats(),
+      subscriptions: this.subscriptions.size,
+      rooms: this.local.rooms,
+      reapedInstances: this.liveness?.reapedInstances ?? 0,
+      gapsFilled: this.feeds.gapsFilled,
+    }
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  /** True when the backend takes commands now; false during an outage or once closing. */
+  private available (): boolean {
+    return this.backend.available && !this.health.closing
+  }
+
+  /**
+   * Run `command` on the backend when it is reachable; when it is not, or the command fails (the
+   * error is noted), answer `fallback()` from local state. `command` starts synchronously, so
+   * calls reach the backend in call order.
+   */
+  private async attempt<T> (command: () => T | Promise<T>, fallback: () => T, countFallback = true): Promise<T> {
+    if (this.available()) {
+      try {
+        return await command()
+      } catch (err) {
+        this.health.error(err)
+      }
+    }
+    if (countFallback) this.health.fallbacks++
+    return fallback()
+  }
+
+  private unavailable (): WsError {
+    return new WsError('unavailable', `${this.backend.label} is unreachable: durable messages cannot be sent right now; retry later`)
+  }
+
+  private async readHistory (room: string, since: number): Promise<History> {
+    if (!this.available()) throw new Error(`${this.backend.label} is unreachable`)
+    return await this.backend.history.read(room, since)
+  }
+
+  /** A presence change this instance announces for members everywhere (resync, close). */
+  private async announce (room: string, type: 'user_joined' | 'user_left', userId: string): Promise<void> {
+    const frame = roomFrameParts(type, room, { userId })
+    const except = type === 'user_joined' ? { users: [userId] } : undefined
+    const { transport } = this.backend
+    await transport.publish(transport.roomChannel(room), encodeRoomEnvelope(except, frame.head + frame.tail))
+  }
+
+  private onMessage (channel: string, message: Buffer): void {
+    const subscription = this.subscriptions.get(channel)
+    if (subscription === undefined || this.host === undefined) return
+    if (subscription.kind === 'user') {
+      this.host.deliverToUser(subscription.name, Buffer.from(message))
+      return
+    }
+    const envelope = parseRoomEnvelope(message)
+    if (envelope === undefined) {
+      this.host.log.warn({ room: subscription.name }, 'ignored a malformed room frame from the transport')
+      return
+    }
+    this.feeds.receive(subscription.name, envelope)
+  }
+
+  /** Queue a room frame for the end of this tick (same macrotask: no added wait). */
+  private deliver (frame: RoomDelivery): void {
+    if (this.inbox.push(frame) === 1) process.nextTick(() => this.flush())
+  }
+
+  /**
+   * The frames a transport reads in one chunk arrive within one tick: handed over together, the
+   * hub writes each socket's frames of that burst in one syscall. Order is unchanged (FIFO, and a
+   * nextTick runs before the promise callbacks of the same tick).
+   */
+  private flush (): void {
+    const frames = this.inbox
+    this.inbox = []
+    const host = this.host
+    if (host === undefined) return
+    if (host.deliverBurst !== undefined) host.deliverBurst(frames)
+    else for (const f of frames) host.deliverToRoom(f.room, f.data, f.seq, f.except)
+  }
+
+  private subscribe (channel: string, kind: Subscription['kind'], name: string): Promise<void> {
+    let subscription = this.subscriptions.get(channel)
+    if (subscription === undefined) {
+      const ready = settle(() => this.backend.transport.subscribe([channel]))
+        .catch((err: unknown) => this.health.error(err))
+      subscription = { kind, name, ready }
+      this.subscriptions.set(channel, subscription)
+    }
+    return subscription.ready
+  }
+
+  private unsubscribe (channel: string): void {
+    if (!this.subscriptions.delete(channel)) return
+    settle(() => this.backend.transport.unsubscribe(channel)).catch((err: unknown) => this.health.error(err))
+  }
+
+  /** On every subscriber (re)connection: subscribe to every wanted channel, then fetch what the transport missed. */
+  private resubscribe (): void {
+    settle(() => this.backend.transport.subscribe([...this.subscriptions.keys()])).then(() => this.feeds.catchUp(), (err: unknown) => this.health.error(err))
+  }
+}
+
+/** Run a role call that may answer synchronously, throw, or return a promise, as a promise. */
+async function settle (run: () => unknown): Promise<void> {
+  await run()
+}
