@@ -1,0 +1,201 @@
+/**
+ * In-process presence and history: what `MemoryAdapter` keeps, and the same stores as
+ * `ClusterAdapter` roles for several adapters in one process sharing them (a test cluster).
+ * Everything answers synchronously.
+ */
+import type { Exclusions } from '../adapter.js'
+import { joinRoomFrame, type RoomFrameParts } from '../frames.js'
+import type { History, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
+import { encodeDurableEnvelope, encodeExclusions } from './envelope.js'
+
+/** room → userId → connection ids. */
+export class RoomPresence {
+  private readonly byRoom = new Map<string, Map<string, Set<string>>>()
+
+  get size (): number {
+    return this.byRoom.size
+  }
+
+  /** True when it is the user's first connection in the room. */
+  add (room: string, userId: string, connectionId: string): boolean {
+    let users = this.byRoom.get(room)
+    if (users === undefined) this.byRoom.set(room, users = new Map())
+    const connections = users.get(userId)
+    if (connections === undefined) {
+      users.set(userId, new Set([connectionId]))
+      return true
+    }
+    connections.add(connectionId)
+    return false
+  }
+
+  /** True when it was the user's last connection in the room. */
+  remove (room: string, userId: string, connectionId: string): boolean {
+    const users = this.byRoom.get(room)
+    const connections = users?.get(userId)
+    if (users === undefined || connections === undefined || !connections.delete(connectionId)) return false
+    if (connections.size > 0) return false
+    users.delete(userId)
+    if (users.size === 0) this.byRoom.delete(room)
+    return true
+  }
+
+  users (room: string): string[] {
+    const users = this.byRoom.get(room)
+    return users === undefined ? [] : [...users.keys()]
+  }
+
+  has (room: string): boolean {
+    return this.byRoom.has(room)
+  }
+}
+
+/** `RoomPresence` plus who holds what and heartbeats, for instances sharing one process. */
+export class MemoryPresence implements PresenceStore {
+  readonly rooms = new RoomPresence()
+  /** instanceId → membership key → membership */
+  private readonly byInstance = new Map<string, Map<string, Membership>>()
+  private readonly beats = new Map<string, number>()
+
+  add (instanceId: string, member: Membership): boolean {
+    let held = this.byInstance.get(instanceId)
+    if (held === undefined) this.byInstance.set(instanceId, held = new Map())
+    held.set(JSON.stringify(member), member)
+    return this.rooms.add(...member)
+  }
+
+  remove (instanceId: string, member: Membership): boolean {
+    this.byInstance.get(instanceId)?.delete(JSON.stringify(member))
+    return this.rooms.remove(...member)
+  }
+
+  members (room: string): string[] {
+    return this.rooms.users(room)
+  }
+
+  held (instanceId: string): Membership[] {
+    return [...this.byInstance.get(instanceId)?.values() ?? []]
+  }
+
+  removeInstance (instanceId: string): Array<readonly [string, string]> {
+    const held = this.held(instanceId)
+    this.byInstance.delete(instanceId)
+    return held.filter((member) => this.rooms.remove(...member)).map(([room, userId]) => [room, userId] as const)
+  }
+
+  beat (instanceId: string): boolean {
+    const added = !this.beats.has(instanceId)
+    this.beats.set(instanceId, Date.now())
+    return added
+  }
+
+  claimDead (timeoutMs: number, limit: number, self: string): string[] {
+    const dead: string[] = []
+    const oldest = Date.now() - timeoutMs
+    for (const [instanceId, at] of this.beats) {
+      if (dead.length >= limit) break
+      if (instanceId === self || at > oldest) continue
+      this.beats.delete(instanceId)
+      dead.push(instanceId)
+    }
+    return dead
+  }
+
+  unregister (instanceId: string): void {
+    this.beats.delete(instanceId)
+  }
+}
+
+export interface MemoryHistoryLimits {
+  readonly historySize: number
+  readonly historyTtlMs: number
+}
+
+interface HistoryEntry { seq: number, data: string, at: number, except: Exclusions | undefined }
+
+/**
+ * Per-room sequence and a ring buffer of recent durable frames. The ring grows with the room's
+ * traffic up to its capacity, so a room with one message costs one entry, not `historySize`.
+ */
+class RoomLog {
+  seq = 0
+  lastAt = 0
+  private readonly ring: HistoryEntry[] = []
+  /** Index of the oldest entry once the ring is full (0 until then). */
+  private start = 0
+
+  constructor (private readonly capacity: number) {}
+
+  append (entry: HistoryEntry): void {
+    if (this.capacity === 0) return
+    if (this.ring.length < this.capacity) {
+      this.ring.push(entry)
+    } else {
+      this.ring[this.start] = entry
+      this.start = (this.start + 1) % this.capacity
+    }
+  }
+
+  /** Entries with seq > since, oldest first, or undefined when some of them are gone. */
+  after (since: number, notBefore: number): HistoryEntry[] | undefined {
+    const wanted = this.seq - since
+    if (wanted <= 0) return []
+    const length = this.ring.length
+    if (wanted > length) return undefined
+    const out: HistoryEntry[] = []
+    for (let i = length - wanted; i < length; i++) {
+      const entry = this.ring[(this.start + i) % length]!
+      if (entry.at < notBefore) return undefined
+      out.push(entry)
+    }
+    return out
+  }
+}
+
+/** Per-room `seq` and bounded history. `append` hands the envelope to `publish` in the same call. */
+export class MemoryHistory implements HistoryStore {
+  private readonly logs = new Map<string, RoomLog>()
+
+  constructor (private readonly limits: MemoryHistoryLimits, private readonly publish: (channel: string, payload: string) => void = () => {}) {}
+
+  get size (): number {
+    return this.logs.size
+  }
+
+  /** Sequence and keep a durable frame; returns its `seq` and its bytes with the `seq` spliced in. */
+  record (room: string, frame: RoomFrameParts, except: Exclusions | undefined): { seq: number, data: string } {
+    let log = this.logs.get(room)
+    if (log === undefined) this.logs.set(room, log = new RoomLog(this.limits.historySize))
+    const seq = ++log.seq
+    const data = joinRoomFrame(frame, seq)
+    log.lastAt = Date.now()
+    log.append({ seq, data, at: log.lastAt, except })
+    return { seq, data }
+  }
+
+  append (room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined): number {
+    const { seq, data } = this.record(room, frame, except)
+    this.publish(channel, encodeDurableEnvelope(seq, encodeExclusions(except), data))
+    return seq
+  }
+
+  lastSeq (room: string): number {
+    return this.logs.get(room)?.seq ?? 0
+  }
+
+  read (room: string, since: number): History {
+    const log = this.logs.get(room)
+    const last = log?.seq ?? 0
+    if (since > last) return { recovered: false, last, frames: [] }
+    const entries = log === undefined ? [] : log.after(since, Date.now() - this.limits.historyTtlMs)
+    if (entries === undefined) return { recovered: false, last, frames: [] }
+    return { recovered: true, last, frames: entries.map((entry) => ({ seq: entry.seq, data: entry.data, except: entry.except })) }
+  }
+
+  /** Forget the history and `seq` of rooms not `occupied` once their newest message has expired. */
+  sweep (now: number, occupied: (room: string) => boolean): void {
+    for (const [room, log] of this.logs) {
+      if (!occupied(room) && now - log.lastAt > this.limits.historyTtlMs) this.logs.delete(room)
+    }
+  }
+}
