@@ -219,7 +219,7 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
 
 /** Instances of one cluster, driven directly. `crash`, when the engine can, kills one as a dead process would. */
 export interface AdapterCluster {
-  instance(): Adapter
+  instance(): Adapter | Promise<Adapter>
   crash?(adapter: Adapter): void | Promise<void>
 }
 
@@ -227,12 +227,12 @@ export interface AdapterCluster {
  * Multi-instance rules, for adapters whose instances share a cluster: fan-out across instances,
  * one `seq` order everywhere, cluster-wide presence, user routing, reaping a dead instance.
  */
-export function multiInstanceCompliance (tap: Tap, create: () => AdapterCluster): void {
+export function multiInstanceCompliance (tap: Tap, create: (t: any) => AdapterCluster): void {
   async function start (t: any, count: number): Promise<{ cluster: AdapterCluster, nodes: Array<{ adapter: Adapter, host: RecordingHost }> }> {
-    const cluster = create()
+    const cluster = create(t)
     const nodes: Array<{ adapter: Adapter, host: RecordingHost }> = []
     for (let i = 0; i < count; i++) {
-      const adapter = cluster.instance()
+      const adapter = await cluster.instance()
       const host = new RecordingHost()
       await adapter.init(host)
       t.teardown(() => adapter.close())

@@ -1,6 +1,7 @@
 import t from 'tap'
+import type { Adapter } from '../plugin.js'
 import { adapterCompliance, multiInstanceCompliance } from './adapter-compliance.js'
-import { useRedis } from './helpers/redis.js'
+import { RedisProxy, useRedis } from './helpers/redis.js'
 
 const redis = await useRedis(t)
 if (redis !== undefined) {
@@ -10,11 +11,22 @@ if (redis !== undefined) {
   t.test('one instance', async (t) => {
     adapterCompliance(t, (options) => redis.adapter({ ...options, keyPrefix: clusterPrefix() }))
   })
-  // Crashing an instance takes a proxy in front of Redis: test/redis-failure.test.ts drills it end to end.
   t.test('instances sharing one Redis', async (t) => {
-    multiInstanceCompliance(t, () => {
+    multiInstanceCompliance(t, (t) => {
       const keyPrefix = clusterPrefix()
-      return { instance: () => redis.adapter({ keyPrefix }) }
+      // Each instance reaches Redis through its own proxy: cutting it is a crash as Redis sees it.
+      const proxies = new Map<Adapter, RedisProxy>()
+      return {
+        instance: async () => {
+          const proxy = new RedisProxy()
+          await proxy.up()
+          t.teardown(() => proxy.down())
+          const adapter = redis.adapter({ keyPrefix, url: proxy.url, closeTimeoutMs: 300 })
+          proxies.set(adapter, proxy)
+          return adapter
+        },
+        crash: async (adapter) => { await proxies.get(adapter)?.down() },
+      }
     })
   })
 }
