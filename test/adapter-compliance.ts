@@ -2,7 +2,8 @@
  * Shared suites run against every adapter.
  *
  * `adapterCompliance` drives an adapter directly through a recording host: presence rules, `seq`,
- * history and recovery, exclusions, user delivery. `recoverySuite` runs the recovery scenarios
+ * history and recovery, exclusions, user delivery (`multiInstanceCompliance`, in
+ * adapter-cluster-compliance.ts, does the same across instances). `recoverySuite` runs the recovery scenarios
  * end to end (real servers, real WebSocket clients) on a group of instances sharing one cluster
  * (for the memory adapter, the "instances" are one app).
  */
@@ -11,7 +12,7 @@ import type { Adapter, AdapterHost, Exclusions } from '../plugin.js'
 import { roomFrameParts } from '../lib/frames.js'
 import { connect, type Frame, type TestApp, type TestClient } from './helpers/index.js'
 
-interface Tap {
+export interface Tap {
   test(name: string, fn: (t: any) => Promise<void> | void): unknown
 }
 
@@ -66,7 +67,7 @@ export class RecordingHost implements AdapterHost {
 
 export type AdapterFactory = (options: HistoryOptions) => Adapter
 
-function frame (room: string, content: string): ReturnType<typeof roomFrameParts> {
+export function frame (room: string, content: string): ReturnType<typeof roomFrameParts> {
   return roomFrameParts('message', room, { userId: 'bob', content, ts: 1 })
 }
 
@@ -214,99 +215,6 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
     t.equal((await adapter.recover('r', 1)).recovered, true, 'still fresh')
     await new Promise((resolve) => setTimeout(resolve, 300))
     t.same(await adapter.recover('r', 1), { recovered: false, frames: [] })
-  })
-}
-
-/** Instances of one cluster, driven directly. `crash`, when the engine can, kills one as a dead process would. */
-export interface AdapterCluster {
-  instance(): Adapter | Promise<Adapter>
-  crash?(adapter: Adapter): void | Promise<void>
-}
-
-/**
- * Multi-instance rules, for adapters whose instances share a cluster: fan-out across instances,
- * one `seq` order everywhere, cluster-wide presence, user routing, reaping a dead instance.
- */
-export function multiInstanceCompliance (tap: Tap, create: (t: any) => AdapterCluster): void {
-  async function start (t: any, count: number): Promise<{ cluster: AdapterCluster, nodes: Array<{ adapter: Adapter, host: RecordingHost }> }> {
-    const cluster = create(t)
-    const nodes: Array<{ adapter: Adapter, host: RecordingHost }> = []
-    for (let i = 0; i < count; i++) {
-      const adapter = await cluster.instance()
-      const host = new RecordingHost()
-      await adapter.init(host)
-      t.teardown(() => adapter.close())
-      nodes.push({ adapter, host })
-    }
-    return { cluster, nodes }
-  }
-
-  tap.test('durable publishes from several instances reach the members on every instance in one seq order', async (t) => {
-    const { nodes } = await start(t, 3)
-    for (const [i, { adapter }] of nodes.entries()) await adapter.addMember('r', `user${i}`, `c${i}`)
-    // Started together, so the instances' publishes interleave in the cluster.
-    await Promise.all(nodes.map(async ({ adapter }, n) => {
-      const pending = []
-      for (let i = 0; i < 5; i++) pending.push(adapter.publishToRoom({ room: 'r', frame: frame('r', `${n}:${i}`), durable: true, except: undefined }))
-      await Promise.all(pending)
-    }))
-    for (const { host } of nodes) await host.until(() => host.rooms.length === 15, 'fifteen deliveries')
-    const order = nodes[0]!.host.rooms.map((d) => d.data)
-    for (const [n, { host }] of nodes.entries()) {
-      t.same(host.rooms.map((d) => d.seq), Array.from({ length: 15 }, (_, i) => i + 1), `instance ${n} delivers seq 1…15 in order`)
-      t.same(host.rooms.map((d) => d.data), order, `instance ${n} delivers the same frames in the same order`)
-    }
-    t.equal(await nodes[2]!.adapter.lastSeq('r'), 15)
-  })
-
-  tap.test('a frame reaches only the instances that have members in its room', async (t) => {
-    const { nodes: [a, b, c] } = await start(t, 3)
-    await a!.adapter.addMember('r', 'alice', 'a1')
-    await b!.adapter.addMember('r', 'bob', 'b1')
-    await c!.adapter.addMember('elsewhere', 'carol', 'c1')
-    await c!.adapter.publishToRoom({ room: 'r', frame: roomFrameParts('typing', 'r', { userId: 'carol' }), durable: false, except: { users: ['carol'] } })
-    await a!.host.until(() => a!.host.rooms.length === 1, 'the frame on A')
-    await b!.host.until(() => b!.host.rooms.length === 1, 'the frame on B')
-    t.same(b!.host.rooms[0]!.except, { users: ['carol'] }, 'exclusions travel to other instances')
-    t.same(c!.host.rooms, [], 'not delivered on the instance without members')
-  })
-
-  tap.test('presence is cluster-wide: a user arrives with their first connection anywhere and leaves with their last', async (t) => {
-    const { nodes: [a, b, c] } = await start(t, 3)
-    t.same(await a!.adapter.addMember('r', 'alice', 'a1'), { firstForUser: true })
-    t.same(await b!.adapter.addMember('r', 'alice', 'a2'), { firstForUser: false }, 'a second connection on another instance')
-    t.same(await c!.adapter.members('r'), ['alice'], 'an instance without members sees them')
-    t.equal(await a!.adapter.removeMember('r', 'alice', 'a1'), false, 'still there through B')
-    t.equal(await b!.adapter.removeMember('r', 'alice', 'a2'), true)
-    t.same(await c!.adapter.members('r'), [])
-  })
-
-  tap.test('a user delivery from one instance reaches the user on the instance that holds their connection', async (t) => {
-    const { nodes: [a, b] } = await start(t, 2)
-    await b!.adapter.addConnection?.('alice', 'a1')
-    await a!.adapter.publishToUser('alice', '{"type":"notice"}')
-    await b!.host.until(() => b!.host.users.length === 1, 'the user delivery on B')
-    t.same(b!.host.users, [{ userId: 'alice', data: '{"type":"notice"}' }])
-    t.same(a!.host.users, [], 'not on the instance without her connection')
-  })
-
-  tap.test('an instance that dies is reaped by exactly one survivor, which reports the users who left with it', async (t) => {
-    const { cluster, nodes: [a, b, c] } = await start(t, 3)
-    if (cluster.crash === undefined) {
-      t.skip('this engine cannot crash an instance from the suite (see its own failure tests)')
-      return
-    }
-    await a!.adapter.addMember('r', 'alice', 'a1')
-    await b!.adapter.addMember('r', 'bob', 'b1')
-    await c!.adapter.addMember('r', 'carol', 'c1')
-    await c!.adapter.addMember('r', 'bob', 'b2')
-    await cluster.crash(c!.adapter)
-    const left = (): Array<{ room: string, userId: string }> => [...a!.host.left, ...b!.host.left]
-    await a!.host.until(() => left().length > 0, 'a survivor to reap the dead instance', 5000)
-    t.same(left(), [{ room: 'r', userId: 'carol' }], 'carol left; bob stays through B')
-    t.same((await a!.adapter.members('r')).sort(), ['alice', 'bob'])
-    const reaped = [a!, b!].map(({ adapter }) => (adapter.stats?.() as { reapedInstances: number }).reapedInstances)
-    t.equal(reaped[0]! + reaped[1]!, 1, 'exactly one survivor reaped it')
   })
 }
 

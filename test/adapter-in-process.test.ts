@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { ClusterAdapter } from '../plugin.js'
-import { adapterCompliance, multiInstanceCompliance, recoverySuite } from './adapter-compliance.js'
+import { multiInstanceCompliance } from './adapter-cluster-compliance.js'
+import { adapterCompliance, recoverySuite } from './adapter-compliance.js'
 import { buildApp } from './helpers/index.js'
 import { InProcessCluster } from './helpers/in-process-cluster.js'
 

@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { Adapter } from '../plugin.js'
-import { adapterCompliance, multiInstanceCompliance } from './adapter-compliance.js'
+import { adapterCompliance } from './adapter-compliance.js'
+import { multiInstanceCompliance } from './adapter-cluster-compliance.js'
 import { RedisProxy, useRedis } from './helpers/redis.js'
 
 const redis = await useRedis(t)
