@@ -20,7 +20,7 @@ export interface Transport {
    * Send `payload` to every subscriber of `channel`. Publishes of one instance must reach each
    * subscriber in call order (and after durable appends issued before them, if `ordersPublishes`).
    */
-  publish(channel: string, payload: string): MaybePromise<void>
+  publish(channel: string, payload: string): MaybePromise<unknown>
   /**
    * Start receiving `channels` (through `ClusterEvents.message`). Settles once they are live.
    * While disconnected it may resolve at once: the adapter subscribes again on `subscriberReady`.

@@ -110,8 +110,8 @@ export class ClusterAdapter implements Adapter {
       }
     }
     const data = frame.head + frame.tail
-    await this.attempt(
-      async () => { await transport.publish(transport.roomChannel(room), encodeRoomEnvelope(except, data)) },
+    await this.attempt<unknown>(
+      () => transport.publish(transport.roomChannel(room), encodeRoomEnvelope(except, data)),
       () => this.host!.deliverToRoom(room, Buffer.from(data), undefined, except),
     )
     return undefined
@@ -119,8 +119,8 @@ export class ClusterAdapter implements Adapter {
 
   async publishToUser (userId: string, data: string): Promise<void> {
     const { transport } = this.backend
-    await this.attempt(
-      async () => { await transport.publish(transport.userChannel(userId), data) },
+    await this.attempt<unknown>(
+      () => transport.publish(transport.userChannel(userId), data),
       () => this.host!.deliverToUser(userId, Buffer.from(data)),
     )
   }

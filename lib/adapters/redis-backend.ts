@@ -36,7 +36,7 @@ export class RedisBackend implements ClusterBackend {
     this.transport = {
       roomChannel: (room) => this.keys.roomChannel(room),
       userChannel: (userId) => this.keys.userChannel(userId),
-      publish: async (channel, payload) => { await this.cmd!.publish(channel, payload) },
+      publish: (channel, payload) => this.cmd!.publish(channel, payload),
       subscribe: (channels) => this.subscribe(channels),
       unsubscribe: async (channel) => {
         if (this.sub?.status === 'ready') await this.sub.unsubscribe(channel)
