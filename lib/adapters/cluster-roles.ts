@@ -6,6 +6,13 @@
  *
  * Every method may answer synchronously or with a promise; a rejection counts as the backend
  * being unreachable for that call (the adapter falls back to local delivery where it can).
+ *
+ * Where planned work plugs in, so it stays inside one role: idempotent durable publish — a
+ * request id on `HistoryStore.append`, deduplicated in the same step; a stream epoch (a store that
+ * lost its data) — on `History` and the durable envelope, compared in `RoomFeeds`; paging older
+ * messages — a `HistoryStore` read with `before`/`limit`; batched reaping — inside
+ * `PresenceStore.removeInstance`; sharded pub/sub on Redis Cluster — inside the Redis transport
+ * (channel names come only from `Transport.roomChannel`/`userChannel`).
  */
 import type { Exclusions, MaybePromise } from '../adapter.js'
 import type { RoomFrameParts } from '../frames.js'
