@@ -3,7 +3,7 @@
  * all in memory. Delivery is synchronous: a broadcast reaches local sockets before it returns.
  */
 import type { Adapter, AdapterHost, Exclusions, PresenceJoin, Recovery, RoomPublish } from '../adapter.js'
-import { joinRoomFrame } from '../frames.js'
+import { joinRoomFrame } from '../protocol/stringify.js'
 import { invalidOption } from '../errors.js'
 
 export interface MemoryAdapterOptions {

@@ -16,7 +16,7 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Adapter, AdapterHost, Exclusions, PresenceJoin, Recovery, RoomDelivery, RoomPublish } from '../adapter.js'
 import { WsError } from '../errors.js'
-import { roomFrameParts } from '../frames.js'
+import { roomFrameParts } from '../protocol/stringify.js'
 import { RoomFeeds, type History } from './redis-feed.js'
 import { encodeExclusions, encodeRoomEnvelope, memberRecord, parseMemberRecord, parseRoomEnvelope, RedisKeys } from './redis-keys.js'
 import { LocalMembers } from './redis-members.js'
