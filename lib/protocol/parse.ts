@@ -57,7 +57,10 @@ export function parseClientFrame (text: string): ParseResult {
   return { ok: true, frame: { type, id: validId, payload: payload ?? {} } }
 }
 
-export type ServerParseResult = { ok: true, frame: ServerFrame } | { ok: false, error: Error }
+export type ServerParseResult =
+  | { ok: true, frame: ServerFrame }
+  /** `cause`: the JSON parser's error, when the text is not JSON. */
+  | { ok: false, message: string, cause?: unknown }
 
 /**
  * Parse a server → client frame. Lenient past the envelope: a field of the wrong type is left
@@ -68,9 +71,9 @@ export function parseServerFrame (text: string): ServerParseResult {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    return { ok: false, error: error as Error }
+    return { ok: false, message: 'Frame is not valid JSON', cause: error }
   }
-  if (!isPlainObject(value) || typeof value.type !== 'string') return { ok: false, error: new Error('Frame without a type') }
+  if (!isPlainObject(value) || typeof value.type !== 'string') return { ok: false, message: 'Frame without a type' }
   const { type, id, room, seq, payload } = value
   const frame: { type: string, id?: string, room?: string, seq?: number, payload: unknown } = { type, payload }
   if (typeof id === 'string') frame.id = id
