@@ -1,5 +1,5 @@
 /**
- * The error and close codes of `lib/codes.ts` (the one table), as document extensions and as
+ * The error and close codes of `lib/protocol/codes.ts` (the one table), as document extensions and as
  * markdown prose for `info.description`.
  */
 import { closeCodes, errorCodes, type CloseCodeInfo } from '../protocol/codes.js'
