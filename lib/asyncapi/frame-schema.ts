@@ -28,7 +28,7 @@ export function clientFrameSchema (type: string, payload: JsonSchema): JsonSchem
       id: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, description: 'Request id: the reply (or `error`) carries the same id.' },
       payload,
     }),
-    required: hasRequiredProperties(payload) ? ['type', 'payload'] : ['type'],
+    required: (hasRequiredProperties(payload) ? ['type', 'payload'] : ['type']) satisfies ClientKey[],
     additionalProperties: false,
   }
 }
@@ -44,7 +44,7 @@ export function serverFrameSchema (type: string, payload: JsonSchema): JsonSchem
       seq: { type: 'integer', minimum: 1, description: 'Present on a durable room delivery: the room\'s sequence number of this message.' },
       payload,
     }),
-    required: ['type', 'payload'],
+    required: ['type', 'payload'] satisfies ServerKey[],
     additionalProperties: false,
   }
 }
