@@ -77,6 +77,7 @@ t.test('the committed asyncapi.yaml parses with no errors and no warnings', asyn
 t.test('the committed asyncapi.yaml is what the code produces (run `npm run asyncapi` after changing the protocol)', async (t) => {
   const committed = await readFile('asyncapi.yaml', 'utf8')
   t.equal(committed, await renderChatAsyncApiYaml(), 'asyncapi.yaml is stale: run `npm run asyncapi`')
+  t.equal(await readFile('asyncapi.client.yaml', 'utf8'), await renderChatAsyncApiYaml('client'), 'asyncapi.client.yaml is stale: run `npm run asyncapi`')
 })
 
 t.test('the document has one ws channel, the WebSocket route in each server\'s pathname, the token query binding and a JWT scheme', async (t) => {
@@ -115,6 +116,38 @@ t.test('every message is keyed by direction and type, named by its wire type, wi
     }, id)
   }
   t.equal(Object.keys(doc.operations).length, keys.length, 'one operation per message')
+})
+
+t.test('frames and payloads are named schemas; requests and replies correlate by id; the error code is the enum of the code table', async (t) => {
+  const doc = await chatDocument(t)
+  t.same(doc.components.messages['client.join_room']!.payload, { $ref: '#/components/schemas/ClientJoinRoomFrame' })
+  t.match(doc.components.schemas.ClientJoinRoomFrame, { properties: { payload: { $ref: '#/components/schemas/ClientJoinRoomPayload' } }, discriminator: 'type' })
+  t.match(doc.components.schemas.ClientJoinRoomPayload, { title: 'ClientJoinRoomPayload', type: 'object', properties: { room: { type: 'string' } } })
+  t.same(doc.components.correlationIds.requestId!.location, '$message.payload#/id')
+  const correlated = Object.entries(doc.components.messages).filter(([, m]) => m.correlationId !== undefined).map(([key]) => key)
+  t.same(correlated, [
+    ...Object.keys(doc.components.messages).filter((key) => key.startsWith('client.')),
+    'server.room_joined', 'server.room_left', 'server.pong', 'server.token_refreshed', 'server.ack', 'server.error', 'server.room_stats',
+  ], 'every request, and every reply')
+  t.match(doc.components.schemas.ServerErrorPayload, { properties: { code: { $ref: '#/components/schemas/ErrorCode' } } })
+  t.same(doc.components.schemas.ErrorCode!.enum, Object.keys(errorCodes))
+  t.match(doc.components.schemas.ServerErrorPayload, { properties: { details: { items: { title: 'ServerErrorPayloadDetailsItem' } } } }, 'nested objects are titled')
+  for (const [id, operation] of Object.entries(doc.operations)) {
+    t.match(operation, { description: /\S/, tags: [{ name: /^(client-to-server|server-to-client)$/ }] }, `${id} is described and tagged`)
+  }
+  t.match(doc.info, { license: { name: 'MIT' }, tags: [{ name: 'client-to-server' }, { name: 'server-to-client' }] })
+})
+
+t.test('a payload definition named like a generated schema is refused with a coded error', async (t) => {
+  const clash = defineProtocol().server('board', {
+    durable: false,
+    payload: Type.Cyclic({ ServerScorePayload: Type.Object({ next: Type.Array(Type.Ref('ServerScorePayload')) }) }, 'ServerScorePayload'),
+  }).server('score', { payload: Type.Object({ round: Type.Integer() }) })
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(wsPlugin, { auth: false, protocol: clash })
+  await app.ready()
+  t.throws(() => app.asyncapi(), { code: 'WS_ERR_SCHEMA_CONFLICT', message: /ServerScorePayload/ })
 })
 
 t.test('requests carry their reply: declared ones, and ack otherwise', async (t) => {
@@ -192,6 +225,9 @@ t.test('info defaults to the app\'s package.json, and options override it', asyn
   const custom = (await readyApp(t, { asyncapi: { info: { title: 'Game', version: '2.0.0', description: 'Rounds.' } } })).asyncapi()
   t.same([custom.info.title, custom.info.version], ['Game', '2.0.0'])
   t.ok(custom.info.description.startsWith('Rounds.\n'))
+  const contact = { name: 'Team', url: 'https://example.org', email: 'team@example.org' }
+  const license = { name: 'Apache-2.0' }
+  t.match((await readyApp(t, { asyncapi: { info: { contact, license } } })).asyncapi().info, { contact, license })
 })
 
 t.test('without auth the document claims no security', async (t) => {

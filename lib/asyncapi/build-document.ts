@@ -17,7 +17,7 @@ import { clientFrameSchema, serverFrameSchema } from './frame-schema.js'
 import { documentInfo, TAGS, type DocumentInfo, type TagName } from './info.js'
 import { messageKey, operationId, pascalCase, titleOf, type Direction } from './names.js'
 import type { AsyncApiServer, ResolvedAsyncApiOptions } from './options.js'
-import { sanitizeSchema, type JsonSchema, type SchemaComponents } from './sanitize-schema.js'
+import { sanitizeSchema, titleInlineSchemas, type JsonSchema, type SchemaComponents } from './sanitize-schema.js'
 
 export const ASYNCAPI_VERSION = '3.0.0'
 const CHANNEL = 'ws'
@@ -101,7 +101,7 @@ function namedFrame (direction: Direction, type: string, frame: JsonSchema, comp
   const payloadName = schemaName(direction, type, 'Payload')
   const frameName = schemaName(direction, type, 'Frame')
   const properties = frame.properties as Record<string, JsonSchema>
-  putSchema(components, payloadName, { title: payloadName, ...properties.payload }, where)
+  putSchema(components, payloadName, { title: payloadName, ...titleInlineSchemas(properties.payload!, payloadName) }, where)
   putSchema(components, frameName, {
     title: frameName,
     ...frame,
