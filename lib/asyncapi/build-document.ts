@@ -114,7 +114,7 @@ function namedFrame (direction: Direction, type: string, frame: JsonSchema, comp
 /** The built-in `error` payload's `code`: the enum of the one code table. */
 function withErrorCodeEnum (type: string, payload: JsonSchema, components: SchemaComponents): JsonSchema {
   if (type !== 'error') return payload
-  components[ERROR_CODE_SCHEMA] = errorCodeSchema()
+  putSchema(components, ERROR_CODE_SCHEMA, errorCodeSchema(), 'the error codes')
   const properties = payload.properties as Record<string, JsonSchema>
   return { ...payload, properties: { ...properties, code: { $ref: SCHEMA_REF + ERROR_CODE_SCHEMA } } }
 }

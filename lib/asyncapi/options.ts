@@ -17,7 +17,7 @@ export interface AsyncApiServer {
   host: string
   /** `ws` or `wss`. */
   protocol: 'ws' | 'wss'
-  /** Path prefix in front of the channel address, when the app is mounted under one. */
+  /** Path prefix in front of the WebSocket route, when a proxy mounts the app under one: the document's `pathname` is this prefix plus the route. */
   pathname?: string
   title?: string
   summary?: string
