@@ -50,6 +50,7 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
   let ready = false
   const documents = new Map<AsyncApiView, AsyncApiDocument>()
   const yamls = new Map<AsyncApiView, string>()
+  const jsons = new Map<AsyncApiView, string>()
   let html: string | undefined
 
   function get (view: AsyncApiView = 'server'): AsyncApiDocument {
@@ -89,7 +90,13 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
 
   if (!options.expose) return
   registerAsyncApiRoutes(app, {
-    json: (view, origin) => JSON.stringify(served(view, origin) ?? get(view)),
+    json: (view, origin) => {
+      const doc = served(view, origin)
+      if (doc !== undefined) return JSON.stringify(doc)
+      let text = jsons.get(view)
+      if (text === undefined) jsons.set(view, text = JSON.stringify(get(view)))
+      return text
+    },
     yaml: (view, origin) => {
       const doc = served(view, origin)
       return doc === undefined ? accessor({ yaml: true, view }) : toYaml(doc)
