@@ -194,4 +194,4 @@ export { encodeDurableEnvelope, encodeExclusions } from './lib/adapters/envelope
 export type { WsUser, WsStats } from './lib/hub.js'
 export type { AsyncApiOptions, AsyncApiServer } from './lib/asyncapi/options.js'
 export type { AsyncApiDocument } from './lib/asyncapi/build-document.js'
-export type { AsyncApiAccessor } from './lib/asyncapi/install.js'
+export type { AsyncApiAccessor, AsyncApiView } from './lib/asyncapi/install.js'
