@@ -168,8 +168,6 @@ export function defineProtocol (): Protocol {
 }
 
 export type AnyProtocol = Protocol<any, any>
-/** The server message schemas of a protocol. */
-export type ServerSchemasOf<P> = P extends Protocol<infer S, any> ? S : never
 
 function checkName (name: string, side: 'server' | 'client', builtins: object, declared: Map<string, unknown>): void {
   if (typeof name !== 'string' || !MESSAGE_NAME_PATTERN.test(name)) {

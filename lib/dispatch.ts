@@ -1,19 +1,22 @@
 /**
  * Incoming frames: rate limit → parse → look up → validate → handler → exactly one reply.
  * Frames of one connection are processed in order: while a handler is pending, later frames wait.
- * One exception keeps that order while saving a round trip per frame: with an adapter that
- * `ordersPublishes`, a built-in `message`/`typing` (one publish, started synchronously) may start
- * while the connection's previous ones are in flight — their publishes take effect in frame order,
- * their replies are chained to leave in frame order, and any other frame waits for all of them.
+ * One exception keeps that order while saving a round trip per frame: a built-in handler marked
+ * `pipelined` (see handler.ts) may start while the connection's previous pipelined ones are in
+ * flight — their effects take place in frame order, their replies are chained to leave in frame
+ * order, and any other frame waits for all of them.
+ * Hooks that must run before every client message (built-ins included) belong in `processFrame`,
+ * between validation and `route.run`.
  */
 import type { Catalog } from './catalog.js'
-import { CloseCode } from './codes.js'
+import { CloseCode, type ErrorCode } from './codes.js'
 import type { Connection } from './connection.js'
+import type { HandlerContext } from './define.js'
 import { WsError } from './errors.js'
-import type { Hub } from './hub.js'
 import { isPromise } from './adapter.js'
+import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
+import type { ResolvedOptions } from './options.js'
 import { parseClientFrame } from './protocol.js'
-import { PIPELINABLE, REPLIED, type InternalHandler } from './builtin-handlers.js'
 
 /** Frames a connection may have waiting behind a running handler before it counts as flooding. */
 const MAX_BACKLOG = 1024
@@ -27,6 +30,21 @@ interface Route {
   readonly pipelined: boolean
 }
 
+/** What the dispatcher needs from the server; the hub provides it. */
+export interface DispatchHost {
+  /** Shutting down: frames queued behind a running handler are not started. */
+  readonly closing: boolean
+  countIn(): void
+  disconnect(connection: Connection, code: number, reason: string): void
+  send(connection: Connection, type: string, payload: unknown, id?: string): void
+  sendError(connection: Connection, code: ErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void
+  /** A handler started / settled (shutdown waits for the running ones). */
+  handlerStarted(): void
+  handlerDone(): void
+  /** The context an app handler receives for this connection. */
+  contextFor(connection: Connection): HandlerContext<any>
+}
+
 export interface Dispatcher {
   /** A frame arrived on the connection. */
   onFrame(connection: Connection, data: Buffer, isBinary: boolean): void
@@ -34,18 +52,22 @@ export interface Dispatcher {
   drain(connection: Connection): void
 }
 
-export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<string, InternalHandler>): Dispatcher {
+export function createDispatcher (
+  hub: DispatchHost,
+  catalog: Catalog,
+  builtins: Record<string, BuiltinHandler>,
+  rateLimit: ResolvedOptions['rateLimit'],
+): Dispatcher {
   const routes = new Map<string, Route>()
   for (const [type, compiled] of catalog.client) {
     const appHandler = compiled.def.handler
+    const builtin = appHandler === undefined ? builtins[type] : undefined
     const run: InternalHandler | undefined = appHandler === undefined
-      ? builtins[type]
+      ? builtin?.run
       : (connection, payload) => appHandler(hub.contextFor(connection), payload)
     if (run === undefined) throw new Error(`No handler for built-in message "${type}"`)
-    const pipelined = appHandler === undefined && PIPELINABLE.has(type) && hub.adapter.ordersPublishes === true
-    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined })
+    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined: builtin?.pipelined === true })
   }
-  const rateLimit = hub.options.rateLimit
 
   function onFrame (connection: Connection, data: Buffer, isBinary: boolean): void {
     if (connection.closed) return
@@ -112,7 +134,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
       return
     }
     connection.busy = true
-    hub.inflight++
+    hub.handlerStarted()
     result.then(
       (value) => finish(connection, route, id, value),
       (err: unknown) => fail(connection, route, id, err),
@@ -149,7 +171,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
       result = Promise.resolve(result)
     }
     connection.pipelined++
-    hub.inflight++
+    hub.handlerStarted()
     const settled = (result as Promise<unknown>).then(
       (value) => () => finish(connection, route, id, value),
       (err: unknown) => () => fail(connection, route, id, err),
