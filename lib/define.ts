@@ -18,7 +18,6 @@ import { checkSchemaSupported } from './schema-support.js'
 export const MESSAGE_NAME_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/
 
 type BuiltinServerSchemas = { [K in keyof typeof builtinServerMessages]: (typeof builtinServerMessages)[K]['payload'] }
-type BuiltinClientSchemas = { [K in keyof typeof builtinClientMessages]: (typeof builtinClientMessages)[K]['payload'] }
 
 /** Server → client message name → payload schema, built-ins included. */
 export type ServerSchemas<S> = BuiltinServerSchemas & S
