@@ -19,7 +19,7 @@ import type { Connection } from './connection.js'
 import { createHandlerContext } from './context.js'
 import type { BroadcastOptions, HandlerContext, ServerMessageDef } from './define.js'
 import { Delivery } from './delivery.js'
-import { setExpiry, stopExpiry } from './expiry.js'
+import { setExpiry, stopExpiry, type Disconnect } from './expiry.js'
 import { greet } from './greeting.js'
 import { sweep } from './heartbeat.js'
 import { Membership } from './membership.js'
@@ -36,6 +36,8 @@ export class Hub {
   private readonly handlers = new RunningHandlers()
   /** Publishes take effect in call order even when they overlap (see `Adapter.ordersPublishes`). */
   readonly publishesInOrder: boolean
+  /** `disconnect` for the jobs that close connections; made once, not per connection (expiry timers hold it). */
+  private readonly disconnectConnection: Disconnect = (connection, code, reason) => this.disconnect(connection, code, reason)
 
   constructor (
     readonly app: FastifyInstance,
@@ -44,8 +46,7 @@ export class Hub {
     private readonly options: ResolvedOptions,
   ) {
     this.registry = new Registry(options)
-    this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options,
-      (connection, code, reason) => this.disconnect(connection, code, reason))
+    this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection)
     this.membership = new Membership(this.registry, adapter, this.delivery, options)
     this.publishesInOrder = adapter.ordersPublishes === true
   }
@@ -80,7 +81,7 @@ export class Hub {
 
   /** Close the connection at the token's expiry unless a refresh moves it. */
   setExpiry (connection: Connection, expiresAt: number | undefined): void {
-    setExpiry(connection, expiresAt, (expired, code, reason) => this.disconnect(expired, code, reason))
+    setExpiry(connection, expiresAt, this.disconnectConnection)
   }
 
   /** Forget a connection: it leaves every room (presence rules apply) and its timers stop. */
@@ -184,7 +185,7 @@ export class Hub {
 
   /** Terminate connections that missed the previous ping; close stuck slow readers. */
   sweep (now: number): void {
-    sweep(this.registry, this.options, (connection, code, reason) => this.disconnect(connection, code, reason), now)
+    sweep(this.registry, this.options, this.disconnectConnection, now)
   }
 
   /** See shutdown.ts. */
