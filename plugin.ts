@@ -77,7 +77,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   const hub = new Hub(app, catalog, adapter, options)
   const authenticator = createAuthenticator(app, options.auth)
   const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator), options.rateLimit)
-  const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator)
+  const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed)
 
   // Implemented once for any protocol: the hub checks types at run time, the declaration types the caller.
   const server: WsServer<any> = {
@@ -96,12 +96,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     url: options.path,
     websocket: true,
     logSerializers: { req: upgradeRequestLog },
-    onRequest: async (request, reply) => {
-      const origin = request.headers.origin
-      if (options.isOriginAllowed !== undefined && origin !== undefined && !options.isOriginAllowed(origin)) {
-        await reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'Origin not allowed' })
-      }
-    },
+    onRequest: lifecycle.checkOrigin,
     preValidation: lifecycle.authenticate,
     handler: lifecycle.onSocket,
   })

@@ -1,10 +1,11 @@
 /**
- * A WebSocket connection's life on the route: authenticated before the upgrade, admitted by the
- * hub, listeners attached, greeted, then its frames dispatched until it closes. Hooks "on connect"
- * (after auth, before `connected`) go between admission and the greeting in `onSocket`.
+ * A WebSocket connection's life on the route: origin checked and authenticated before the upgrade,
+ * admitted by the hub, listeners attached, greeted, then its frames dispatched until it closes.
+ * Hooks "on connect" (after auth, before `connected`) go between admission and the greeting in
+ * `onSocket`; "on disconnect" in `Hub.removeConnection`.
  */
 import type { Duplex } from 'node:stream'
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { Authenticator, AuthResult } from './auth.js'
 import { CloseCode } from './codes.js'
@@ -13,6 +14,8 @@ import type { Hub } from './hub.js'
 import { releaseUpgradeResponse } from './upgrade-memory.js'
 
 export interface SocketLifecycle {
+  /** The route's `onRequest`: a browser origin not allowed gets HTTP 403 before any upgrade. */
+  checkOrigin(request: FastifyRequest, reply: FastifyReply): Promise<void>
   /** The route's `preValidation`: authenticate before the upgrade, so no early frame can be lost. */
   authenticate(request: FastifyRequest): Promise<void>
   /** The route's WebSocket handler. */
@@ -25,8 +28,20 @@ export interface SocketLifecycle {
   onUpgradeWhileClosing(request: unknown, socket: Duplex): void
 }
 
-export function createSocketLifecycle (hub: Hub, dispatcher: Dispatcher, authenticator: Authenticator): SocketLifecycle {
+export function createSocketLifecycle (
+  hub: Hub,
+  dispatcher: Dispatcher,
+  authenticator: Authenticator,
+  isOriginAllowed: ((origin: string) => boolean) | undefined,
+): SocketLifecycle {
   const authResults = new WeakMap<FastifyRequest, AuthResult>()
+
+  async function checkOrigin (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const origin = request.headers.origin
+    if (isOriginAllowed !== undefined && origin !== undefined && !isOriginAllowed(origin)) {
+      await reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'Origin not allowed' })
+    }
+  }
 
   async function authenticate (request: FastifyRequest): Promise<void> {
     authResults.set(request, await authenticator.authenticate(request))
@@ -61,7 +76,7 @@ export function createSocketLifecycle (hub: Hub, dispatcher: Dispatcher, authent
     if (hub.closing) socket.end(() => socket.destroy())
   }
 
-  return { authenticate, onSocket, onUpgradeWhileClosing }
+  return { checkOrigin, authenticate, onSocket, onUpgradeWhileClosing }
 }
 
 /**
