@@ -6,7 +6,8 @@
  * flight — their effects take place in frame order, their replies are chained to leave in frame
  * order, and any other frame waits for all of them.
  * Hooks that must run before every client message (built-ins included) belong in `processFrame`,
- * between validation and `route.run`.
+ * between validation and `route.run`; a frame answered out of band (a `ping` while a handler runs)
+ * is decided in `onFrame`, before the busy check.
  */
 import type { Catalog } from './catalog.js'
 import { CloseCode, type ErrorCode } from './codes.js'

@@ -2,7 +2,8 @@
  * Joining and leaving rooms: the local room index, presence through the adapter (`user_joined`
  * on a user's first connection in a room, `user_left` after the last), and recovery of missed
  * messages. While a join is in progress the room's live frames are held for the joiner, so it
- * sees its reply first and every message once, in `seq` order.
+ * sees its reply first and every message once, in `seq` order. A replay is bounded today only by
+ * the adapter's history; a per-join bound belongs where `join` writes the recovered frames.
  */
 import type { Adapter, Recovery } from './adapter.js'
 import type { Connection } from './connection.js'
