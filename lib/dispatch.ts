@@ -54,7 +54,7 @@ export interface Dispatcher {
 }
 
 export function createDispatcher (
-  hub: DispatchHost,
+  host: DispatchHost,
   catalog: Catalog,
   builtins: Record<string, BuiltinHandler>,
   rateLimit: ResolvedOptions['rateLimit'],
@@ -65,27 +65,27 @@ export function createDispatcher (
     const builtin = appHandler === undefined ? builtins[type] : undefined
     const run: InternalHandler | undefined = appHandler === undefined
       ? builtin?.run
-      : (connection, payload) => appHandler(hub.contextFor(connection), payload)
+      : (connection, payload) => appHandler(host.contextFor(connection), payload)
     if (run === undefined) throw new Error(`No handler for built-in message "${type}"`)
     routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined: builtin?.pipelined === true })
   }
 
   function onFrame (connection: Connection, data: Buffer, isBinary: boolean): void {
     if (connection.closed) return
-    hub.countIn()
+    host.countIn()
     if (connection.bucket !== undefined && !connection.bucket.take(Date.now())) {
       if (rateLimit !== false && ++connection.rateWarnings >= rateLimit.closeAfter) {
         connection.log.warn('closing flooding connection')
-        hub.disconnect(connection, CloseCode.PolicyViolation, 'Rate limit exceeded repeatedly')
+        host.disconnect(connection, CloseCode.PolicyViolation, 'Rate limit exceeded repeatedly')
         return
       }
-      hub.sendError(connection, 'rate_limited', 'Too many messages: this one was not processed', isBinary ? undefined : peekId(data))
+      host.sendError(connection, 'rate_limited', 'Too many messages: this one was not processed', isBinary ? undefined : peekId(data))
       return
     }
     connection.rateWarnings = 0
     if (connection.busy) {
       if (connection.backlog.length >= MAX_BACKLOG) {
-        hub.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
+        host.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
         return
       }
       connection.backlog.push({ data, isBinary })
@@ -98,27 +98,27 @@ export function createDispatcher (
     const behindPipeline = connection.pipelined > 0
     if (isBinary) {
       if (behindPipeline) return waitForPipeline(connection, data, isBinary)
-      hub.sendError(connection, 'invalid_frame', 'Binary frames are not supported: send JSON text frames', undefined)
+      host.sendError(connection, 'invalid_frame', 'Binary frames are not supported: send JSON text frames', undefined)
       return
     }
     const parsed = parseClientFrame(data.toString())
     if (!parsed.ok) {
       if (behindPipeline) return waitForPipeline(connection, data, isBinary)
       const { code, message, id, details } = parsed.issue
-      hub.sendError(connection, code, message, id, details)
+      host.sendError(connection, code, message, id, details)
       return
     }
     const { type, id, payload } = parsed.frame
     const route = routes.get(type)
     if (route === undefined) {
       if (behindPipeline) return waitForPipeline(connection, data, isBinary)
-      hub.sendError(connection, 'unknown_type', `Unknown message type "${type.slice(0, 64)}"`, id)
+      host.sendError(connection, 'unknown_type', `Unknown message type "${type.slice(0, 64)}"`, id)
       return
     }
     const issues = route.validate(payload)
     if (issues !== undefined) {
       if (behindPipeline) return waitForPipeline(connection, data, isBinary)
-      hub.sendError(connection, 'invalid_message', `Invalid "${type}" payload`, id, issues)
+      host.sendError(connection, 'invalid_message', `Invalid "${type}" payload`, id, issues)
       return
     }
     if (route.pipelined) return runPipelined(connection, route, id, payload)
@@ -135,14 +135,14 @@ export function createDispatcher (
       return
     }
     connection.busy = true
-    hub.handlerStarted()
+    host.handlerStarted()
     result.then(
       (value) => finish(connection, route, id, value),
       (err: unknown) => fail(connection, route, id, err),
     ).catch((err: unknown) => {
       connection.log.error({ err, messageType: route.type, requestId: id }, 'answering a request failed')
     }).finally(() => {
-      hub.handlerDone()
+      host.handlerDone()
       connection.busy = false
       drain(connection)
     })
@@ -156,7 +156,7 @@ export function createDispatcher (
 
   function runPipelined (connection: Connection, route: Route, id: string | undefined, payload: unknown): void {
     if (connection.pipelined >= MAX_BACKLOG) {
-      hub.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
+      host.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
       return
     }
     const first = connection.pipelined === 0
@@ -172,7 +172,7 @@ export function createDispatcher (
       result = Promise.resolve(result)
     }
     connection.pipelined++
-    hub.handlerStarted()
+    host.handlerStarted()
     const settled = (result as Promise<unknown>).then(
       (value) => () => finish(connection, route, id, value),
       (err: unknown) => () => fail(connection, route, id, err),
@@ -182,7 +182,7 @@ export function createDispatcher (
     const reply = (previous === undefined ? settled : previous.then(async () => settled)).then((send) => send())
     connection.lastReply = reply
     const done = (): void => {
-      hub.handlerDone()
+      host.handlerDone()
       if (--connection.pipelined > 0) return
       connection.lastReply = undefined
       // A frame that waited for the pipeline (waitForPipeline) goes now.
@@ -195,7 +195,7 @@ export function createDispatcher (
   function drain (connection: Connection): void {
     // Shutting down waits for handlers in flight, not for frames queued behind them: starting
     // those now would only produce replies the closing socket cannot carry.
-    while (!connection.busy && !connection.closed && !hub.closing && connection.backlog.length > 0) {
+    while (!connection.busy && !connection.closed && !host.closing && connection.backlog.length > 0) {
       const next = connection.backlog.shift()!
       processFrame(connection, next.data, next.isBinary)
     }
@@ -204,7 +204,7 @@ export function createDispatcher (
   function finish (connection: Connection, route: Route, id: string | undefined, value: unknown): void {
     if (connection.closed || value === REPLIED) return
     if (route.reply === undefined) {
-      if (id !== undefined) hub.send(connection, 'ack', {}, id)
+      if (id !== undefined) host.send(connection, 'ack', {}, id)
       return
     }
     if (value === undefined || value === null) {
@@ -212,7 +212,7 @@ export function createDispatcher (
       return
     }
     try {
-      hub.send(connection, route.reply, value, id)
+      host.send(connection, route.reply, value, id)
     } catch (err) {
       // The handler returned something JSON cannot encode (a bigint, a cycle…): its bug, this request's error.
       fail(connection, route, id, err)
@@ -224,8 +224,8 @@ export function createDispatcher (
     // A bug is logged even when its client has gone meanwhile; only the reply is moot then.
     if (!expected) connection.log.error({ err, messageType: route.type, requestId: id }, 'message handler failed')
     if (connection.closed) return
-    if (expected) hub.sendError(connection, err.code, err.message, id, err.details)
-    else hub.sendError(connection, 'internal_error', 'Internal error', id)
+    if (expected) host.sendError(connection, err.code, err.message, id, err.details)
+    else host.sendError(connection, 'internal_error', 'Internal error', id)
   }
 
   return { onFrame, drain }
