@@ -3,7 +3,10 @@
  * title that becomes a valid class name once its spaces are removed (templates name the client
  * class after it), a license and a contact from the app's `package.json`.
  */
-import type { AsyncApiContact, AsyncApiLicense } from './options.js'
+/** `info.contact` of the document. Linters want all three. */
+export interface AsyncApiContact { name?: string, url?: string, email?: string }
+/** `info.license` of the document. */
+export interface AsyncApiLicense { name: string, url?: string }
 
 export interface DocumentInfo {
   title: string

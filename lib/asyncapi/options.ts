@@ -3,13 +3,10 @@
  * fast at registration.
  */
 import { invalidOption } from '../errors.js'
-import { licenseFromSpdx, titleFromPackageName } from './info.js'
+import { licenseFromSpdx, titleFromPackageName, type AsyncApiContact, type AsyncApiLicense } from './info.js'
+export type { AsyncApiContact, AsyncApiLicense } from './info.js'
 import { readPackageInfo } from './package-info.js'
 
-/** `info.contact` of the document. Linters want all three. */
-export interface AsyncApiContact { name?: string, url?: string, email?: string }
-/** `info.license` of the document. */
-export interface AsyncApiLicense { name: string, url?: string }
 
 /** An AsyncAPI 3 server object. `security` defaults to the JWT scheme when auth is on. */
 export interface AsyncApiServer {
