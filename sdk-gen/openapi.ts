@@ -4,11 +4,10 @@
  * which it bundles into the output), then the list of operations the root client wraps.
  */
 import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { compilerApi, redirectTypeScriptImports } from './compiler.js'
 import { SdkGenError } from './errors.js'
-
-const require = createRequire(import.meta.url)
 
 /** The generator version this template is tested with; its output changes between 0.x minors. */
 export const OPENAPI_GENERATOR = '@hey-api/openapi-ts'
@@ -65,25 +64,16 @@ interface HeyApi {
 }
 
 async function loadGenerator (): Promise<HeyApi> {
-  let typescriptVersion: string | undefined
+  const compiler = compilerApi()
+  let entry: string
   try {
-    typescriptVersion = (require('typescript') as { version: string }).version
-  } catch { /* reported below with the generator */ }
-  if (typescriptVersion !== undefined && Number(typescriptVersion.split('.')[0]) >= 7) {
-    throw new SdkGenError('SDK_ERR_TYPESCRIPT',
-      `The SDK generator needs the TypeScript 5.x compiler API (it builds the package, and ${OPENAPI_GENERATOR} uses it too), but "typescript" resolves to ${typescriptVersion}, whose JS API is gone. ` +
-      'Run the generator where typescript@5.9.3 resolves (e.g. a small tools folder with its own package.json); your app may keep TypeScript 7.')
+    entry = fileURLToPath(import.meta.resolve(OPENAPI_GENERATOR))
+  } catch {
+    throw new SdkGenError('SDK_ERR_MISSING_DEPENDENCY',
+      `An OpenAPI document needs ${OPENAPI_GENERATOR} (an optional peer dependency of fastify-ws-rooms): npm install --save-dev --save-exact ${OPENAPI_GENERATOR}@${OPENAPI_GENERATOR_VERSION}`)
   }
-  try {
-    return await import(OPENAPI_GENERATOR) as HeyApi
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new SdkGenError('SDK_ERR_MISSING_DEPENDENCY',
-        `An OpenAPI document needs ${OPENAPI_GENERATOR} (an optional peer dependency of fastify-ws-rooms): npm install --save-dev --save-exact ${OPENAPI_GENERATOR}@${OPENAPI_GENERATOR_VERSION}`)
-    }
-    throw err
-  }
+  redirectTypeScriptImports(entry, compiler)
+  return await import(OPENAPI_GENERATOR) as HeyApi
 }
 
 /** Generate `<srcDir>/rest/` and return the operations, checked against what was written. */
