@@ -42,6 +42,7 @@ export type * from './rest/types.gen.js'
     await writeFile(join(src, 'index.ts'), appExports)
     await writePackageFiles(outDir, packageName, model)
   } else {
+    await checkTypeClashes(src)
     const index = await readFile(join(src, 'index.ts'), 'utf8')
     if (!index.includes(REALTIME_EXPORT)) throw new SdkGenError('SDK_ERR_BUILD', 'src/index.ts of the template changed: the REST half cannot be added (a bug, please report it)')
     await writeFile(join(src, 'index.ts'), index.replace(REALTIME_EXPORT, "export { RealtimeClient } from './client.js'\n" + appExports))
@@ -63,6 +64,17 @@ function checkCollisions (model: RestModel, realtime: RealtimeSide | undefined):
     if (other !== undefined) {
       throw new SdkGenError('SDK_ERR_NAME_CLASH', `REST operation ${op.httpMethod} ${op.path} becomes the method ${op.method}(), which is already ${other}: give the operation another operationId`)
     }
+  }
+}
+
+/** Names both `export *`s of the index would export: TypeScript silently drops such names from both. */
+async function checkTypeClashes (src: string): Promise<void> {
+  const names = (code: string): Set<string> => new Set([...code.matchAll(/^export (?:declare )?(?:type|interface|const|function|class|enum) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]!))
+  const protocol = names(await readFile(join(src, 'protocol.ts'), 'utf8'))
+  // `ClientOptions` of the REST types is shadowed on purpose by the real-time client's options.
+  const clashes = [...names(await readFile(join(src, 'rest', 'types.gen.ts'), 'utf8'))].filter((name) => protocol.has(name) && name !== 'ClientOptions')
+  if (clashes.length > 0) {
+    throw new SdkGenError('SDK_ERR_NAME_CLASH', `The OpenAPI and AsyncAPI documents both define the type${clashes.length > 1 ? 's' : ''} ${clashes.join(', ')}: rename the schema in one of them`)
   }
 }
 

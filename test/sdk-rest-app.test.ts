@@ -112,6 +112,14 @@ t.test('a REST error carries the HTTP status and the parsed body', async (t) => 
   t.equal(unauthorized.status, 401, 'without a token function a 401 is not retried')
 })
 
+t.test('a failing token function rejects the secured REST call with its own error', async (t) => {
+  const failing = sdk.createClient({ baseUrl, WebSocket, token: async () => { throw new Error('sign-in service down') } })
+  t.teardown(() => failing.close())
+  const error = await failing.whoAmI().then(() => undefined, (err: unknown) => err)
+  t.equal(error?.message, 'sign-in service down')
+  t.same(await failing.signIn({ body: { user: 'bob' } }).then(() => 'ok'), 'ok', 'public operations do not ask for the token')
+})
+
 t.test('an aborted REST call rejects with the AbortError', async (t) => {
   const { client } = appClient()
   const controller = new AbortController()

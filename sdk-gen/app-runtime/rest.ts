@@ -66,6 +66,7 @@ type OperationFn = (options: any) => Promise<unknown>
 export async function callOperation (context: RestContext, operation: string, fn: OperationFn, args: object = {}): Promise<unknown> {
   let used: string | undefined
   let authenticated = false
+  let tokenFailure: { error: unknown } | undefined
   const send = (token: () => Promise<string | undefined>): Promise<Fields> => fn({
     ...args,
     client: context.client,
@@ -74,7 +75,12 @@ export async function callOperation (context: RestContext, operation: string, fn
     // Called by the generated client only for operations that declare security.
     auth: async () => {
       authenticated = true
-      used = await token()
+      try {
+        used = await token()
+      } catch (error) {
+        tokenFailure = { error }
+        throw error
+      }
       return used
     },
   }) as Promise<Fields>
@@ -84,6 +90,8 @@ export async function callOperation (context: RestContext, operation: string, fn
     const stale = used
     result = await send(() => context.tokens.refresh(stale))
   }
+  // The app's token function failed: its own error, not a network one.
+  if (tokenFailure !== undefined) throw tokenFailure.error
   const response = result.response
   if (response === undefined) {
     const error = result.error
