@@ -3,7 +3,7 @@
  * AsyncAPI document): `src/rest/` from the OpenAPI generator, the shared runtime (token source,
  * call path), `src/app.ts` with the root client, and the exports.
  */
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,7 +15,6 @@ import { renderApp, RESERVED_MEMBERS, type RealtimeSide } from './render-app.js'
 const here = dirname(fileURLToPath(import.meta.url))
 /** Runtime files of the root client, copied into `src/app-runtime/` (beside this file, or from dist/ two levels up). */
 const APP_RUNTIME = [join(here, 'app-runtime'), join(here, '..', '..', 'sdk-gen', 'app-runtime')].find((dir) => existsSync(dir)) ?? join(here, 'app-runtime')
-const REALTIME_EXPORT = "export { RealtimeClient, createClient } from './client.js'"
 
 export async function addRestHalf (openapi: LoadedDocument, outDir: string, packageName: string, realtime: RealtimeSide | undefined): Promise<{ title: string, version: string, methods: string[] }> {
   checkOperationNames(openapi.json, openapi.source)
@@ -30,22 +29,26 @@ export async function addRestHalf (openapi: LoadedDocument, outDir: string, pack
   }
   checkCollisions(model, realtime)
 
+  // `ClientOptions` of the REST types is the fetch client's; the package's own options types are exported instead.
+  const restTypes = [...exportedNames(await readFile(join(src, 'rest', 'types.gen.ts'), 'utf8'))].filter((name) => name !== 'ClientOptions')
+  if (realtime !== undefined) await checkTypeClashes(src, restTypes)
+
   await cp(APP_RUNTIME, join(src, 'app-runtime'), { recursive: true })
   await writeFile(join(src, 'app.ts'), renderApp(model, realtime))
   const appExports = `export { AppClient, createClient, HttpError, NetworkError } from './app.js'
 export type { AppClientOptions, ${model.operations.map((op) => op.method.charAt(0).toUpperCase() + op.method.slice(1) + 'HttpError').join(', ')} } from './app.js'
 export type { AppTokenProvider } from './app-runtime/token-source.js'
 export type { ArgsOf, CallArgs, CallOptions, HttpErrorOf } from './app-runtime/rest.js'
-export type * from './rest/types.gen.js'
+export type { ${restTypes.join(', ')} } from './rest/types.gen.js'
 `
   if (realtime === undefined) {
     await writeFile(join(src, 'index.ts'), appExports)
     await writePackageFiles(outDir, packageName, model)
   } else {
-    await checkTypeClashes(src)
-    const index = await readFile(join(src, 'index.ts'), 'utf8')
-    if (!index.includes(REALTIME_EXPORT)) throw new SdkGenError('SDK_ERR_BUILD', 'src/index.ts of the template changed: the REST half cannot be added (a bug, please report it)')
-    await writeFile(join(src, 'index.ts'), index.replace(REALTIME_EXPORT, "export { RealtimeClient } from './client.js'\n" + appExports))
+    // The template's index becomes realtime.ts; its `createClient` is shadowed by the explicit
+    // re-export of the root one (which still accepts the real-time options alone).
+    await rename(join(src, 'index.ts'), join(src, 'realtime.ts'))
+    await writeFile(join(src, 'index.ts'), "export * from './realtime.js'\n" + appExports)
   }
   // The REST half uses fetch, Request, Response and AbortSignal: the DOM's types (browsers and Node ≥ 18 have them all).
   const tsconfigPath = join(outDir, 'tsconfig.json')
@@ -67,12 +70,21 @@ function checkCollisions (model: RestModel, realtime: RealtimeSide | undefined):
   }
 }
 
-/** Names both `export *`s of the index would export: TypeScript silently drops such names from both. */
-async function checkTypeClashes (src: string): Promise<void> {
-  const names = (code: string): Set<string> => new Set([...code.matchAll(/^export (?:declare )?(?:type|interface|const|function|class|enum) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]!))
-  const protocol = names(await readFile(join(src, 'protocol.ts'), 'utf8'))
-  // `ClientOptions` of the REST types is shadowed on purpose by the real-time client's options.
-  const clashes = [...names(await readFile(join(src, 'rest', 'types.gen.ts'), 'utf8'))].filter((name) => protocol.has(name) && name !== 'ClientOptions')
+/** Names a module exports by declaration (`export type X`) or by list (`export { X, type Y } from`). */
+function exportedNames (code: string): Set<string> {
+  const declared = [...code.matchAll(/^export (?:declare )?(?:type|interface|const|function|class|enum) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]!)
+  const listed = [...code.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap((m) => m[1]!.split(','))
+    .map((item) => item.trim().replace(/^type /, '').split(/\s+as\s+/).pop()!.trim()).filter((name) => name !== '')
+  return new Set([...declared, ...listed])
+}
+
+/** A REST type named like a real-time one would shadow it in the package's exports. */
+async function checkTypeClashes (src: string, restTypes: string[]): Promise<void> {
+  const realtime = new Set([
+    ...exportedNames(await readFile(join(src, 'protocol.ts'), 'utf8')),
+    ...exportedNames(await readFile(join(src, 'index.ts'), 'utf8')),
+  ])
+  const clashes = restTypes.filter((name) => realtime.has(name))
   if (clashes.length > 0) {
     throw new SdkGenError('SDK_ERR_NAME_CLASH', `The OpenAPI and AsyncAPI documents both define the type${clashes.length > 1 ? 's' : ''} ${clashes.join(', ')}: rename the schema in one of them`)
   }

@@ -167,10 +167,14 @@ t.test('a REST operation named like a real-time method fails with SDK_ERR_NAME_C
   const error = await failure(generateSdk({ openapi, asyncapi: CHAT_DOCUMENT, out: join(await tempDir(t), 'x'), build: false }))
   t.equal(error.code, 'SDK_ERR_NAME_CLASH')
   t.match(error.message, 'REST operation POST /sign-in becomes the method sendJoinRoom(), which is already a real-time method')
-  const type = await openapiWith(t, (doc) => { doc.components.schemas.ClientJoinRoomPayload = { type: 'string' } })
+  const type = await openapiWith(t, (doc) => {
+    doc.components.schemas.ClientJoinRoomPayload = { type: 'string' }
+    doc.components.schemas.Session = { type: 'string' }
+  })
   const typeClash = await failure(generateSdk({ openapi: type, asyncapi: CHAT_DOCUMENT, out: join(await tempDir(t), 'z'), build: false }))
   t.equal(typeClash.code, 'SDK_ERR_NAME_CLASH')
-  t.match(typeClash.message, 'both define the type ClientJoinRoomPayload')
+  t.match(typeClash.message, /both define the types .*ClientJoinRoomPayload/, 'a payload type')
+  t.match(typeClash.message, /both define the types .*Session/, 'a type of the real-time runtime')
   const member = await openapiWith(t, (doc) => { doc.paths['/sign-in'].post.operationId = 'connect' })
   t.equal((await failure(generateSdk({ openapi: member, out: join(await tempDir(t), 'y'), build: false }))).code, 'SDK_ERR_NAME_CLASH', 'or a member of the client')
 })
