@@ -12,6 +12,9 @@ import { stringify } from 'yaml'
 import { main } from '../sdk-gen/cli.js'
 import { generateSdk } from '../sdk-gen/generate.js'
 import { SdkGenError } from '../sdk-gen/errors.js'
+import { discover } from '../sdk-gen/inputs.js'
+import Fastify from 'fastify'
+import wsPlugin from '../plugin.js'
 import { CHAT_DOCUMENT, tempDir } from './helpers/sdk.js'
 
 const ROOT = new URL('../', import.meta.url).pathname
@@ -187,4 +190,24 @@ t.test('an OpenAPI document alone gives a REST-only package', async (t) => {
   const index = await readFile(join(dir, 'rest-only', 'dist/index.d.ts'), 'utf8')
   t.match(index, "export { AppClient, createClient, HttpError, NetworkError } from './app.js'")
   t.notMatch(index, 'RealtimeClient')
+})
+
+t.test('--url on an app without an OpenAPI route finds the AsyncAPI document alone; on an app with neither, it says what it tried', async (t) => {
+  const withPlugin = Fastify({ logger: false })
+  await withPlugin.register(wsPlugin, { auth: false })
+  await withPlugin.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => withPlugin.close())
+  const base = `http://127.0.0.1:${(withPlugin.server.address() as { port: number }).port}`
+  const found = await discover(base, { openapi: true, asyncapi: true })
+  t.equal(found.asyncapi?.kind, 'asyncapi')
+  t.equal(found.openapi, undefined)
+  t.same(found.tried, ['/asyncapi.json', '/documentation/json', '/openapi.json', '/swagger.json', '/docs/json'].map((path) => base + path))
+
+  const bare = Fastify({ logger: false })
+  await bare.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => bare.close())
+  const bareBase = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}`
+  const error = await failure(generateSdk({ url: bareBase, out: join(await tempDir(t), 'x'), build: false }))
+  t.equal(error.code, 'SDK_ERR_INPUT')
+  t.match(error.message, `No OpenAPI or AsyncAPI document found on ${bareBase} (tried ${bareBase}/asyncapi.json, ${bareBase}/documentation/json`)
 })
