@@ -29,9 +29,8 @@ function pascal (name: string): string {
 function restMethod (op: RestOperation): string {
   const response = op.responseType ?? 'unknown'
   const doc = tsdoc([
-    op.summary ?? `\`${op.httpMethod} ${op.path}\``,
-    op.description === undefined ? undefined : '\n' + op.description,
-    '',
+    ...(op.summary === undefined ? [] : [op.summary, '']),
+    ...(op.description === undefined ? [] : [op.description, '']),
     `\`${op.httpMethod} ${op.path}\`${op.secured ? ', sent with the token (`Authorization: Bearer`); after a 401 the token is refreshed once (shared with the socket) and the request retried.' : '.'}`,
     op.deprecated ? '@deprecated' : undefined,
     '@param args - `path`, `query` and `body` as the document types them; `signal` to cancel; extra `headers`.',
