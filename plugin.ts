@@ -10,6 +10,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import type { WebSocket } from 'ws'
 import { MemoryAdapter } from './lib/adapters/memory.js'
 import { installAsyncApi, type AsyncApiAccessor } from './lib/asyncapi/install.js'
+import { claimRoute } from './lib/asyncapi/routes.js'
 import { createAuthenticator, upgradeRequestLog, type AuthResult } from './lib/auth.js'
 import { builtinHandlers } from './lib/builtin-handlers.js'
 import { buildCatalog } from './lib/catalog.js'
@@ -56,21 +57,30 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   const catalog = buildCatalog(options.protocol)
   const adapter = opts.adapter ?? new MemoryAdapter()
 
-  if (options.auth !== false && options.auth.verify === undefined && !app.hasDecorator('jwt')) {
-    if (options.auth.secret === undefined) {
+  if (options.auth !== false && options.auth.verify === undefined) {
+    if (app.hasDecorator('jwt')) {
+      // Two secrets would mean tokens signed with auth.secret are refused (4001) without a word.
+      if (options.auth.secret !== undefined) {
+        throw new WsRegistrationError('WS_ERR_AUTH_CONFIG',
+          'auth.secret is set but the app already registered @fastify/jwt, which this plugin uses to verify tokens: remove auth.secret, or pass auth.verify to verify tokens another way')
+      }
+    } else if (options.auth.secret === undefined) {
       throw new WsRegistrationError('WS_ERR_AUTH_CONFIG',
         'Authentication needs a way to verify tokens: pass auth.secret, pass auth.verify, register @fastify/jwt before this plugin, or set auth: false')
+    } else {
+      await app.register(fastifyJwt, { secret: options.auth.secret })
     }
-    await app.register(fastifyJwt, { secret: options.auth.secret })
   }
   if (app.hasDecorator('websocketServer')) {
     throw new WsRegistrationError('WS_ERR_WEBSOCKET_REGISTERED',
-      '@fastify/websocket is already registered: its maxPayload and close hook would override this plugin\'s limits and graceful shutdown. ' +
-      'Let this plugin register it (set perMessageDeflate here if you need compression); your own WebSocket routes can use it once this plugin is registered')
+      '@fastify/websocket is already registered (by the app, or by this plugin in this context): its maxPayload and close hook would override this plugin\'s limits and graceful shutdown. ' +
+      'Register this plugin instead of @fastify/websocket (set perMessageDeflate here if you need compression); your own WebSocket routes use the @fastify/websocket it registers')
   }
+  claimRoute(app, options.path, 'path')
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: options.perMessageDeflate },
-    // The hub closes sockets itself (with 1001, after running handlers finish).
+    // Client tracking lets app.close() reach sockets of the app's own WebSocket routes too.
+    options: { maxPayload: options.maxPayload, clientTracking: true, perMessageDeflate: options.perMessageDeflate },
+    // The hub closes its own sockets (with 1001, after running handlers finish); see preClose below.
     preClose: async () => {},
     errorHandler: onSocketError,
   })
@@ -81,11 +91,20 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   const authResults = new WeakMap<FastifyRequest, AuthResult>()
 
   // Implemented once for any protocol: the hub checks types at run time, the declaration types the caller.
+  let ready = false
+  /** Before ready() the adapter is not connected: say so instead of failing somewhere inside. */
+  const whenReady = <A extends unknown[], R>(name: string, method: (...args: A) => R) => (...args: A): R => {
+    if (!ready) {
+      throw new WsRegistrationError('WS_ERR_NOT_READY',
+        `app.ws.${name}() works once the app is ready: call it after \`await app.ready()\` (or app.listen()), or in an onReady hook`)
+    }
+    return method(...args)
+  }
   const server: WsServer<any> = {
     instanceId: hub.instanceId,
-    broadcast: async (room, type, payload, broadcastOptions) => hub.broadcast(room, type, payload, broadcastOptions),
-    sendToUser: async (userId, type, payload) => hub.sendToUser(userId, type, payload),
-    members: async (room) => adapter.members(room),
+    broadcast: whenReady('broadcast', async (room, type, payload, broadcastOptions) => hub.broadcast(room, type, payload, broadcastOptions)),
+    sendToUser: whenReady('sendToUser', async (userId, type, payload) => hub.sendToUser(userId, type, payload)),
+    members: whenReady('members', async (room) => adapter.members(room)),
     rooms: () => [...hub.rooms.keys()],
     stats: () => hub.stats(),
   }
@@ -143,6 +162,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   let heartbeat: NodeJS.Timeout | undefined
   app.addHook('onReady', async () => {
     await adapter.init(hub)
+    ready = true
     app.server.on('upgrade', onUpgradeWhileClosing)
     if (options.heartbeatIntervalMs > 0) {
       heartbeat = setInterval(() => hub.sweep(Date.now()), options.heartbeatIntervalMs)
@@ -152,10 +172,30 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   app.addHook('preClose', async () => {
     clearInterval(heartbeat)
     await hub.shutdown()
+    await closeOtherSockets(app.websocketServer.clients, options.shutdownTimeoutMs)
   })
   app.addHook('onClose', async () => {
     app.server.off('upgrade', onUpgradeWhileClosing)
     await adapter.close()
+  })
+}
+
+/**
+ * Sockets of the app's own WebSocket routes share this plugin's @fastify/websocket: close them
+ * (1001) after the hub's, and terminate any that did not finish the closing handshake in time,
+ * or the HTTP server (and app.close()) would wait for them forever.
+ */
+async function closeOtherSockets (clients: Set<WebSocket>, timeoutMs: number): Promise<void> {
+  const open = [...clients].filter((socket) => socket.readyState !== socket.CLOSED)
+  if (open.length === 0) return
+  await new Promise<void>((resolve) => {
+    let left = open.length
+    const timer = setTimeout(() => { for (const socket of open) socket.terminate() }, Math.max(timeoutMs, 100))
+    for (const socket of open) {
+      socket.once('close', () => { if (--left === 0) { clearTimeout(timer); resolve() } })
+      if (socket.readyState === socket.OPEN) socket.close(CloseCode.GoingAway, 'Server shutting down')
+      else if (socket.readyState === socket.CONNECTING) socket.terminate()
+    }
   })
 }
 
@@ -185,8 +225,7 @@ export { CloseCode, closeCodes, errorCodes, shouldReconnect } from './lib/codes.
 export type { ErrorCode, CloseCodeInfo } from './lib/codes.js'
 export { MemoryAdapter } from './lib/adapters/memory.js'
 export type { MemoryAdapterOptions } from './lib/adapters/memory.js'
-export { RedisAdapter, defaultRedisRetryStrategy } from './lib/adapters/redis.js'
-export type { RedisAdapterOptions } from './lib/adapters/redis.js'
+// The Redis adapter is at 'fastify-ws-rooms/redis': this entry must load without ioredis.
 export type { Adapter, AdapterHost, RoomPublish, Recovery, PresenceJoin, Exclusions } from './lib/adapter.js'
 export type { WsUser, WsStats } from './lib/hub.js'
 export type { AsyncApiOptions, AsyncApiServer } from './lib/asyncapi/options.js'

@@ -1,6 +1,7 @@
 /** The example chat server as a function, so tests and scripts build the same app `npm start` runs. */
 import Fastify, { type FastifyInstance } from 'fastify'
-import wsPlugin, { RedisAdapter, type WsPluginOptions } from '../../plugin.js'
+import wsPlugin, { type WsPluginOptions } from '../../plugin.js'
+import { RedisAdapter } from '../../redis.js'
 import { chatProtocol } from './protocol.js'
 
 export const DEV_JWT_SECRET = 'development-secret-do-not-use-in-production'

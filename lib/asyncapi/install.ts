@@ -1,16 +1,15 @@
 /**
  * Wires the AsyncAPI export into a Fastify instance: checks the options and every message
  * example at registration, decorates `app.asyncapi()` (built on first call after `ready()`,
- * then cached) and registers the routes unless `expose: false`.
+ * then cached) and registers the document routes unless `expose: false`.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Catalog } from '../catalog.js'
 import { WsRegistrationError } from '../errors.js'
 import { buildDocument, type AsyncApiDocument } from './build-document.js'
-import { docsPageHtml } from './docs-page.js'
 import { payloadExamples } from './examples.js'
 import { resolveAsyncApiOptions, type AsyncApiOptions } from './options.js'
-import { registerAsyncApiRoutes } from './routes.js'
+import { fullPath, registerAsyncApiRoutes } from './routes.js'
 import { toYaml } from './yaml.js'
 
 /** `app.asyncapi()`: the document as (frozen) JSON data, or as YAML text with `{ yaml: true }`. */
@@ -21,6 +20,7 @@ export interface AsyncApiAccessor {
 
 export interface AsyncApiSource {
   catalog: Catalog
+  /** The route as registered; the document gets it with the context's prefix. */
   wsPath: string
   auth: boolean
 }
@@ -35,6 +35,8 @@ function deepFreeze<T> (value: T): T {
 
 export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, given: AsyncApiOptions | undefined): void {
   const options = resolveAsyncApiOptions(given)
+  // Registered under a prefix, the endpoint clients reach is the prefixed path.
+  source = { ...source, wsPath: fullPath(app, source.wsPath) }
   // Fail at registration, not at the first request, when an example is stale.
   for (const { def } of source.catalog.client.values()) payloadExamples(def, 'client')
   for (const def of source.catalog.server.values()) payloadExamples(def, 'server')
@@ -43,7 +45,6 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
   let document: AsyncApiDocument | undefined
   let json: string | undefined
   let yaml: string | undefined
-  let html: string | undefined
 
   function get (): AsyncApiDocument {
     if (!ready) {
@@ -67,6 +68,5 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
   registerAsyncApiRoutes(app, {
     json: () => (json ??= JSON.stringify(get())),
     yaml: () => accessor({ yaml: true }),
-    html: (docsPath) => (html ??= docsPageHtml(get(), docsPath)),
-  }, { routePrefix: options.routePrefix, docsPath: options.docsPath, wsPath: source.wsPath })
+  }, { routePrefix: options.routePrefix, wsPath: source.wsPath })
 }
