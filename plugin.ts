@@ -57,6 +57,10 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   const catalog = buildCatalog(options.protocol)
   const adapter = opts.adapter ?? new MemoryAdapter()
 
+  if (app.hasDecorator('ws')) {
+    throw new WsRegistrationError('WS_ERR_ALREADY_REGISTERED',
+      'fastify-ws-rooms is already registered in this app (app.ws exists): register it once; it serves one WebSocket endpoint per Fastify instance')
+  }
   if (options.auth !== false && options.auth.verify === undefined) {
     if (app.hasDecorator('jwt')) {
       // Two secrets would mean tokens signed with auth.secret are refused (4001) without a word.
@@ -93,12 +97,12 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   // Implemented once for any protocol: the hub checks types at run time, the declaration types the caller.
   let ready = false
   /** Before ready() the adapter is not connected: say so instead of failing somewhere inside. */
-  const whenReady = <A extends unknown[], R>(name: string, method: (...args: A) => R) => (...args: A): R => {
+  const whenReady = <A extends unknown[], R>(name: string, method: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
     if (!ready) {
       throw new WsRegistrationError('WS_ERR_NOT_READY',
         `app.ws.${name}() works once the app is ready: call it after \`await app.ready()\` (or app.listen()), or in an onReady hook`)
     }
-    return method(...args)
+    return await method(...args)
   }
   const server: WsServer<any> = {
     instanceId: hub.instanceId,
