@@ -1,5 +1,5 @@
 /**
- * `npm run sdk [-- --input <file|url>] [--out <dir>] [--name <package>]`: generate the typed
+ * `fastify-ws-rooms-sdk [--input <file|url>] [--out <dir>] [--name <package>]`: generate the typed
  * client package from an AsyncAPI document. Exit codes: 0 done, 1 generation failed, 2 usage.
  */
 import { relative } from 'node:path'
@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_PACKAGE_NAME, generateSdk } from './generate.js'
 import { SdkGenError } from './errors.js'
 
-const USAGE = `Usage: npm run sdk -- [--input <file|url>] [--out <dir>] [--name <package-name>]
+const USAGE = `Usage: fastify-ws-rooms-sdk [--input <file|url>] [--out <dir>] [--name <package-name>]
 
   -i, --input  AsyncAPI document (path or http(s) URL)   default: ./asyncapi.yaml
   -o, --out    output folder (replaced)                  default: ./sdk
