@@ -9,6 +9,7 @@ import type { AsyncApiOptions } from './asyncapi/options.js'
 import type { AnyProtocol } from './define.js'
 import { invalidOption } from './errors.js'
 import type { WsUser } from './types.js'
+import { checkOptionKeys, type KeyTable } from './option-keys.js'
 
 export interface AuthOptions {
   /**
@@ -22,10 +23,10 @@ export interface AuthOptions {
    */
   verify?: (token: string) => Record<string, unknown> | Promise<Record<string, unknown>>
   /**
-   * The user id of verified claims.
+   * The user id of verified claims. A number (e.g. a numeric `sub`) is used as its decimal string.
    * @default claims => claims.sub
    */
-  getUserId?: (claims: Record<string, unknown>) => string
+  getUserId?: (claims: Record<string, unknown>) => string | number
 }
 
 export interface RateLimitOptions {
@@ -103,6 +104,15 @@ export interface ResolvedOptions {
   perMessageDeflate: boolean | PerMessageDeflateOptions
 }
 
+const PLUGIN_KEYS: KeyTable<WsPluginOptions> = {
+  path: true, protocol: true, auth: true, authorizeJoin: true, adapter: true, maxPayload: true, rateLimit: true,
+  maxRoomsPerConnection: true, maxConnections: true, maxConnectionsPerUser: true, highWaterMark: true,
+  slowConsumerGraceMs: true, heartbeatIntervalMs: true, shutdownTimeoutMs: true, allowedOrigins: true,
+  generateConnectionId: true, perMessageDeflate: true, asyncapi: true,
+}
+const AUTH_KEYS: KeyTable<AuthOptions> = { secret: true, verify: true, getUserId: true }
+const RATE_LIMIT_KEYS: KeyTable<RateLimitOptions> = { perSecond: true, burst: true, closeAfter: true }
+
 function positiveInt (name: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
@@ -117,6 +127,10 @@ function optionalFunction<T> (name: string, value: T | undefined): T | undefined
 }
 
 export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
+  // Fastify's own register options (prefix, logLevel, logSerializers) arrive here too.
+  const { prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...own } = options as Record<string, unknown>
+  checkOptionKeys(own, PLUGIN_KEYS, '')
   const path = options.path ?? '/ws'
   if (typeof path !== 'string' || !path.startsWith('/')) throw invalidOption('path', 'a route path starting with "/"', path)
 
@@ -126,12 +140,14 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     if (auth.secret !== undefined && (typeof auth.secret !== 'string' || auth.secret.length === 0)) throw invalidOption('auth.secret', 'a non-empty string', auth.secret)
     optionalFunction('auth.verify', auth.verify)
     optionalFunction('auth.getUserId', auth.getUserId)
+    checkOptionKeys(auth, AUTH_KEYS, 'auth')
   }
 
   let rateLimit: ResolvedOptions['rateLimit'] = false
   if (options.rateLimit !== false) {
     const given = options.rateLimit ?? {}
     if (typeof given !== 'object' || given === null) throw invalidOption('rateLimit', 'an object or false', given)
+    checkOptionKeys(given, RATE_LIMIT_KEYS, 'rateLimit')
     rateLimit = {
       perSecond: positiveInt('rateLimit.perSecond', given.perSecond, 20),
       burst: positiveInt('rateLimit.burst', given.burst, 50),
