@@ -89,7 +89,8 @@ t.test('under an encapsulation prefix, the document\'s channel address and the d
   }, { prefix: '/chat' })
   await app.ready()
   const document = (await app.inject('/chat/asyncapi.json')).json()
-  t.same(Object.values(document.channels).map((channel) => (channel as { address: string }).address), ['/chat/ws'])
+  // The served document declares the request's server; its pathname carries the prefixed route.
+  t.same(Object.values(document.servers).map((server) => (server as { pathname: string }).pathname), ['/chat/ws'])
   const page = await app.inject('/chat/asyncapi')
   t.equal(page.statusCode, 200)
   const urls = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!)
