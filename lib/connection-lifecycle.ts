@@ -56,7 +56,8 @@ export function createSocketLifecycle (
     }
     const { user, expiresAt } = auth.identity
     const connection = hub.addConnection(socket, user, expiresAt, request.log)
-    if (connection === undefined) return
+    // Refused by a cap, or its token expired between authentication and now (already forgotten).
+    if (connection === undefined || connection.closed) return
     // Listeners go on synchronously after the upgrade: no early frame is lost.
     socket.on('message', (data, isBinary) => dispatcher.onFrame(connection, data as Buffer, isBinary))
     socket.on('pong', () => { connection.alive = true })
