@@ -16,38 +16,35 @@ import type { Protocol, WsActions } from './lib/define.js'
 import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
 import { startHeartbeat } from './lib/heartbeat.js'
+import { Hooks, withPreHandler, type WsHooks } from './lib/hooks.js'
 import { Hub } from './lib/hub.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
+import type { RegisteredClientMessages, RegisteredServerSchemas } from './lib/register.js'
 import type { WsStats } from './lib/types.js'
 
 /** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
-export interface WsServer<S = {}> extends WsActions<S> {
+export interface WsServer<S = {}, C = {}> extends WsActions<S> {
   /** Rooms with members on this instance. */
   rooms(): string[]
   stats(): WsStats
   /** Unique id of this instance. */
   readonly instanceId: string
+  /** Add an app hook (see `WsHooks` and the README's "Hooks"), before the app is ready. */
+  addHook<K extends keyof WsHooks>(name: K, hook: WsHooks<S, C>[K]): WsServer<S, C>
 }
-
-/**
- * Register your protocol to type `app.ws` with its messages:
- *   declare module 'fastify-ws-rooms' { interface Register { protocol: typeof protocol } }
- */
-export interface Register {}
-/** Without the augmentation only the built-in server messages type-check on `app.ws`. */
-type RegisteredServerSchemas = Register extends { protocol: Protocol<infer S, any> } ? S : {}
 
 declare module 'fastify' {
   interface FastifyInstance {
-    ws: WsServer<RegisteredServerSchemas>
+    /** Typed by the registered protocol (`Register`); without it only the built-in messages type-check. */
+    ws: WsServer<RegisteredServerSchemas, RegisteredClientMessages>
     /** The AsyncAPI document of this app's protocol (after `ready()`); `{ yaml: true }` for YAML text. */
     asyncapi: AsyncApiAccessor
   }
 }
 
 /** `app.ws` typed by a given protocol, when module augmentation is not wanted (e.g. in tests). */
-export function wsOf<S> (app: FastifyInstance, _protocol: Protocol<S, any>): WsServer<S> {
-  return app.ws as unknown as WsServer<S>
+export function wsOf<S, C> (app: FastifyInstance, _protocol: Protocol<S, C, any>): WsServer<S, C> {
+  return app.ws as unknown as WsServer<S, C>
 }
 
 async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<void> {
@@ -55,7 +52,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   const catalog = buildCatalog(options.protocol)
   const adapter = opts.adapter ?? new MemoryAdapter()
 
-  if (options.auth !== false && options.auth.verify === undefined && !app.hasDecorator('jwt')) {
+  if (options.auth !== false && options.auth.verify === undefined && options.auth.authenticate === undefined && !app.hasDecorator('jwt')) {
     if (options.auth.secret === undefined) {
       throw new WsRegistrationError('WS_ERR_AUTH_CONFIG',
         'Authentication needs a way to verify tokens: pass auth.secret, pass auth.verify, register @fastify/jwt before this plugin, or set auth: false')
@@ -74,9 +71,10 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     errorHandler: onSocketError,
   })
 
-  const hub = new Hub(app, catalog, adapter, options)
+  const hooks = new Hooks(options.hookTimeoutMs)
+  const hub = new Hub(app, catalog, adapter, options, hooks)
   const authenticator = createAuthenticator(app, options.auth)
-  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator), options.rateLimit)
+  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator, options.authorizePublish), options.rateLimit)
   const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed)
 
   // Implemented once for any protocol: the hub checks types at run time, the declaration types the caller.
@@ -87,6 +85,10 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     members: async (room) => adapter.members(room),
     rooms: () => [...hub.rooms.keys()],
     stats: () => hub.stats(),
+    addHook: (name, hook) => {
+      hooks.add(name, hook as Parameters<Hooks['add']>[1])
+      return server
+    },
   }
   app.decorate('ws', server)
   installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
@@ -103,6 +105,9 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
 
   let stopHeartbeat = (): void => {}
   app.addHook('onReady', async () => {
+    hooks.seal()
+    const preHandler = hooks.has('preHandler') ? (route: Parameters<typeof withPreHandler>[2]) => withPreHandler(hooks, (c) => hub.contextFor(c), route) : undefined
+    if (preHandler !== undefined || hooks.has('onPublish')) dispatcher.applyHooks(preHandler, false)
     await adapter.init(hub.adapterHost)
     app.server.on('upgrade', lifecycle.onUpgradeWhileClosing)
     stopHeartbeat = startHeartbeat(options.heartbeatIntervalMs, (now) => hub.sweep(now))
@@ -121,10 +126,14 @@ const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
 
 export default plugin
 export { plugin as wsPlugin }
-export type { WsPluginOptions, AuthOptions, RateLimitOptions } from './lib/options.js'
+export type { WsPluginOptions, AuthOptions, AuthenticatedUser, RateLimitOptions } from './lib/options.js'
 export { defineProtocol, Protocol } from './lib/define.js'
-export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload } from './lib/define.js'
+export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload, ProtocolOptions, OptionalBuiltin } from './lib/define.js'
+export type { Register, ConnectionData, AppErrorCode } from './lib/register.js'
+export { HookTimeoutError } from './lib/hooks.js'
+export type { WsHooks, HookName, IncomingMessage, PublishedMessage, JoinEvent, LeaveEvent } from './lib/hooks.js'
 export { WsError, WsRegistrationError } from './lib/errors.js'
+export type { WsErrorCode } from './lib/errors.js'
 export { CloseCode, closeCodes, errorCodes, shouldReconnect } from './lib/protocol/codes.js'
 export type { ErrorCode, CloseCodeInfo } from './lib/protocol/codes.js'
 export { MemoryAdapter } from './lib/adapters/memory.js'
