@@ -134,3 +134,20 @@ t.test('hooks cannot be added once the app is ready, nor under an unknown name',
   // @ts-expect-error not a hook name
   t.throws(() => server.app.ws.addHook('onSomething', () => {}), { code: 'WS_ERR_UNKNOWN_HOOK' })
 })
+
+t.test('a failing hook is logged with its connection, user and hook or message type', async (t) => {
+  const lines: Array<Record<string, any>> = []
+  const stream = { write: (line: string) => { lines.push(JSON.parse(line)) } }
+  const server = await buildApp(t, {}, undefined, (app) => {
+    app.ws.addHook('preHandler', (_ctx, message) => { if (message.type === 'typing') throw new Error('moderation service down') })
+    app.ws.addHook('onDisconnect', () => { throw new Error('last-seen store down') })
+  }, { logger: { level: 'error', stream } })
+  const alice = await connect(t, server, 'alice')
+  await joined(alice, 'general')
+  t.equal((await alice.request('typing', { room: 'general' })).payload.code, 'internal_error')
+  const handlerLog = lines.find((line) => line.err?.message === 'moderation service down')
+  t.match(handlerLog, { userId: 'alice', messageType: 'typing', connectionId: String }, 'logged with the connection\'s context')
+  await alice.close()
+  await until(() => lines.some((line) => line.err?.message === 'last-seen store down'), 'the onDisconnect failure is logged')
+  t.match(lines.find((line) => line.err?.message === 'last-seen store down'), { userId: 'alice', hook: 'onDisconnect', msg: 'onDisconnect hook failed' })
+})
