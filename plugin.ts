@@ -16,7 +16,7 @@ import type { Protocol, WsActions } from './lib/define.js'
 import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
 import { startHeartbeat } from './lib/heartbeat.js'
-import { Hooks, withPreHandler, type WsHooks } from './lib/hooks.js'
+import { Hooks, sealHooks, type WsHooks } from './lib/hooks.js'
 import { Hub } from './lib/hub.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
 import type { RegisteredClientMessages, RegisteredServerSchemas } from './lib/register.js'
@@ -105,9 +105,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
 
   let stopHeartbeat = (): void => {}
   app.addHook('onReady', async () => {
-    hooks.seal()
-    const preHandler = hooks.has('preHandler') ? (route: Parameters<typeof withPreHandler>[2]) => withPreHandler(hooks, (c) => hub.contextFor(c), route) : undefined
-    if (preHandler !== undefined || hooks.has('onPublish')) dispatcher.applyHooks(preHandler, false)
+    sealHooks(hooks, dispatcher, (connection) => hub.contextFor(connection))
     await adapter.init(hub.adapterHost)
     app.server.on('upgrade', lifecycle.onUpgradeWhileClosing)
     stopHeartbeat = startHeartbeat(options.heartbeatIntervalMs, (now) => hub.sweep(now))

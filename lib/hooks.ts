@@ -165,3 +165,18 @@ export function withPreHandler (hooks: Hooks, contextFor: (connection: Connectio
     return ran === undefined ? handle() : ran.then(handle)
   }
 }
+
+/** The part of the dispatcher `sealHooks` builds hooks into (dispatch.ts `applyHooks`). */
+export interface HookedDispatcher {
+  applyHooks(wrap: ((route: HookedRoute) => InternalHandler) | undefined, pipelining: boolean): void
+}
+
+/**
+ * Fix the hooks once the app is ready and build them into the frame path. With no `preHandler`
+ * and no `onPublish` hook the dispatcher is left exactly as it was: unused hooks cost nothing.
+ */
+export function sealHooks (hooks: Hooks, dispatcher: HookedDispatcher, contextFor: (connection: Connection) => HandlerContext<any>): void {
+  hooks.seal()
+  const wrap = hooks.has('preHandler') ? (route: HookedRoute) => withPreHandler(hooks, contextFor, route) : undefined
+  if (wrap !== undefined || hooks.has('onPublish')) dispatcher.applyHooks(wrap, false)
+}

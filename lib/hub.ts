@@ -6,8 +6,9 @@
  *   membership.ts join/leave, presence, recovery delivery.ts    every delivery, flow control
  *   heartbeat.ts  liveness sweep                  shutdown.ts   graceful shutdown
  * Server-side control (join/remove a user or connection, disconnect a user everywhere) belongs
- * here as methods over registry + membership; lifecycle hooks go where the hub admits, greets
- * (connection-lifecycle.ts), removes (removeConnection) and where membership records presence.
+ * here as methods over registry + membership. The app's hooks (hooks.ts) run through `runHook`:
+ * onConnect in connection-lifecycle.ts, onDisconnect in removeConnection, onJoin/onLeave in
+ * membership.ts, preHandler in dispatch.ts, onPublish in builtin-handlers.ts.
  */
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
