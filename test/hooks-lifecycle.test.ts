@@ -151,3 +151,23 @@ t.test('a failing hook is logged with its connection, user and hook or message t
   await until(() => lines.some((line) => line.err?.message === 'last-seen store down'), 'the onDisconnect failure is logged')
   t.match(lines.find((line) => line.err?.message === 'last-seen store down'), { userId: 'alice', hook: 'onDisconnect', msg: 'onDisconnect hook failed' })
 })
+
+t.test('on Redis, firstForUser and lastForUser are cluster-wide: tabs of one user on two instances', { skip: redis === undefined && 'no Redis' }, async (t) => {
+  const events: string[] = []
+  const instance = async (name: string): Promise<TestApp> => buildApp(t, { adapter: redis!.adapter() }, undefined, (app) => {
+    app.ws.addHook('onJoin', (ctx, { room, firstForUser }) => { events.push(`${name} join ${ctx.userId} ${room} first=${firstForUser}`) })
+    app.ws.addHook('onLeave', (ctx, { room, lastForUser }) => { events.push(`${name} leave ${ctx.userId} ${room} last=${lastForUser}`) })
+  })
+  const a = await instance('A')
+  const b = await instance('B')
+  const tabOnA = await connect(t, a, 'bob')
+  const tabOnB = await connect(t, b, 'bob')
+  await joined(tabOnA, 'general')
+  await joined(tabOnB, 'general')
+  t.same(events.splice(0), ['A join bob general first=true', 'B join bob general first=false'])
+  await tabOnA.close()
+  await until(() => events.length === 1, 'instance A ran onLeave')
+  await tabOnB.close()
+  await until(() => events.length === 2, 'instance B ran onLeave')
+  t.same(events, ['A leave bob general last=false', 'B leave bob general last=true'])
+})
