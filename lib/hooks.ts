@@ -22,7 +22,7 @@ type PayloadOf<M> = M extends { payload: infer P extends TSchema } ? Static<P> :
  * A client message about to be handled, discriminated by `type`. A `preHandler` hook may replace
  * `payload` (after narrowing on `type`); the new payload is validated again before the handler.
  */
-export type IncomingMessage<C> = {
+export type IncomingClientMessage<C> = {
   [K in keyof (BuiltinClientSchemas & C) & string]: { readonly type: K, readonly id: string | undefined, payload: PayloadOf<(BuiltinClientSchemas & C)[K]> }
 }[keyof (BuiltinClientSchemas & C) & string]
 
@@ -56,7 +56,7 @@ export interface WsHooks<S = {}, C = {}> {
   /** After the connection left a room (also when closing). A throw answers `leave_room` with the error. */
   onLeave: (ctx: HandlerContext<S>, event: LeaveEvent) => MaybePromise<void>
   /** Before any client message's handler, built-ins included: throw `WsError` to reject it, assign `message.payload` to replace it. */
-  preHandler: (ctx: HandlerContext<S>, message: IncomingMessage<C>) => MaybePromise<void>
+  preHandler: (ctx: HandlerContext<S>, message: IncomingClientMessage<C>) => MaybePromise<void>
   /** After a client's `message` got its `seq` (or its `typing` went out), before the sender's `ack`. */
   onPublish: (ctx: HandlerContext<S>, published: PublishedMessage<S>) => MaybePromise<void>
 }
