@@ -17,30 +17,25 @@ import type { Protocol } from './lib/define.js'
 import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
 import { startHeartbeat } from './lib/heartbeat.js'
+import { Hooks, sealHooks, type WsHooks } from './lib/hooks.js'
 import { Hub } from './lib/hub.js'
 import { closeOtherSockets } from './lib/shutdown.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
 import { createWsServer, type WsServer } from './lib/ws-server.js'
-
-/**
- * Register your protocol to type `app.ws` with its messages:
- *   declare module 'fastify-ws-rooms' { interface Register { protocol: typeof protocol } }
- */
-export interface Register {}
-/** Without the augmentation only the built-in server messages type-check on `app.ws`. */
-type RegisteredServerSchemas = Register extends { protocol: Protocol<infer S, any> } ? S : {}
+import type { RegisteredClientMessages, RegisteredServerSchemas } from './lib/register.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    ws: WsServer<RegisteredServerSchemas>
+    /** Typed by the registered protocol (`Register`); without it only the built-in messages type-check. */
+    ws: WsServer<RegisteredServerSchemas, RegisteredClientMessages>
     /** The AsyncAPI document of this app's protocol (after `ready()`); `{ yaml: true }` for YAML text. */
     asyncapi: AsyncApiAccessor
   }
 }
 
 /** `app.ws` typed by a given protocol, when module augmentation is not wanted (e.g. in tests). */
-export function wsOf<S> (app: FastifyInstance, _protocol: Protocol<S, any>): WsServer<S> {
-  return app.ws as unknown as WsServer<S>
+export function wsOf<S, C> (app: FastifyInstance, _protocol: Protocol<S, C, any>): WsServer<S, C> {
+  return app.ws as unknown as WsServer<S, C>
 }
 
 async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<void> {
@@ -52,7 +47,8 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     throw new WsRegistrationError('WS_ERR_ALREADY_REGISTERED',
       'fastify-ws-rooms is already registered in this app (app.ws exists): register it once; it serves one WebSocket endpoint per Fastify instance')
   }
-  if (options.auth !== false && options.auth.verify === undefined) {
+  // auth.authenticate identifies clients itself; a secret beside it still verifies refresh_token.
+  if (options.auth !== false && options.auth.verify === undefined && (options.auth.authenticate === undefined || options.auth.secret !== undefined)) {
     if (app.hasDecorator('jwt')) {
       // Two secrets would mean tokens signed with auth.secret are refused (4001) without a word.
       if (options.auth.secret !== undefined) {
@@ -80,12 +76,13 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     errorHandler: onSocketError,
   })
 
-  const hub = new Hub(app, catalog, adapter, options)
+  const hooks = new Hooks(options.hookTimeoutMs)
+  const hub = new Hub(app, catalog, adapter, options, hooks)
   const authenticator = createAuthenticator(app, options.auth)
-  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator), options.rateLimit)
+  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator, options.authorizePublish), options.rateLimit)
   const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed)
 
-  const { server, markReady } = createWsServer(hub, adapter)
+  const { server, markReady } = createWsServer(hub, adapter, hooks)
   app.decorate('ws', server)
   installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
 
@@ -101,6 +98,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
 
   let stopHeartbeat = (): void => {}
   app.addHook('onReady', async () => {
+    sealHooks(hooks, dispatcher, (connection) => hub.contextFor(connection))
     await adapter.init(hub.adapterHost)
     markReady()
     app.server.on('upgrade', lifecycle.onUpgradeWhileClosing)
@@ -121,10 +119,14 @@ const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
 
 export default plugin
 export { plugin as wsPlugin }
-export type { WsPluginOptions, AuthOptions, RateLimitOptions } from './lib/options.js'
+export type { WsPluginOptions, AuthOptions, AuthenticatedUser, RateLimitOptions } from './lib/options.js'
 export { defineProtocol, Protocol } from './lib/define.js'
-export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload } from './lib/define.js'
+export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload, ProtocolOptions, OptionalBuiltin } from './lib/define.js'
+export type { Register, ConnectionData, AppErrorCode } from './lib/register.js'
+export { HookTimeoutError } from './lib/hooks.js'
+export type { WsHooks, HookName, IncomingClientMessage, PublishedMessage, JoinEvent, LeaveEvent } from './lib/hooks.js'
 export { WsError, WsRegistrationError } from './lib/errors.js'
+export type { WsErrorCode } from './lib/errors.js'
 export { CloseCode, closeCodes, errorCodes, shouldReconnect } from './lib/protocol/codes.js'
 export type { ErrorCode, CloseCodeInfo } from './lib/protocol/codes.js'
 export { MemoryAdapter } from './lib/adapters/memory.js'

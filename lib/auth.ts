@@ -12,6 +12,8 @@ export interface Identity {
   readonly user: WsUser
   /** Token expiry (epoch ms), from the `exp` claim. */
   readonly expiresAt: number | undefined
+  /** The connection's initial app data (`auth.authenticate`). */
+  readonly data?: unknown
 }
 
 /** `cause`: the verifier's error code (e.g. `FAST_JWT_INVALID_SIGNATURE`), for the log only. */
@@ -98,16 +100,38 @@ export function createAuthenticator (app: FastifyInstance, auth: AuthOptions | f
     return { ok: true, identity: { user: { id, claims: record }, expiresAt } }
   }
 
+  const custom = auth.authenticate
   return {
     async authenticate (request) {
-      const token = tokenOf(request)
-      const result: AuthResult = token === undefined ? { ok: false, reason: 'Token missing' } : await verify(token)
+      const token = custom === undefined ? tokenOf(request) : undefined
+      const result: AuthResult = custom !== undefined
+        ? await authenticateWith(custom, request)
+        : token === undefined ? { ok: false, reason: 'Token missing' } : await verify(token)
       // A refused client is a normal event, but its reason is what an operator needs: never the token.
       if (!result.ok) request.log.info({ reason: result.reason, cause: result.cause }, 'WebSocket authentication failed')
       return result
     },
     verify,
   }
+}
+
+/** The app's own authentication of the upgrade request (cookie, session…). */
+async function authenticateWith (custom: NonNullable<AuthOptions['authenticate']>, request: FastifyRequest): Promise<AuthResult> {
+  let user: Awaited<ReturnType<typeof custom>>
+  try {
+    user = await custom(request)
+  } catch (err) {
+    request.log.error({ err }, 'auth.authenticate failed')
+    return { ok: false, reason: 'Authentication failed' }
+  }
+  if (user === undefined || user === null) return { ok: false, reason: 'Unauthorized' }
+  if (typeof user.id !== 'string' || user.id.length === 0) {
+    request.log.error('auth.authenticate returned a user without an id')
+    return { ok: false, reason: 'Authentication failed' }
+  }
+  const { expiresAt } = user
+  if (expiresAt !== undefined && expiresAt <= Date.now()) return { ok: false, reason: 'Session expired' }
+  return { ok: true, identity: { user: { id: user.id, claims: user.claims ?? {} }, expiresAt, data: user.data } }
 }
 
 function errorCode (err: unknown): string | undefined {

@@ -5,16 +5,19 @@
 import type { Adapter } from './adapter.js'
 import type { WsActions } from './define.js'
 import { WsRegistrationError } from './errors.js'
+import type { Hooks, WsHooks } from './hooks.js'
 import type { Hub } from './hub.js'
 import type { WsStats } from './types.js'
 
 /** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
-export interface WsServer<S = {}> extends WsActions<S> {
+export interface WsServer<S = {}, C = {}> extends WsActions<S> {
   /** Rooms with members on this instance. */
   rooms(): string[]
   stats(): WsStats
   /** Unique id of this instance. */
   readonly instanceId: string
+  /** Add an app hook (see `WsHooks` and the README's "Hooks"), before the app is ready. */
+  addHook<K extends keyof WsHooks>(name: K, hook: WsHooks<S, C>[K]): WsServer<S, C>
 }
 
 export interface WsServerHandle {
@@ -23,7 +26,7 @@ export interface WsServerHandle {
   markReady(): void
 }
 
-export function createWsServer (hub: Hub, adapter: Adapter): WsServerHandle {
+export function createWsServer (hub: Hub, adapter: Adapter, hooks: Hooks): WsServerHandle {
   let ready = false
   /** Before ready() the adapter is not connected: say so instead of failing somewhere inside. */
   const whenReady = <A extends unknown[], R>(name: string, method: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
@@ -40,6 +43,10 @@ export function createWsServer (hub: Hub, adapter: Adapter): WsServerHandle {
     members: whenReady('members', async (room) => adapter.members(room)),
     rooms: () => [...hub.rooms.keys()],
     stats: () => hub.stats(),
+    addHook: (name, hook) => {
+      hooks.add(name, hook as Parameters<Hooks['add']>[1])
+      return server
+    },
   }
   return { server, markReady: () => { ready = true } }
 }
