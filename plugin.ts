@@ -16,6 +16,7 @@ import type { Protocol, WsActions } from './lib/define.js'
 import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
 import { startHeartbeat } from './lib/heartbeat.js'
+import { registerHistoryRoute } from './lib/history-route.js'
 import { Hub } from './lib/hub.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
 import type { WsStats } from './lib/types.js'
@@ -91,6 +92,10 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   app.decorate('ws', server)
   installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
 
+  if (options.history !== undefined) {
+    registerHistoryRoute(app, { catalog, adapter, authenticator, authorizeJoin: options.authorizeJoin, auth: options.auth !== false }, options.history)
+  }
+
   app.route({
     method: 'GET',
     url: options.path,
@@ -122,6 +127,7 @@ const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
 export default plugin
 export { plugin as wsPlugin }
 export type { WsPluginOptions, AuthOptions, RateLimitOptions } from './lib/options.js'
+export type { HistoryRouteOptions, StoredRoomMessage } from './lib/history-options.js'
 export { defineProtocol, Protocol } from './lib/define.js'
 export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload } from './lib/define.js'
 export { WsError, WsRegistrationError } from './lib/errors.js'

@@ -8,6 +8,7 @@ import type { Adapter } from './adapter.js'
 import type { AsyncApiOptions } from './asyncapi/options.js'
 import type { AnyProtocol } from './define.js'
 import { invalidOption } from './errors.js'
+import { resolveHistoryOptions, type HistoryRouteOptions, type ResolvedHistoryOptions } from './history-options.js'
 import type { WsUser } from './types.js'
 
 export interface AuthOptions {
@@ -82,6 +83,11 @@ export interface WsPluginOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions
   /** The AsyncAPI export: document info, servers and the routes serving it. @default see AsyncApiOptions */
   asyncapi?: AsyncApiOptions
+  /**
+   * The REST history route, `GET /rooms/:room/history?before&limit`: `true` or its options.
+   * @default false (no route)
+   */
+  history?: HistoryRouteOptions | boolean
 }
 
 export interface ResolvedOptions {
@@ -101,6 +107,7 @@ export interface ResolvedOptions {
   isOriginAllowed: ((origin: string) => boolean) | undefined
   generateConnectionId: () => string
   perMessageDeflate: boolean | PerMessageDeflateOptions
+  history: ResolvedHistoryOptions | undefined
 }
 
 function positiveInt (name: string, value: unknown, fallback: number, allowZero = false): number {
@@ -172,5 +179,6 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     isOriginAllowed,
     generateConnectionId: optionalFunction('generateConnectionId', options.generateConnectionId) ?? randomUUID,
     perMessageDeflate: options.perMessageDeflate ?? false,
+    history: resolveHistoryOptions(options.history),
   }
 }
