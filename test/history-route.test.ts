@@ -74,7 +74,7 @@ t.test('older messages come from the app\'s own store once the adapter\'s histor
     if (body.next === null) break
     path = `/rooms/general/history?limit=3&before=${body.next}`
   }
-  t.same(seen, stored.map((m) => m.payload.content), 'every message once, in order')
+  t.same(seen, stored.map((m) => (m.payload as { content: string }).content), 'every message once, in order')
   t.same(asked[0], { before: 7, limit: 2, user: 'alice' }, 'the store is asked only below what the adapter keeps')
   const mixed = await history(target, '/rooms/general/history?before=8&limit=4')
   t.same(mixed.body.messages.map((m: { seq: number }) => m.seq), [4, 5, 6, 7])

@@ -45,6 +45,13 @@ export interface AsyncApiOptions {
   docsPath?: string | false
   /** Serve the document and the docs page over HTTP. `app.asyncapi()` works either way. @default true */
   expose?: boolean
+  /**
+   * Where the app serves its OpenAPI document (the HTTP routes, from `@fastify/swagger`): a path
+   * such as `/documentation/json`, or an absolute URL. The AsyncAPI document then points to it
+   * (`info.externalDocs` and `x-openapi`), as the OpenAPI document points here.
+   * @default none
+   */
+  openapi?: string
 }
 
 export interface ResolvedAsyncApiOptions {
@@ -53,6 +60,7 @@ export interface ResolvedAsyncApiOptions {
   routePrefix: string
   docsPath: string | false
   expose: boolean
+  openapi: string | undefined
 }
 
 function optionalString (name: string, value: unknown): string | undefined {
@@ -108,5 +116,12 @@ export function resolveAsyncApiOptions (given: AsyncApiOptions | undefined): Res
     routePrefix: routePath('asyncapi.routePrefix', options.routePrefix ?? '', true),
     docsPath: docsPath === false ? false : routePath('asyncapi.docsPath', docsPath, false),
     expose,
+    openapi: openapiLink(options.openapi),
   }
+}
+
+function openapiLink (value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !(value.startsWith('/') || /^https?:\/\/./i.test(value))) throw invalidOption('asyncapi.openapi', 'a path starting with "/" or an http(s) URL', value)
+  return value
 }
