@@ -4,7 +4,6 @@
  * durable server message of the catalog), so a page renders them with the same code.
  */
 import { Type, type TSchema } from 'typebox'
-import { serverFrameSchema } from './asyncapi/frame-schema.js'
 import { sanitizeSchema, titleInlineSchemas, type SchemaComponents } from './asyncapi/sanitize-schema.js'
 import { pascalCase } from './protocol/names.js'
 import type { Catalog } from './catalog.js'
@@ -21,8 +20,19 @@ function durableFrames (catalog: Catalog): TSchema {
     // A recursive payload (`Type.Cyclic`) needs definitions an OpenAPI route cannot carry: it is documented as an object.
     let payload = sanitizeSchema(def.payload, components, `server message "${def.name}"`)
     if (Object.keys(components).length > 0) payload = { type: 'object', additionalProperties: true }
-    const frame = serverFrameSchema(def.name, payload)
-    frames.push(Type.Unsafe(titleInlineSchemas({ title: name, ...frame, required: ['type', 'room', 'seq', 'payload'] }, name)))
+    const frame = {
+      title: name,
+      type: 'object',
+      properties: {
+        type: { const: def.name },
+        room: { type: 'string' },
+        seq: { type: 'integer', minimum: 1, description: 'The room\'s sequence number of this message.' },
+        payload,
+      },
+      required: ['type', 'room', 'seq', 'payload'],
+      additionalProperties: false,
+    }
+    frames.push(Type.Unsafe(titleInlineSchemas(frame, name)))
   }
   return frames.length === 1 ? frames[0]! : Type.Union(frames)
 }
@@ -40,10 +50,10 @@ export function historySchemas (catalog: Catalog, maxLimit: number, defaultLimit
       room: Type.String(),
       messages: Type.Array(durableFrames(catalog), { description: 'Oldest first, each exactly as the socket delivered it (with `room` and `seq`).' }),
       next: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'The `before` of the next older page, or null when nothing older is kept.' }),
-    }, { title: 'RoomHistoryPage' }),
+    }, { title: 'RoomHistoryPage', description: 'A page of older messages.' }),
     error: Type.Object({
       code: Type.Unsafe<keyof typeof errorCodes>({ type: 'string', enum: Object.keys(errorCodes) }),
       message: Type.String(),
-    }, { title: 'RoomHistoryError' }),
+    }, { title: 'RoomHistoryError', description: 'Refused: `code` is from the protocol\'s error codes (invalid_message, unauthorized, forbidden, unavailable).' }),
   }
 }
