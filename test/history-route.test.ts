@@ -7,7 +7,8 @@ import t from 'tap'
 import fastifySwagger from '@fastify/swagger'
 import { MemoryAdapter, wsOf, type StoredRoomMessage, type WsPluginOptions } from '../plugin.js'
 import { chatProtocol } from '../examples/chat/protocol.js'
-import { buildApp, connect, joined, tokenFor, type TestApp } from './helpers/index.js'
+import { buildApp, connect, joined, tokenFor, until, type TestApp } from './helpers/index.js'
+import { RedisProxy, useRedis } from './helpers/redis.js'
 
 async function history (target: TestApp, path: string, token: string | null = tokenFor('alice')): Promise<{ status: number, body: any }> {
   const response = await fetch(`http://127.0.0.1:${target.port}${path}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } })
@@ -134,3 +135,25 @@ t.test('@fastify/swagger documents the route with its typed page, errors and bea
   t.same(frames, ['HistoryMessageFrame', 'HistoryReactionFrame'], 'every durable server message, built-in and app-defined')
   t.same(operation.responses['401'].content['application/json'].schema.properties.code.enum.includes('unauthorized'), true)
 })
+
+const redis = await useRedis(t)
+if (redis !== undefined) {
+  t.test('with Redis, two instances page the same history, and the route answers 503 while Redis is unreachable', async (t) => {
+    const keyPrefix = `${redis.prefix}${Math.random().toString(36).slice(2, 8)}:`
+    const proxy = new RedisProxy()
+    await proxy.up()
+    t.teardown(() => proxy.down())
+    const a = await chatApp({ adapter: redis.adapter({ keyPrefix }) })
+    const b = await chatApp({ adapter: redis.adapter({ keyPrefix, url: proxy.url, closeTimeoutMs: 300 }) })
+    await say(a, 'general', 5)
+    const first = await history(b, '/rooms/general/history?limit=3')
+    t.same(contents(first.body), ['m3', 'm4', 'm5'])
+    t.same(contents((await history(b, `/rooms/general/history?limit=3&before=${first.body.next}`)).body), ['m1', 'm2'])
+    t.same((await history(a, '/rooms/general/history?limit=3')).body, first.body, 'the same page from either instance')
+    await proxy.down()
+    await until(() => (b.app.ws.stats().adapter as { connected?: boolean }).connected === false, 'the outage noticed')
+    const down = await history(b, '/rooms/general/history')
+    t.equal(down.status, 503)
+    t.equal(down.body.code, 'unavailable')
+  })
+}
