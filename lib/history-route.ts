@@ -4,11 +4,11 @@
  * answers first; what is older than it still keeps comes from the app's own store (`load`).
  * Same auth as the socket (a bearer token), same `authorizeJoin`.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Adapter } from './adapter.js'
 import type { Authenticator } from './auth.js'
 import type { Catalog } from './catalog.js'
-import { WsError } from './errors.js'
+import { WsError, WsRegistrationError } from './errors.js'
 import type { ResolvedHistoryOptions } from './history-options.js'
 import { historySchemas } from './history-schema.js'
 import type { ErrorCode } from './protocol/codes.js'
@@ -46,10 +46,29 @@ function refuse (reply: FastifyReply, code: ErrorCode, message: string): Fastify
   return reply.code(STATUS[code] ?? 500).send({ code, message })
 }
 
+/**
+ * `@fastify/swagger`'s route-level transform: it sees the document being built, so a `security`
+ * naming a scheme the app did not declare fails with a clear error instead of inside swagger.
+ */
+function checkSecuritySchemes (security: ResolvedHistoryOptions['security']) {
+  return ({ schema, openapiObject }: { schema: unknown, openapiObject: { components?: { securitySchemes?: Record<string, unknown> } } }) => {
+    const declared = openapiObject.components?.securitySchemes ?? {}
+    for (const name of security.flatMap((requirement) => Object.keys(requirement))) {
+      if (!(name in declared)) {
+        throw new WsRegistrationError('WS_ERR_INVALID_OPTION', `history.security names the OpenAPI security scheme "${name}", which the @fastify/swagger config does not declare: ` +
+          `add openapi.components.securitySchemes.${name} ({ type: 'http', scheme: 'bearer' }), or set history.security to the scheme you declared`)
+      }
+    }
+    return { schema }
+  }
+}
+
 export function registerHistoryRoute (app: FastifyInstance, source: HistorySource, options: ResolvedHistoryOptions): void {
   const schemas = historySchemas(source.catalog, options.maxLimit, options.defaultLimit)
   app.get(options.path, {
     attachValidation: true,
+    // Typed here without importing @fastify/swagger, an optional companion of the app.
+    config: { swaggerTransform: source.auth ? checkSecuritySchemes(options.security) : undefined } as FastifyContextConfig,
     schema: {
       operationId: 'getRoomHistory',
       summary: 'Older messages of a room',

@@ -116,6 +116,17 @@ t.test('room names with slashes and hashes work URL-encoded', async (t) => {
   t.same(contents((await history(target, `/rooms/${encodeURIComponent('team/a#1')}/history`)).body), ['m1', 'm2'])
 })
 
+t.test('a security scheme missing from the @fastify/swagger config is named in a clear error', async (t) => {
+  const target = await buildApp(t, { protocol: chatProtocol, history: true }, async (app) => {
+    await app.register(fastifySwagger, { openapi: { info: { title: 't', version: '1' } } })
+  })
+  t.throws(() => target.app.swagger(), { code: 'WS_ERR_INVALID_OPTION', message: /history\.security names the OpenAPI security scheme "bearerAuth".*securitySchemes\.bearerAuth/ })
+  const named = await buildApp(t, { protocol: chatProtocol, history: { security: [{ jwt: [] }] } }, async (app) => {
+    await app.register(fastifySwagger, { openapi: { info: { title: 't', version: '1' }, components: { securitySchemes: { jwt: { type: 'http', scheme: 'bearer' } } } } })
+  })
+  t.same((named.app.swagger() as any).paths['/rooms/{room}/history'].get.security, [{ jwt: [] }])
+})
+
 t.test('the route is off by default', async (t) => {
   const target = await buildApp(t, { protocol: chatProtocol })
   t.equal((await fetch(`http://127.0.0.1:${target.port}/rooms/general/history`)).status, 404)
