@@ -22,7 +22,7 @@ export interface HistorySource {
   auth: boolean
 }
 
-/** A page of frames, oldest first, and whether the page is full (older ones may exist). */
+/** Frames oldest first; the oldest `seq` read, and how many were read (exclusions included): a full read means older ones may exist. */
 interface Page { frames: string[], oldest: number, count: number }
 
 async function readPage (source: HistorySource, options: ResolvedHistoryOptions, room: string, before: number, limit: number, user: WsUser): Promise<Page> {
