@@ -18,6 +18,7 @@ import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
 import { startHeartbeat } from './lib/heartbeat.js'
 import { Hooks, sealHooks, type WsHooks } from './lib/hooks.js'
+import { registerHistoryRoute } from './lib/history-route.js'
 import { Hub } from './lib/hub.js'
 import { closeOtherSockets } from './lib/shutdown.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
@@ -86,6 +87,10 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   app.decorate('ws', server)
   installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
 
+  if (options.history !== undefined) {
+    registerHistoryRoute(app, { catalog, adapter, authenticator, authorizeJoin: options.authorizeJoin, auth: options.auth !== false }, options.history)
+  }
+
   app.route({
     method: 'GET',
     url: options.path,
@@ -120,6 +125,7 @@ const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
 export default plugin
 export { plugin as wsPlugin }
 export type { WsPluginOptions, AuthOptions, AuthenticatedUser, RateLimitOptions } from './lib/options.js'
+export type { HistoryRouteOptions, StoredRoomMessage } from './lib/history-options.js'
 export { defineProtocol, Protocol } from './lib/define.js'
 export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload, ProtocolOptions, OptionalBuiltin } from './lib/define.js'
 export type { Register, ConnectionData, AppErrorCode } from './lib/register.js'

@@ -93,6 +93,13 @@ export interface Adapter {
   /** Durable messages after `since`, if history still holds all of them. */
   recover(room: string, since: number): MaybePromise<Recovery>
 
+  /**
+   * The newest `limit` durable frames it still keeps with `seq < before`, oldest first (each with
+   * its original `seq` and exclusions): older history for the REST history route. Optional; rejects
+   * when the history cannot be read right now.
+   */
+  historyBefore?(room: string, before: number, limit: number): MaybePromise<Recovery['frames']>
+
   /** Adapter-specific figures for `app.ws.stats()`. */
   stats?(): Record<string, unknown>
 

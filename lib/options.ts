@@ -10,6 +10,7 @@ import type { AsyncApiOptions } from './asyncapi/options.js'
 import type { AnyProtocol } from './define.js'
 import { invalidOption } from './errors.js'
 import type { ConnectionData } from './register.js'
+import { resolveHistoryOptions, type HistoryRouteOptions, type ResolvedHistoryOptions } from './history-options.js'
 import type { WsUser } from './types.js'
 import { checkOptionKeys, type KeyTable } from './option-keys.js'
 
@@ -112,6 +113,11 @@ export interface WsPluginOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions
   /** The AsyncAPI export: document info, servers and the routes serving it. @default see AsyncApiOptions */
   asyncapi?: AsyncApiOptions
+  /**
+   * The REST history route, `GET /rooms/:room/history?before&limit`: `true` or its options.
+   * @default false (no route)
+   */
+  history?: HistoryRouteOptions | boolean
 }
 
 export interface ResolvedOptions {
@@ -133,13 +139,14 @@ export interface ResolvedOptions {
   isOriginAllowed: ((origin: string) => boolean) | undefined
   generateConnectionId: () => string
   perMessageDeflate: boolean | PerMessageDeflateOptions
+  history: ResolvedHistoryOptions | undefined
 }
 
 const PLUGIN_KEYS: KeyTable<WsPluginOptions> = {
   path: true, protocol: true, auth: true, authorizeJoin: true, adapter: true, maxPayload: true, rateLimit: true,
   maxRoomsPerConnection: true, maxConnections: true, maxConnectionsPerUser: true, highWaterMark: true,
   slowConsumerGraceMs: true, heartbeatIntervalMs: true, shutdownTimeoutMs: true, allowedOrigins: true,
-  generateConnectionId: true, perMessageDeflate: true, asyncapi: true, authorizePublish: true, hookTimeoutMs: true,
+  generateConnectionId: true, perMessageDeflate: true, asyncapi: true, authorizePublish: true, hookTimeoutMs: true, history: true,
 }
 const AUTH_KEYS: KeyTable<AuthOptions> = { secret: true, verify: true, getUserId: true, authenticate: true }
 const RATE_LIMIT_KEYS: KeyTable<RateLimitOptions> = { perSecond: true, burst: true, closeAfter: true }
@@ -222,5 +229,6 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     isOriginAllowed,
     generateConnectionId: optionalFunction('generateConnectionId', options.generateConnectionId) ?? randomUUID,
     perMessageDeflate: options.perMessageDeflate ?? false,
+    history: resolveHistoryOptions(options.history),
   }
 }

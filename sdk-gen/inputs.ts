@@ -87,8 +87,9 @@ export function againstBase (baseUrl: string | undefined, input: string): string
 }
 
 /**
- * Find both documents of a running app: the AsyncAPI one at `/asyncapi.json`, the OpenAPI one at
- * the first of OPENAPI_PROBE_PATHS that answers with an OpenAPI document. Missing ones are skipped;
+ * Find both documents of a running app: the AsyncAPI one at `/asyncapi.json`, the OpenAPI one where
+ * the AsyncAPI document's `x-openapi` points, else at the first of OPENAPI_PROBE_PATHS that answers
+ * with an OpenAPI document. Missing ones are skipped;
  * finding neither is an error.
  */
 export async function discover (baseUrl: string, want: { openapi: boolean, asyncapi: boolean }): Promise<{ openapi?: LoadedDocument, asyncapi?: LoadedDocument, tried: string[] }> {
@@ -111,7 +112,10 @@ export async function discover (baseUrl: string, want: { openapi: boolean, async
     if (asyncapi !== undefined) found.asyncapi = asyncapi
   }
   if (want.openapi) {
-    for (const path of OPENAPI_PROBE_PATHS) {
+    // The AsyncAPI document names the OpenAPI one (`x-openapi`, the plugin's `asyncapi.openapi`): try it first.
+    const linked = found.asyncapi?.json['x-openapi']
+    const paths = typeof linked === 'string' ? [linked, ...OPENAPI_PROBE_PATHS.filter((path) => path !== linked)] : OPENAPI_PROBE_PATHS
+    for (const path of paths) {
       const openapi = await attempt(path, 'openapi')
       if (openapi !== undefined) {
         found.openapi = openapi

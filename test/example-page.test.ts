@@ -1,15 +1,20 @@
 /**
- * The example chat page end to end: the app built as `npm start` builds it (the client generated
- * from asyncapi.yaml into a fresh cache, the page bundled with esbuild), driven by three users in
- * headless Chromium through a server restart. Screenshots land in test-artifacts/.
+ * The example chat page end to end: the app built as `npm start` builds it (the one client
+ * generated from the app's OpenAPI and AsyncAPI documents into a fresh cache, the page bundled with
+ * esbuild), driven by three users in headless Chromium: sign-in through the REST half, history
+ * through the history route, chat through the socket, a reload and a server restart.
+ * Screenshots land in test-artifacts/.
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import type { Page } from 'playwright-core'
 import t from 'tap'
+import { wsOf } from '../plugin.js'
 import { buildChatApp } from '../examples/chat/app.js'
+import { chatProtocol } from '../examples/chat/protocol.js'
 import { checkPageTypes, prepareChatPage } from '../examples/chat/web-build.js'
 import { registerChatPage } from '../examples/chat/web-routes.js'
 import { launchBrowser, type TestBrowser } from './helpers/browser.js'
@@ -27,7 +32,7 @@ interface Server { app: FastifyInstance, port: number, close(): Promise<void> }
 
 async function startServer (port = 0): Promise<Server> {
   const app = await buildChatApp({ jwtSecret: SECRET, logger: false })
-  await registerChatPage(app, { assets, jwtSecret: SECRET })
+  await registerChatPage(app, { assets })
   await app.listen({ host: '127.0.0.1', port })
   let closed: Promise<void> | undefined
   const server = { app, port: (app.server.address() as AddressInfo).port, close: () => (closed ??= app.close()) }
@@ -37,6 +42,23 @@ async function startServer (port = 0): Promise<Server> {
 
 t.test("the page's TypeScript type-checks against the generated client", async (t) => {
   t.same(checkPageTypes(assets.sdkDir), [])
+})
+
+t.test('the page\'s client was generated from both documents: typed sign-in and history next to the socket', async (t) => {
+  const declarations = await readFile(join(assets.sdkDir, 'dist/app.d.ts'), 'utf8')
+  t.match(declarations, /signIn\(\.\.\.args: ArgsOf<SignInData>\): Promise<SignInResponse>/)
+  t.match(declarations, /getRoomHistory\(\.\.\.args: ArgsOf<GetRoomHistoryData>\): Promise<GetRoomHistoryResponse>/)
+  t.match(declarations, /class AppClient extends RealtimeClient/)
+})
+
+t.test('the app serves its OpenAPI document beside the AsyncAPI document, each pointing to the other', async (t) => {
+  const { app } = await startServer()
+  const openapi = (await app.inject('/openapi.json')).json()
+  t.equal(openapi['x-asyncapi'], '/asyncapi.json')
+  t.equal(openapi.paths['/dev/token'].post.operationId, 'signIn')
+  t.same(openapi.paths['/rooms/{room}/history'].get.security, [{ bearerAuth: [] }])
+  t.same(Object.keys(openapi.paths).filter((path) => ['/', '/app.js', '/styles.css', '/openapi.json'].includes(path)), [], 'the page and the document itself are no API')
+  t.equal((await app.inject('/asyncapi.json')).json()['x-openapi'], '/openapi.json')
 })
 
 t.test('the app serves the page and its assets itself, with their content types', async (t) => {
@@ -75,6 +97,8 @@ interface InPage {
     body: { innerText: string }
   }
 }
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 
 const texts = (page: Page): Promise<string[]> => page.$$eval('#messages .message .text', (items) => items.map((item) => item.textContent ?? ''))
 
@@ -128,6 +152,7 @@ t.test('two users chat in a room, through a server restart, unseen from another 
 
   const alice = await open('alice')
   const bob = await open('bob')
+  const markup = '<img src=x onerror="document.title=\'owned\'"> <b>bold?</b>'
 
   await t.test('two users who sign in and join the same room see each other in the member list', async (t) => {
     await signIn(alice, 'alice')
@@ -153,7 +178,6 @@ t.test('two users chat in a room, through a server restart, unseen from another 
     t.equal(await fromAlice.locator('.author').textContent(), 'alice')
     t.ok(Date.parse(await fromAlice.locator('time').getAttribute('datetime') ?? '') > Date.now() - 60_000, 'with the time it was sent')
 
-    const markup = '<img src=x onerror="document.title=\'owned\'"> <b>bold?</b>'
     await send(bob, 'Hello Alice')
     await send(bob, markup)
     await waitForMessage(alice, markup)
@@ -161,6 +185,22 @@ t.test('two users chat in a room, through a server restart, unseen from another 
     t.same(await texts(alice), ['Hi Bob', 'Hello Alice', markup])
     t.same(await texts(bob), ['Hi Bob', 'Hello Alice', markup])
     t.equal(await alice.locator('#messages img, #messages b').count(), 0, 'no markup was interpreted')
+  })
+
+  await t.test('a reloaded page signs in again and shows the room\'s history, loaded through the history route', async (t) => {
+    const historyRequests: Array<string | undefined> = []
+    bob.on('request', (request) => {
+      if (request.url().includes('/rooms/general/history')) historyRequests.push(request.headers().authorization)
+    })
+    await bob.reload()
+    await bob.waitForSelector('#status[data-state="open"]')
+    await waitForMessage(bob, markup)
+    t.same(await texts(bob), ['Hi Bob', 'Hello Alice', markup], 'the same messages, in order')
+    t.equal(historyRequests.length, 1, 'one page was enough')
+    t.match(historyRequests[0], /^Bearer ey/, 'with the token the socket uses')
+    t.equal(await bob.locator('#messages .message[data-user="bob"] .author').first().textContent(), 'bob', 'with authors')
+    await waitForMembers(alice, ['alice', 'bob'])
+    await waitForMembers(bob, ['alice', 'bob'])
   })
 
   await t.test('when the server restarts, both pages show reconnecting, come back on their own and re-join the room', async (t) => {
@@ -192,6 +232,26 @@ t.test('two users chat in a room, through a server restart, unseen from another 
     await waitForMessage(alice, 'Yes, it reconnected by itself')
     await waitForMessage(bob, 'Yes, it reconnected by itself')
     t.same((await texts(bob)).slice(-2), ['Still here after the restart?', 'Yes, it reconnected by itself'])
+  })
+
+  await t.test('scrolling up loads older messages page by page, back to the room\'s beginning', async (t) => {
+    const ws = wsOf(server.app, chatProtocol)
+    for (let i = 1; i <= 70; i++) await ws.broadcast('archive', 'message', { userId: 'archivist', content: `archive ${i}`, ts: Date.now() - (70 - i) * 60_000 })
+    await alice.fill('#new-room-input', 'archive')
+    await alice.press('#new-room-input', 'Enter')
+    await waitForMessage(alice, 'archive 70')
+    const numbers = async (): Promise<number[]> => (await texts(alice)).map((text) => Number(text.replace('archive ', '')))
+    t.same(await numbers(), range(41, 70), 'the newest page first, scrolled to the bottom')
+    const scrollToTop = (): Promise<void> => alice.locator('#messages').evaluate((list) => { (list as unknown as { scrollTop: number }).scrollTop = 0 })
+    await scrollToTop()
+    await waitForMessage(alice, 'archive 11')
+    t.same(await numbers(), range(11, 70))
+    t.ok(await alice.locator('#messages').evaluate((list) => (list as unknown as { scrollTop: number }).scrollTop) > 0, 'the reader stays where they were')
+    await scrollToTop()
+    await waitForMessage(alice, 'archive 1')
+    await alice.locator('#messages .history-edge').filter({ hasText: 'The beginning of #archive' }).waitFor()
+    t.same(await numbers(), range(1, 70), 'every message once, in order')
+    await alice.screenshot({ path: `${ARTIFACTS}example-page-history.png` })
   })
 
   await t.test('a user in another room sees none of it', async (t) => {

@@ -2,7 +2,8 @@
  * The recipe end to end: a real Fastify app (TypeBox-typed routes, `@fastify/swagger` with a
  * bearer JWT security scheme, this plugin), the one client package generated from the running app
  * by its base URL, and that client in Node: REST sign-in, socket connect, a typed reply, and one
- * token refresh shared by the REST and real-time halves (token-function calls counted).
+ * token refresh shared by the REST and real-time halves (token-function calls counted), and room
+ * history paged through the REST half.
  */
 import t from 'tap'
 import Fastify from 'fastify'
@@ -27,7 +28,7 @@ await app.register(fastifySwagger, {
   },
 })
 await app.register(fastifyJwt, { secret: SECRET })
-await app.register(wsPlugin, { protocol: chatProtocol, auth: {} })
+await app.register(wsPlugin, { protocol: chatProtocol, auth: {}, history: true })
 
 const Problem = Type.Object({ statusCode: Type.Integer(), message: Type.String() })
 app.post('/sign-in', {
@@ -166,4 +167,21 @@ t.test('the socket refreshing an expiring token on its open connection also rene
   await new Promise((resolve) => setTimeout(resolve, 3100)) // the first token is expired by now
   t.same(await client.whoAmI(), { userId: 'alice' }, 'REST uses the token the socket refreshed')
   t.equal(calls(), 2, 'without asking again')
+})
+
+t.test('older messages page through the REST half, typed as the frames the socket delivers', async (t) => {
+  const { client, calls } = appClient()
+  const room = 'history-paging'
+  await client.sendJoinRoom({ room })
+  for (let i = 1; i <= 5; i++) await client.sendMessage({ room, content: `m${i}` })
+  const first = await client.getRoomHistory({ path: { room }, query: { limit: 2 } })
+  t.same(first.messages.map((m: { payload: { content: string } }) => m.payload.content), ['m4', 'm5'])
+  t.same(first.messages[0], { type: 'message', room, seq: 4, payload: { userId: 'alice', content: 'm4', ts: first.messages[0].payload.ts } })
+  const pages = [first]
+  while (pages[0].next !== null) pages.unshift(await client.getRoomHistory({ path: { room }, query: { before: pages[0].next, limit: 2 } }))
+  t.same(pages.flatMap((page: { messages: Array<{ seq: number }> }) => page.messages.map((m) => m.seq)), [1, 2, 3, 4, 5], 'three pages, back to the first message')
+  t.equal(calls(), 1, 'the history route took the shared token')
+  const refused = await client.getRoomHistory({ path: { room }, query: { limit: 1000 } }).then(() => undefined, (err: unknown) => err)
+  t.equal(refused?.status, 400)
+  t.equal(refused?.body?.code, 'invalid_message')
 })

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import wsPlugin, { type WsPluginOptions } from '../../plugin.js'
 import { RedisAdapter } from '../../redis.js'
 import wsDocs from '../../docs.js'
+import { OPENAPI_PATH, registerChatApi, registerOpenApi } from './api.js'
 import { chatProtocol } from './protocol.js'
 
 export const DEV_JWT_SECRET = 'development-secret-do-not-use-in-production'
@@ -14,19 +15,26 @@ export interface ChatAppOptions {
   ws?: Omit<WsPluginOptions, 'protocol' | 'auth'>
   /** Share rooms, presence and history with other instances through this Redis. @default memory (one process) */
   redisUrl?: string
+  /** Lifetime of the development sign-in's tokens (`POST /dev/token`). @default 900 */
+  tokenTtlSeconds?: number
 }
 
 export async function buildChatApp (options: ChatAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
   })
+  // The HTTP routes as OpenAPI (the plugin's history route included), served beside the AsyncAPI document.
+  await registerOpenApi(app)
   await app.register(wsPlugin, {
+    history: true,
     ...options.ws,
     ...(options.redisUrl === undefined ? {} : { adapter: new RedisAdapter({ url: options.redisUrl }) }),
     protocol: chatProtocol,
     auth: { secret: options.jwtSecret },
+    asyncapi: { openapi: OPENAPI_PATH, ...options.ws?.asyncapi },
   })
   // The browsable protocol docs the chat page links to (needs @asyncapi/react-component).
   await app.register(wsDocs, { routePrefix: '/docs' })
+  registerChatApi(app, { jwtSecret: options.jwtSecret, ...(options.tokenTtlSeconds === undefined ? {} : { tokenTtlSeconds: options.tokenTtlSeconds }) })
   return app
 }

@@ -19,9 +19,10 @@ if (config.usingDevSecret) {
   app.log.warn('JWT_SECRET is not set: using the built-in development secret. Never do this in production.')
 }
 
-// The chat page at /: the client generated from asyncapi.yaml (cached by content hash), bundled in memory.
+// The chat page at /: the one client generated from the app's OpenAPI and AsyncAPI documents
+// (cached by content hash), bundled in memory.
 const page = await prepareChatPage({ log: (line) => app.log.info(line) })
-await registerChatPage(app, { assets: page, jwtSecret: config.jwtSecret })
+await registerChatPage(app, { assets: page })
 app.log.warn('POST /dev/token signs a token for any display name: the chat page\'s development sign-in, never for production.')
 
 let closing = false

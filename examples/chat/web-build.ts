@@ -1,16 +1,18 @@
 /**
- * What `npm start` does before serving the chat page: generate the typed client from
- * `asyncapi.yaml` (as `npm run sdk` does) into a cache folder — only when the document or the
- * generator changed, by content hash — then bundle the page's TypeScript with esbuild, in memory.
+ * What `npm start` does before serving the chat page: generate the one typed client from the
+ * app's two documents — the OpenAPI document of its HTTP routes and the AsyncAPI document of its
+ * WebSocket protocol, as `npm run sdk` does — into a cache folder, only when a document or the
+ * generator changed (content hash); then bundle the page's TypeScript with esbuild, in memory.
  */
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, symlink } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import ts from 'typescript'
 import { DEFAULT_PACKAGE_NAME, generateSdk } from '../../sdk-gen/generate.js'
+import { buildChatApp, DEV_JWT_SECRET } from './app.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** The page's source: index.html, app.ts, styles.css. */
@@ -24,12 +26,29 @@ export interface ChatPageAssets {
   css: string
 }
 
+/** The app's two documents, as JSON data. */
+export interface ChatDocuments {
+  openapi: object
+  asyncapi: object
+}
+
+/** The documents of the example app, from the app itself (a throwaway instance, never listening). */
+export async function chatDocuments (): Promise<ChatDocuments> {
+  const app = await buildChatApp({ jwtSecret: DEV_JWT_SECRET, logger: false, ws: { heartbeatIntervalMs: 0 } })
+  try {
+    await app.ready()
+    return { openapi: app.swagger(), asyncapi: app.asyncapi() }
+  } finally {
+    await app.close()
+  }
+}
+
 export interface PrepareChatPageOptions {
   /**
-   * The AsyncAPI document the client is generated from.
-   * @default '<repo>/asyncapi.yaml'
+   * The documents the client is generated from.
+   * @default chatDocuments(): the example app's OpenAPI and AsyncAPI documents
    */
-  document?: string
+  documents?: ChatDocuments
   /**
    * Where generated clients are kept (`sdk-<hash>/`, and `sdk` pointing at the current one).
    * @default '<repo>/node_modules/.cache/fastify-ws-rooms-chat'
@@ -50,19 +69,19 @@ export interface PreparedChatPage extends ChatPageAssets {
 }
 
 export async function prepareChatPage (options: PrepareChatPageOptions = {}): Promise<PreparedChatPage> {
-  const document = options.document ?? join(ROOT, 'asyncapi.yaml')
+  const documents = options.documents ?? await chatDocuments()
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR
   const log = options.log ?? ((line: string) => console.log(line))
 
-  const hash = await sourceHash(document)
+  const hash = await sourceHash(documents)
   const sdkDir = join(cacheDir, `sdk-${hash.slice(0, 16)}`)
   let generated = false
   if (existsSync(join(sdkDir, 'dist/index.js'))) {
-    log(`chat page: typed client up to date with ${shown(document)} (${shown(sdkDir)})`)
+    log(`chat page: typed client up to date with the app's OpenAPI and AsyncAPI documents (${shown(sdkDir)})`)
   } else {
     const started = performance.now()
-    log(`chat page: generating the typed client from ${shown(document)} (npm run sdk) into ${shown(sdkDir)}…`)
-    await generateFresh(document, cacheDir, sdkDir)
+    log(`chat page: generating the typed client from the app's OpenAPI and AsyncAPI documents (npm run sdk) into ${shown(sdkDir)}…`)
+    await generateFresh(documents, cacheDir, sdkDir)
     generated = true
     log(`chat page: client generated in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   }
@@ -76,18 +95,19 @@ export async function prepareChatPage (options: PrepareChatPageOptions = {}): Pr
 }
 
 /**
- * Everything the generated client depends on: the document, the generator and its template.
+ * Everything the generated client depends on: the documents, the generator and its template.
  * The page itself is bundled on every start (tens of milliseconds), so it needs no hash.
  */
-async function sourceHash (document: string): Promise<string> {
+async function sourceHash (documents: ChatDocuments): Promise<string> {
   const hash = createHash('sha256')
   hash.update(DEFAULT_PACKAGE_NAME).update('\0')
+  hash.update(JSON.stringify(documents.openapi)).update('\0').update(JSON.stringify(documents.asyncapi)).update('\0')
   const generator = join(ROOT, 'sdk-gen')
   const files = (await readdir(generator, { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile() && !join(entry.parentPath, entry.name).includes('__transpiled'))
     .map((entry) => join(entry.parentPath, entry.name))
     .sort()
-  for (const file of [document, ...files]) {
+  for (const file of files) {
     hash.update(relative(ROOT, file)).update('\0').update(await readFile(file)).update('\0')
   }
   return hash.digest('hex')
@@ -97,17 +117,22 @@ async function sourceHash (document: string): Promise<string> {
  * Generate into a private folder, then move it into place: two servers starting at once never
  * see a half-written client. Older generations are removed (best effort).
  */
-async function generateFresh (document: string, cacheDir: string, sdkDir: string): Promise<void> {
+async function generateFresh (documents: ChatDocuments, cacheDir: string, sdkDir: string): Promise<void> {
   await mkdir(cacheDir, { recursive: true })
   const temp = `${sdkDir}.tmp-${process.pid}`
+  const inputs = `${temp}-documents`
   try {
-    await generateSdk({ input: document, out: temp, name: DEFAULT_PACKAGE_NAME })
+    await mkdir(inputs, { recursive: true })
+    const openapi = join(inputs, 'openapi.json')
+    const asyncapi = join(inputs, 'asyncapi.json')
+    await Promise.all([writeFile(openapi, JSON.stringify(documents.openapi)), writeFile(asyncapi, JSON.stringify(documents.asyncapi))])
+    await generateSdk({ openapi, asyncapi, out: temp, name: DEFAULT_PACKAGE_NAME })
     await rename(temp, sdkDir).catch((err: NodeJS.ErrnoException) => {
       // Another process got there first with the same content.
       if (!existsSync(join(sdkDir, 'dist/index.js'))) throw err
     })
   } finally {
-    await rm(temp, { recursive: true, force: true })
+    await Promise.all([rm(temp, { recursive: true, force: true }), rm(inputs, { recursive: true, force: true })])
   }
   for (const entry of await readdir(cacheDir)) {
     const path = join(cacheDir, entry)

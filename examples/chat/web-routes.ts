@@ -1,39 +1,13 @@
 /**
  * The chat page's HTTP routes: the page and its two assets, served from memory with plain Fastify
- * routes, and `POST /dev/token`, a DEVELOPMENT-ONLY sign-in that mints a token for any name.
- * A real app issues tokens from its own login (session, OAuth/OIDC…) and never lets a client
- * pick its user id.
+ * routes, left out of the OpenAPI document (they are no API). The sign-in the page uses is part of
+ * the app's API (`api.ts`).
  */
-import { createSigner } from 'fast-jwt'
 import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from 'typebox'
 import type { ChatPageAssets } from './web-build.js'
-
-/** Display names: 1–32 letters or digits, with inner spaces and `_ . ' -`. */
-export const DisplayName = Type.String({
-  minLength: 1,
-  maxLength: 32,
-  pattern: "^[\\p{L}\\p{N}](?:[\\p{L}\\p{N} _.'-]*[\\p{L}\\p{N}_.'-])?$",
-  description: "1–32 letters or digits, with inner spaces and _ . ' -",
-})
-
-const DevTokenRequest = Type.Object({ name: DisplayName }, { additionalProperties: false })
-const DevTokenReply = Type.Object({
-  token: Type.String(),
-  userId: Type.String(),
-  expiresAt: Type.Integer({ description: 'Milliseconds since the Unix epoch.' }),
-}, { additionalProperties: false })
 
 export interface ChatPageOptions {
   assets: ChatPageAssets
-  /** Signs the development tokens: the secret the WebSocket endpoint verifies with. */
-  jwtSecret: string
-  /**
-   * Lifetime of a development token. Short on purpose: the page's client refreshes it on the open
-   * connection (`refresh_token`) before it runs out.
-   * @default 900 (15 minutes)
-   */
-  tokenTtlSeconds?: number
 }
 
 /**
@@ -47,26 +21,13 @@ const CONTENT_SECURITY_POLICY = [
 
 export async function registerChatPage (app: FastifyInstance, options: ChatPageOptions): Promise<void> {
   const { assets } = options
-  const ttlMs = (options.tokenTtlSeconds ?? 900) * 1000
-  const sign = createSigner({ key: options.jwtSecret, algorithm: 'HS256', expiresIn: ttlMs })
 
-  app.get('/', async (_request, reply) => reply
+  const hide = { schema: { hide: true } as object }
+  app.get('/', hide, async (_request, reply) => reply
     .type('text/html; charset=utf-8')
     .header('content-security-policy', CONTENT_SECURITY_POLICY)
     .header('cache-control', 'no-cache')
     .send(assets.html))
-  app.get('/app.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(assets.js))
-  app.get('/styles.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(assets.css))
-
-  app.post<{ Body: Static<typeof DevTokenRequest> }>('/dev/token', {
-    schema: {
-      summary: 'DEVELOPMENT ONLY: a short-lived token for any display name',
-      body: DevTokenRequest,
-      response: { 200: DevTokenReply },
-    },
-  }, async (request) => {
-    const userId = request.body.name
-    const expiresAt = Date.now() + ttlMs
-    return { token: sign({ sub: userId }), userId, expiresAt }
-  })
+  app.get('/app.js', hide, async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(assets.js))
+  app.get('/styles.css', hide, async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(assets.css))
 }

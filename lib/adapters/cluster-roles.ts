@@ -10,7 +10,7 @@
  * Where planned work plugs in, so it stays inside one role: idempotent durable publish — a
  * request id on `HistoryStore.append`, deduplicated in the same step; a stream epoch (a store that
  * lost its data) — on `History` and the durable envelope, compared in `RoomFeeds`; paging older
- * messages — a `HistoryStore` read with `before`/`limit`; batched reaping — inside
+ * messages — `HistoryStore.page`; batched reaping — inside
  * `PresenceStore.removeInstance`; sharded pub/sub on Redis Cluster — inside the Redis transport
  * (channel names come only from `Transport.roomChannel`/`userChannel`).
  */
@@ -87,6 +87,11 @@ export interface HistoryStore {
   lastSeq(room: string): MaybePromise<number>
   /** Durable frames after `since`, if all are still kept. */
   read(room: string, since: number): MaybePromise<History>
+  /**
+   * The newest `limit` kept durable frames with `seq < before`, oldest first: a page of older
+   * history (the REST history route). Optional: without it the adapter has no history to page.
+   */
+  page?(room: string, before: number, limit: number): MaybePromise<HistoryFrame[]>
 }
 
 /** What a backend reports to the adapter. */

@@ -15,7 +15,7 @@ import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomDelivery, RoomPu
 import { WsError } from '../errors.js'
 import { roomFrameParts } from '../protocol/stringify.js'
 import { withTimeout } from '../timeout.js'
-import type { ClusterBackend, ClusterEvents, ClusterTimings, History, Membership } from './cluster-roles.js'
+import type { ClusterBackend, ClusterEvents, ClusterTimings, History, HistoryFrame, Membership } from './cluster-roles.js'
 import { ClusterHealth } from './cluster-health.js'
 import { Liveness } from './cluster-liveness.js'
 import { encodeRoomEnvelope, parseRoomEnvelope } from './envelope.js'
@@ -133,10 +133,7 @@ export class ClusterAdapter implements Adapter {
 
   removeConnection (userId: string): void {
     const count = (this.userConnections.get(userId) ?? 0) - 1
-    if (count > 0) {
-      this.userConnections.set(userId, count)
-      return
-    }
+    if (count > 0) { this.userConnections.set(userId, count); return }
     this.userConnections.delete(userId)
     this.unsubscribe(this.backend.transport.userChannel(userId))
   }
@@ -181,6 +178,11 @@ export class ClusterAdapter implements Adapter {
     return { recovered: true, frames: history.frames.map((frame) => ({ seq: frame.seq, data: frame.data, except: frame.except })) }
   }
 
+  async historyBefore (room: string, before: number, limit: number): Promise<HistoryFrame[]> {
+    if (!this.available() || this.backend.history.page === undefined) throw this.unavailable('history cannot be read')
+    return await this.backend.history.page(room, before, limit)
+  }
+
   stats (): Record<string, unknown> {
     return {
       adapter: this.backend.name,
@@ -219,8 +221,8 @@ export class ClusterAdapter implements Adapter {
     return fallback()
   }
 
-  private unavailable (): WsError {
-    return new WsError('unavailable', `${this.backend.label} is unreachable: durable messages cannot be sent right now; retry later`)
+  private unavailable (what = 'durable messages cannot be sent'): WsError {
+    return new WsError('unavailable', `${this.backend.label} is unreachable: ${what} right now; retry later`)
   }
 
   private async readHistory (room: string, since: number): Promise<History> {

@@ -5,7 +5,7 @@
  */
 import type { Exclusions } from '../adapter.js'
 import { joinRoomFrame, type RoomFrameParts } from '../protocol/stringify.js'
-import type { History, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
+import type { History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
 import { encodeDurableEnvelope, encodeExclusions } from './envelope.js'
 
 /** room → userId → connection ids. */
@@ -150,6 +150,15 @@ class RoomLog {
     }
     return out
   }
+
+  /** The newest `limit` entries with seq < before, oldest first (seqs in the ring are contiguous, ending at `seq`). */
+  olderThan (before: number, limit: number): HistoryEntry[] {
+    const length = this.ring.length
+    const end = Math.min(length, length - (this.seq - Math.min(before - 1, this.seq)))
+    const out: HistoryEntry[] = []
+    for (let i = Math.max(0, end - limit); i < end; i++) out.push(this.ring[(this.start + i) % length]!)
+    return out
+  }
 }
 
 /** Per-room `seq` and bounded history. `append` hands the envelope to `publish` in the same call. */
@@ -190,6 +199,11 @@ export class MemoryHistory implements HistoryStore {
     const entries = log === undefined ? [] : log.after(since, Date.now() - this.limits.historyTtlMs)
     if (entries === undefined) return { recovered: false, last, frames: [] }
     return { recovered: true, last, frames: entries.map((entry) => ({ seq: entry.seq, data: entry.data, except: entry.except })) }
+  }
+
+  page (room: string, before: number, limit: number): HistoryFrame[] {
+    const entries = this.logs.get(room)?.olderThan(before, limit) ?? []
+    return entries.map((entry) => ({ seq: entry.seq, data: entry.data, except: entry.except }))
   }
 
   /** Forget the history and `seq` of rooms not `occupied` once their newest message has expired. */

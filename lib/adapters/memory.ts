@@ -84,6 +84,10 @@ export class MemoryAdapter implements Adapter {
     return history.recovered ? { recovered: true, frames: history.frames } : { recovered: false, frames: [] }
   }
 
+  historyBefore (room: string, before: number, limit: number): Recovery['frames'] {
+    return this.history.page(room, before, limit)
+  }
+
   stats (): Record<string, unknown> {
     return { adapter: 'memory', presenceRooms: this.presence.size, historyRooms: this.history.size }
   }

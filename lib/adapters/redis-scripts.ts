@@ -91,3 +91,23 @@ return dead`
 export const TAKE_SET = `local members = redis.call('SMEMBERS', KEYS[1])
 redis.call('DEL', KEYS[1])
 return members`
+
+/**
+ * A page of older history. KEYS: seq, log. ARGV: before, limit. Returns `{seq, frame, except…}`,
+ * newest first: the newest `limit` entries with seq < before. Seqs at the top of the stream are
+ * contiguous up to the counter, so the entries to skip are counted, not scanned for.
+ */
+export const HISTORY_PAGE = `local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local before = math.min(tonumber(ARGV[1]), last + 1)
+local limit = tonumber(ARGV[2])
+local entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', last + 1 - before + limit)
+local out = {}
+for _, entry in ipairs(entries) do
+  local seq = tonumber(entry[2][2])
+  if seq < before and #out < limit * 3 then
+    out[#out + 1] = seq
+    out[#out + 1] = entry[2][4]
+    out[#out + 1] = entry[2][6] or ''
+  end
+end
+return out`

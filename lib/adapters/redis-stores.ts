@@ -20,6 +20,7 @@ interface Scripted {
   wsHeartbeat(instancesKey: string, instanceId: string): Promise<number>
   wsClaimDead(instancesKey: string, timeoutMs: number, limit: number, self: string): Promise<string[]>
   wsTakeSet(key: string): Promise<string[]>
+  wsHistoryPage(seqKey: string, logKey: string, before: number, limit: number): Promise<Array<number | string>>
 }
 export type CommandClient = Redis & Scripted
 
@@ -32,6 +33,7 @@ export function defineScripts (client: Redis): CommandClient {
   client.defineCommand('wsHeartbeat', { numberOfKeys: 1, lua: scripts.HEARTBEAT })
   client.defineCommand('wsClaimDead', { numberOfKeys: 1, lua: scripts.CLAIM_DEAD })
   client.defineCommand('wsTakeSet', { numberOfKeys: 1, lua: scripts.TAKE_SET })
+  client.defineCommand('wsHistoryPage', { numberOfKeys: 2, lua: scripts.HISTORY_PAGE })
   return client as CommandClient
 }
 
@@ -120,6 +122,15 @@ export class RedisHistory implements HistoryStore {
       frames.push({ seq: since + frames.length + 1, data: String(reply[i]), except: decodeExclusions(String(reply[i + 1])) })
     }
     return { recovered: true, last, frames }
+  }
+
+  async page (room: string, before: number, limit: number): Promise<HistoryFrame[]> {
+    const reply = await this.cmd().wsHistoryPage(this.keys.seq(room), this.keys.log(room), before, limit)
+    const frames: HistoryFrame[] = []
+    for (let i = reply.length - 3; i >= 0; i -= 3) {
+      frames.push({ seq: Number(reply[i]), data: String(reply[i + 1]), except: decodeExclusions(String(reply[i + 2])) })
+    }
+    return frames
   }
 }
 

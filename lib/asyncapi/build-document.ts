@@ -45,6 +45,8 @@ export interface AsyncApiDocument {
   'x-view': 'server' | 'client'
   'x-error-codes': Record<string, { description: string }>
   'x-close-codes': Record<string, { name: string, reconnect: boolean, description: string }>
+  /** Where the app's OpenAPI document (its HTTP routes) is served, when `asyncapi.openapi` names it. */
+  'x-openapi'?: string
 }
 
 export interface DocumentSource {
@@ -214,7 +216,7 @@ export function buildDocument (source: DocumentSource): AsyncApiDocument {
   const { title, version, contact, license } = options.info
   const document: AsyncApiDocument = {
     asyncapi: ASYNCAPI_VERSION,
-    info: documentInfo({ title, version, description, ...(contact === undefined ? {} : { contact }), ...(license === undefined ? {} : { license }) }),
+    info: documentInfo({ title, version, description, ...(contact === undefined ? {} : { contact }), ...(license === undefined ? {} : { license }), ...openapiDocs(options.openapi) }),
     ...(servers.length > 0 ? { servers: Object.fromEntries(servers) } : {}),
     defaultContentType: 'application/json',
     channels: {
@@ -246,6 +248,7 @@ export function buildDocument (source: DocumentSource): AsyncApiDocument {
     'x-view': 'server',
     'x-error-codes': errorCodesExtension(catalog.errorCodes),
     'x-close-codes': closeCodesExtension(),
+    ...(options.openapi === undefined ? {} : { 'x-openapi': options.openapi }),
   }
   if (auth) {
     document.components.securitySchemes = {
@@ -253,4 +256,10 @@ export function buildDocument (source: DocumentSource): AsyncApiDocument {
     }
   }
   return document
+}
+
+/** `info.externalDocs` needs an absolute URL: a path is linked there only in served documents (`served-document.ts`). */
+export function openapiDocs (url: string | undefined): { externalDocs?: { description: string, url: string } } {
+  if (url === undefined || url.startsWith('/')) return {}
+  return { externalDocs: { description: 'The OpenAPI document of this app\'s HTTP routes (sign-in, room history…), served beside this one.', url } }
 }

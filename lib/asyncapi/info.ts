@@ -15,6 +15,8 @@ export interface DocumentInfo {
   contact?: AsyncApiContact
   license?: AsyncApiLicense
   tags: Array<{ name: string, description: string }>
+  /** The app's OpenAPI document (its HTTP routes), when `asyncapi.openapi` names it. */
+  externalDocs?: { description: string, url: string }
 }
 
 /** Tags of every operation and message: the direction of the frame. */
@@ -47,5 +49,6 @@ export function documentInfo (given: Omit<DocumentInfo, 'tags'>): DocumentInfo {
   const info: DocumentInfo = { title: given.title, version: given.version, description: given.description, tags: TAGS.map((tag) => ({ ...tag })) }
   if (given.contact !== undefined) info.contact = { ...given.contact }
   if (given.license !== undefined) info.license = { ...given.license }
+  if (given.externalDocs !== undefined) info.externalDocs = { ...given.externalDocs }
   return info
 }

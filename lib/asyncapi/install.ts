@@ -11,7 +11,7 @@ import { toClientView } from './client-view.js'
 import { payloadExamples } from './examples.js'
 import { resolveAsyncApiOptions, type AsyncApiOptions } from './options.js'
 import { fullPath, registerAsyncApiRoutes } from './routes.js'
-import { withRequestServer, type AsyncApiView, type RequestOrigin } from './served-document.js'
+import { servedDocument, type AsyncApiView, type RequestOrigin } from './served-document.js'
 
 export type { AsyncApiView }
 import { toYaml } from './yaml.js'
@@ -79,10 +79,10 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
     return text
   }) as AsyncApiAccessor
 
-  // Without configured servers each request gets its own `default` server: serialise per request.
+  // Without configured servers (or with a relative OpenAPI link) each request gets its own copy: serialise per request.
   const served = (view: AsyncApiView, origin: RequestOrigin): AsyncApiDocument | undefined => {
     const doc = get(view)
-    const withServer = withRequestServer(doc, origin, source.wsPath, source.auth)
+    const withServer = servedDocument(doc, origin, source.wsPath, source.auth)
     return withServer === doc ? undefined : withServer
   }
 

@@ -44,6 +44,13 @@ export interface AsyncApiOptions {
   routePrefix?: string
   /** Serve the document over HTTP. `app.asyncapi()` works either way. @default true */
   expose?: boolean
+  /**
+   * Where the app serves its OpenAPI document (the HTTP routes, from `@fastify/swagger`): a path
+   * such as `/documentation/json`, or an absolute URL. The AsyncAPI document then points to it
+   * (`info.externalDocs` and `x-openapi`), as the OpenAPI document points here.
+   * @default none
+   */
+  openapi?: string
 }
 
 export interface ResolvedAsyncApiOptions {
@@ -51,9 +58,10 @@ export interface ResolvedAsyncApiOptions {
   servers: Record<string, AsyncApiServer>
   routePrefix: string
   expose: boolean
+  openapi: string | undefined
 }
 
-const ASYNCAPI_KEYS: KeyTable<AsyncApiOptions> = { info: true, servers: true, routePrefix: true, expose: true }
+const ASYNCAPI_KEYS: KeyTable<AsyncApiOptions> = { info: true, servers: true, routePrefix: true, expose: true, openapi: true }
 const INFO_KEYS: KeyTable<NonNullable<AsyncApiOptions['info']>> = { title: true, version: true, description: true, contact: true, license: true }
 const SERVER_KEYS: KeyTable<AsyncApiServer> = { host: true, protocol: true, pathname: true, title: true, summary: true, description: true, security: true }
 const MOVED = {
@@ -114,5 +122,12 @@ export function resolveAsyncApiOptions (given: AsyncApiOptions | undefined): Res
     servers,
     routePrefix: routePath('asyncapi.routePrefix', options.routePrefix ?? '', true),
     expose,
+    openapi: openapiLink(options.openapi),
   }
+}
+
+function openapiLink (value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !(value.startsWith('/') || /^https?:\/\/./i.test(value))) throw invalidOption('asyncapi.openapi', 'a path starting with "/" or an http(s) URL', value)
+  return value
 }

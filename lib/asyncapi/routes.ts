@@ -2,9 +2,10 @@
  * HTTP routes: the document as JSON and YAML, in the server's view and the client's (the
  * browsable page is the opt-in `fastify-ws-rooms/docs`). Each route carries a schema so that
  * `@fastify/swagger`, when the app uses it, lists them correctly and points readers of the OpenAPI
- * document to the AsyncAPI description of the WebSocket endpoint.
+ * document to the AsyncAPI description of the WebSocket endpoint: each operation's `externalDocs`,
+ * and `x-asyncapi` (plus `externalDocs` unless the app set its own) at the document's root.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifySchema } from 'fastify'
 import { WsRegistrationError } from '../errors.js'
 import type { AsyncApiView, RequestOrigin } from './served-document.js'
 
@@ -23,6 +24,27 @@ export const TAGS = ['asyncapi']
 /** What a route says about the WebSocket endpoint, for readers of an OpenAPI document. */
 export function aboutWsEndpoint (wsPath: string): string {
   return `The WebSocket endpoint \`GET ${wsPath}\` is described by an AsyncAPI 3.0.0 document (every message, its schema, request/reply pairs, error and close codes), not by this OpenAPI document.`
+}
+
+/** The parts of `@fastify/swagger`'s route-level `swaggerTransform` used here. */
+interface SwaggerTransformInput { schema: FastifySchema, openapiObject: Record<string, unknown> }
+
+/**
+ * Route-level `swaggerTransform` of `@fastify/swagger`: it also hands over the OpenAPI document
+ * being built, which gets a link to the AsyncAPI document at its root (`x-asyncapi`, and
+ * `externalDocs` unless the app set its own). The schema is left as it is.
+ */
+function linkFromOpenApi (url: string, description: string): (input: SwaggerTransformInput) => { schema: FastifySchema } {
+  return ({ schema, openapiObject }) => {
+    openapiObject['x-asyncapi'] = url
+    openapiObject.externalDocs ??= { description, url }
+    return { schema }
+  }
+}
+
+/** The external docs link every route of the export carries: the server-view document. */
+export function asyncApiLink (app: FastifyInstance, routePrefix: string, wsPath: string): { description: string, url: string } {
+  return { description: `The AsyncAPI document of the WebSocket endpoint \`GET ${wsPath}\``, url: fullPath(app, `${routePrefix}/asyncapi.json`) }
 }
 
 /** The URL path a route of `app` answers on: Fastify puts the context's prefix in front. */
@@ -45,16 +67,20 @@ export function claimRoute (app: FastifyInstance, url: string, option: string): 
 export function registerAsyncApiRoutes (app: FastifyInstance, views: DocumentViews, settings: RouteSettings): void {
   const { routePrefix, wsPath } = settings
   const about = aboutWsEndpoint(wsPath)
+  const externalDocs = asyncApiLink(app, routePrefix, wsPath)
 
   // `asyncapi.*` is the server's view (canonical); `asyncapi.client.*` the client's, for client generators.
   for (const [view, base, which] of [['server', 'asyncapi', ''], ['client', 'asyncapi.client', ' from the client\'s view']] as const) {
     claimRoute(app, `${routePrefix}/${base}.json`, 'asyncapi.routePrefix')
     claimRoute(app, `${routePrefix}/${base}.yaml`, 'asyncapi.routePrefix')
     app.get(`${routePrefix}/${base}.json`, {
+      // Typed here without importing @fastify/swagger, an optional companion of the app.
+      config: (view === 'server' ? { swaggerTransform: linkFromOpenApi(externalDocs.url, externalDocs.description) } : {}) as FastifyContextConfig,
       schema: {
         summary: `AsyncAPI document${which} (JSON)`,
         description: about,
         tags: TAGS,
+        externalDocs,
         response: {
           200: {
             description: `The AsyncAPI 3.0.0 document of the WebSocket endpoint${which}.`,
@@ -69,6 +95,7 @@ export function registerAsyncApiRoutes (app: FastifyInstance, views: DocumentVie
         summary: `AsyncAPI document${which} (YAML)`,
         description: about,
         tags: TAGS,
+        externalDocs,
         response: {
           200: {
             description: `The AsyncAPI 3.0.0 document of the WebSocket endpoint${which}, as YAML.`,

@@ -4,7 +4,7 @@
  * the URL from `servers` alone (client templates) reach this endpoint.
  */
 import type { AsyncApiDocument } from './build-document.js'
-import { serverObject } from './build-document.js'
+import { openapiDocs, serverObject } from './build-document.js'
 
 /** `'server'` (the canonical document) or `'client'` (the same protocol from the client's side, for client generators). */
 export type AsyncApiView = 'server' | 'client'
@@ -19,7 +19,20 @@ export interface RequestOrigin {
 /** A host name or IP literal with an optional port: anything else is not echoed into the document. */
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
-export function withRequestServer (document: AsyncApiDocument, origin: RequestOrigin, wsPath: string, auth: boolean): AsyncApiDocument {
+/** The document as served: with a request-derived server when none is configured, and the OpenAPI link made absolute. */
+export function servedDocument (document: AsyncApiDocument, origin: RequestOrigin, wsPath: string, auth: boolean): AsyncApiDocument {
+  return withOpenApiLink(withRequestServer(document, origin, wsPath, auth), origin)
+}
+
+/** `asyncapi.openapi` as a path (`x-openapi`) becomes `info.externalDocs` against the request's origin. */
+function withOpenApiLink (document: AsyncApiDocument, origin: RequestOrigin): AsyncApiDocument {
+  const link = document['x-openapi']
+  if (link === undefined || !link.startsWith('/') || !HOST.test(origin.host)) return document
+  const url = `${origin.protocol === 'https' ? 'https' : 'http'}://${origin.host}${link}`
+  return { ...document, info: { ...document.info, ...openapiDocs(url) } }
+}
+
+function withRequestServer (document: AsyncApiDocument, origin: RequestOrigin, wsPath: string, auth: boolean): AsyncApiDocument {
   if (document.servers !== undefined || !HOST.test(origin.host)) return document
   const server = serverObject({
     host: origin.host,

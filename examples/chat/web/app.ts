@@ -1,6 +1,7 @@
 /**
- * The example chat page: plain DOM code on the typed client that `npm run sdk` generates from the
- * server's AsyncAPI document (`npm start` bundles it with esbuild). User content only ever goes
+ * The example chat page: plain DOM code on the one typed client that `npm run sdk` generates from
+ * the app's OpenAPI and AsyncAPI documents (`npm start` bundles it with esbuild): sign-in and older
+ * messages through its REST half, everything live through its socket. User content only ever goes
  * through `textContent`, never through HTML.
  *
  * Query parameters (for trying out reconnects, and for the end-to-end test):
@@ -9,12 +10,16 @@
  */
 import {
   createClient,
+  HttpError,
+  NetworkError,
   randomisedExponentialBackoff,
   RealtimeError,
   ServerError,
+  type AppClient,
   type BackoffOptions,
   type ConnectionState,
-  type RealtimeClient,
+  type GetRoomHistoryResponse,
+  type SignInResponse,
 } from '@app/realtime-client'
 
 const DEFAULT_ROOMS = ['general', 'random', 'help']
@@ -29,6 +34,10 @@ const GROUP_WITHIN_MS = 5 * 60_000
 /** Fetch a new token when the cached one has less than this left (the client refreshes 60 s before expiry). */
 const TOKEN_MARGIN_MS = 90_000
 const REACTIONS = ['👍', '🎉', '😂']
+/** Messages per page of older history (the history route). */
+const HISTORY_PAGE = 30
+/** Load the page before when scrolled this close to the top. */
+const LOAD_OLDER_WITHIN_PX = 40
 
 // ── state ──────────────────────────────────────────────────────────────────
 
@@ -56,9 +65,12 @@ interface Room {
   /** userId → when their "typing" expires. */
   typing: Map<string, number>
   unread: number
+  /** The `before` of the next older page of history; null when there is none, undefined before the first load. */
+  olderBefore: number | null | undefined
+  loadingOlder: boolean
 }
 
-let client: RealtimeClient | undefined
+let client: AppClient | undefined
 let me = ''
 let current: string | undefined
 let reconnectAt = 0
@@ -71,7 +83,7 @@ const reactionRows = new WeakMap<ChatMessage, HTMLElement>()
 function roomOf (name: string): Room {
   let room = rooms.get(name)
   if (room === undefined) {
-    room = { name, joined: false, joining: false, members: new Set(), entries: [], bySeq: new Map(), typing: new Map(), unread: 0 }
+    room = { name, joined: false, joining: false, members: new Set(), entries: [], bySeq: new Map(), typing: new Map(), unread: 0, olderBefore: undefined, loadingOlder: false }
     rooms.set(name, room)
   }
   return room
@@ -138,18 +150,12 @@ function avatar (userId: string, element: HTMLElement = el('span', 'avatar')): H
 
 // ── sign-in ────────────────────────────────────────────────────────────────
 
-interface DevToken { token: string, userId: string, expiresAt: number }
-
-/** DEVELOPMENT ONLY: the example server mints a token for any name. A real app has a real login. */
-async function fetchToken (name: string): Promise<DevToken> {
-  const response = await fetch('/dev/token', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  })
-  if (response.status === 400) throw new Error("Use 1–32 letters or digits, with spaces or _ . ' - inside.")
-  if (!response.ok) throw new Error(`Sign-in failed (HTTP ${response.status}).`)
-  return await response.json() as DevToken
+/** Why sign-in failed, for the form. */
+function signInProblem (error: unknown): string {
+  if (error instanceof HttpError && error.status === 400) return "Use 1–32 letters or digits, with spaces or _ . ' - inside."
+  if (error instanceof HttpError) return `Sign-in failed (HTTP ${error.status}).`
+  if (error instanceof NetworkError) return 'The server is unreachable. Try again.'
+  return error instanceof Error ? error.message : String(error)
 }
 
 ui.signinForm.addEventListener('submit', (event) => {
@@ -159,21 +165,25 @@ ui.signinForm.addEventListener('submit', (event) => {
 
 async function signIn (name: string): Promise<void> {
   ui.signinError.textContent = ''
-  let token: DevToken
+  const connection = connect(name)
+  let token: SignInResponse
   try {
-    token = await fetchToken(name)
+    // DEVELOPMENT ONLY: the example server mints a token for any name (a typed REST call, `POST /dev/token`).
+    token = await connection.signIn({ body: { name } })
   } catch (error) {
-    ui.signinError.textContent = error instanceof Error ? error.message : String(error)
+    connection.close()
+    ui.signinError.textContent = signInProblem(error)
     ui.nameInput.focus()
     return
   }
+  signedIn = token
+  client = connection
   sessionStorage.setItem(NAME_KEY, name)
   me = token.userId
   ui.meName.textContent = me
   avatar(me, ui.meAvatar)
   ui.signin.hidden = true
   ui.chat.hidden = false
-  connect(name, token)
   const fromHash = decodeURIComponent(location.hash.slice(1))
   void join(ROOM_NAME.test(fromHash) ? fromHash : 'general')
 }
@@ -181,6 +191,7 @@ async function signIn (name: string): Promise<void> {
 ui.signout.addEventListener('click', () => {
   client?.close(1000, 'Signed out')
   client = undefined
+  signedIn = undefined
   sessionStorage.removeItem(NAME_KEY)
   rooms.clear()
   current = undefined
@@ -202,20 +213,21 @@ function backoffFromQuery (): BackoffOptions {
   return options
 }
 
-function connect (name: string, first: DevToken): void {
-  let cached: DevToken | undefined = first
-  const connection = createClient({
-    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
-    // Called before every (re)connect and before each token refresh: reuse the token while it
-    // has time left, so reconnects to a restarted server need no extra request.
+/** The sign-in reply whose token the client uses (refreshed by the token function). */
+let signedIn: SignInResponse | undefined
+
+/** One client for both halves: REST on this origin, the socket at its `/ws`, one token. Connects on first use. */
+function connect (name: string): AppClient {
+  const connection: AppClient = createClient({
+    baseUrl: location.origin,
+    // Asked at the first secured REST call or (re)connect, and for each refresh (a 401, a 4001, or
+    // before expiry): reuse the token while it has time left, so reconnects need no extra request.
     token: async () => {
-      if (cached === undefined || cached.expiresAt - Date.now() < TOKEN_MARGIN_MS) cached = await fetchToken(name)
-      return cached.token
+      if (signedIn === undefined || signedIn.expiresAt - Date.now() < TOKEN_MARGIN_MS) signedIn = await connection.signIn({ body: { name } })
+      return signedIn.token
     },
     reconnect: randomisedExponentialBackoff(backoffFromQuery()),
-    lazy: false,
   })
-  client = connection
 
   connection.on('state', ({ state }) => renderStatus(state))
   connection.on('connecting', ({ attempt }) => {
@@ -227,7 +239,7 @@ function connect (name: string, first: DevToken): void {
     renderStatus('reconnecting')
   })
   // A refused token (e.g. the server's secret changed): ask for a new one next time.
-  connection.on('disconnected', ({ code }) => { if (code === 4001) cached = undefined })
+  connection.on('disconnected', ({ code }) => { if (code === 4001) signedIn = undefined })
   connection.on('rejoined', ({ room, recovered }) => {
     addNote(roomOf(room), recovered
       ? 'Reconnected. Nothing was missed.'
@@ -244,13 +256,15 @@ function connect (name: string, first: DevToken): void {
   })
   connection.on('error', ({ error, context }) => console.warn(`chat client (${context}):`, error))
 
-  connection.onRoomJoined(({ room: name, members }) => {
+  connection.onRoomJoined(({ room: name, members, seq }) => {
     const room = roomOf(name)
     if (room.joining) {
-      // A fresh join: the recent history (`since: 0`) follows this reply.
+      // A fresh join: live messages follow this reply; what came before (up to `seq`) comes from the history route.
       room.entries = []
       room.bySeq.clear()
       room.unread = 0
+      room.olderBefore = seq > 0 ? seq + 1 : null
+      void loadOlder(room)
     }
     room.joining = false
     room.joined = true
@@ -286,20 +300,65 @@ function connect (name: string, first: DevToken): void {
     renderTyping()
   })
   connection.onReaction(({ userId, seq, emoji }, { room: name }) => {
-    if (name === undefined) return
-    const message = roomOf(name).bySeq.get(seq)
-    if (message === undefined) return
-    let users = message.reactions.get(emoji)
-    if (users === undefined) message.reactions.set(emoji, users = new Set())
-    users.add(userId)
-    const row = reactionRows.get(message)
-    if (row !== undefined) renderReactions(message, row)
+    if (name !== undefined) addReaction(roomOf(name), seq, userId, emoji)
   })
+  return connection
 }
+
+function addReaction (room: Room, seq: number, userId: string, emoji: string): void {
+  const message = room.bySeq.get(seq)
+  if (message === undefined) return
+  let users = message.reactions.get(emoji)
+  if (users === undefined) message.reactions.set(emoji, users = new Set())
+  users.add(userId)
+  const row = reactionRows.get(message)
+  if (row !== undefined) renderReactions(message, row)
+}
+
+// ── older messages (the history route, through the REST half) ──────────────
+
+/** Load the page of history before what the room shows, and put it on top, keeping the scroll position. */
+async function loadOlder (room: Room): Promise<void> {
+  const before = room.olderBefore
+  if (before === null || before === undefined || room.loadingOlder || client === undefined) return
+  room.loadingOlder = true
+  if (room.name === current) renderMessages({ keepScroll: true })
+  let page: GetRoomHistoryResponse
+  try {
+    page = await client.getRoomHistory({ path: { room: room.name }, query: { before, limit: HISTORY_PAGE } })
+  } catch (error) {
+    room.loadingOlder = false
+    addNote(room, `Could not load older messages: ${describe(error)}`)
+    return
+  }
+  room.loadingOlder = false
+  if (room.olderBefore !== before) return // the room was joined afresh meanwhile
+  room.olderBefore = page.next
+  const older: ChatMessage[] = []
+  for (const frame of page.messages) {
+    if (frame.type === 'message') {
+      const { userId, content, ts } = frame.payload
+      const message: ChatMessage = { kind: 'message', userId, content, ts, seq: frame.seq, reactions: new Map() }
+      room.bySeq.set(frame.seq, message)
+      older.push(message)
+    } else {
+      addReaction(room, frame.payload.seq, frame.payload.userId, frame.payload.emoji)
+    }
+  }
+  room.entries.unshift(...older)
+  if (room.name === current) renderMessages({ keepScroll: room.entries.length > older.length })
+}
+
+ui.messages.addEventListener('scroll', () => {
+  const room = current === undefined ? undefined : rooms.get(current)
+  if (room !== undefined && ui.messages.scrollTop < LOAD_OLDER_WITHIN_PX) void loadOlder(room)
+})
 
 function describe (error: unknown): string {
   if (error instanceof ServerError) return `${error.message} (${error.code})`
   if (error instanceof RealtimeError) return error.message
+  if (error instanceof HttpError) return `HTTP ${error.status}`
+  if (error instanceof NetworkError) return 'the server is unreachable'
   return String(error)
 }
 
@@ -312,8 +371,8 @@ async function join (name: string): Promise<void> {
   room.joining = true
   renderRoomChrome()
   try {
-    // `since: 0`: also receive the room's recent history.
-    await client.sendJoinRoom({ room: name, since: 0 })
+    // Older messages come from the history route once joined (see onRoomJoined).
+    await client.sendJoinRoom({ room: name })
   } catch (error) {
     room.joining = false
     addNote(room, `Could not join #${name}: ${describe(error)}`)
@@ -483,14 +542,31 @@ function append (room: Room, entry: Entry): void {
   if (nearBottom || (entry.kind === 'message' && entry.userId === me)) ui.messages.scrollTop = ui.messages.scrollHeight
 }
 
-function renderMessages (): void {
+/** `keepScroll`: older messages went on top: keep what the reader looks at where it is. */
+function renderMessages (options: { keepScroll?: boolean } = {}): void {
   const room = current === undefined ? undefined : rooms.get(current)
   const entries = room?.entries ?? []
+  const fromBottom = ui.messages.scrollHeight - ui.messages.scrollTop
   ui.messages.replaceChildren(...entries.map((entry, i) => entryElement(entry, entries[i - 1])))
-  if (entries.length === 0) {
+  if (room !== undefined && room.olderBefore !== undefined) ui.messages.prepend(historyEdge(room))
+  if (entries.length === 0 && room?.loadingOlder !== true) {
     ui.messages.append(el('li', 'empty', room?.joined === true ? 'No messages yet. Say hello!' : 'Join the room to see its messages.'))
   }
-  ui.messages.scrollTop = ui.messages.scrollHeight
+  ui.messages.scrollTop = options.keepScroll === true ? ui.messages.scrollHeight - fromBottom : ui.messages.scrollHeight
+}
+
+/** The top of the list: more history to load (scrolling up loads it too), or the room's beginning. */
+function historyEdge (room: Room): HTMLLIElement {
+  const item = el('li', 'history-edge')
+  if (room.loadingOlder) item.append(el('span', undefined, 'Loading older messages…'))
+  else if (room.olderBefore === null) item.append(el('span', undefined, room.entries.some((entry) => entry.kind === 'message') ? `The beginning of #${room.name}` : ''))
+  else {
+    const button = el('button', 'link', 'Load older messages')
+    button.type = 'button'
+    button.addEventListener('click', () => { void loadOlder(room) })
+    item.append(button)
+  }
+  return item
 }
 
 function entryElement (entry: Entry, previous: Entry | undefined): HTMLLIElement {
