@@ -12,6 +12,7 @@ import { createAuthenticator, upgradeRequestLog } from './lib/auth.js'
 import { builtinHandlers } from './lib/builtin-handlers.js'
 import { buildCatalog } from './lib/catalog.js'
 import { createSocketLifecycle, onSocketError } from './lib/connection-lifecycle.js'
+import type { WsControl } from './lib/control.js'
 import type { Protocol, WsActions } from './lib/define.js'
 import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
@@ -21,7 +22,7 @@ import { resolveOptions, type WsPluginOptions } from './lib/options.js'
 import type { WsStats } from './lib/types.js'
 
 /** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
-export interface WsServer<S = {}> extends WsActions<S> {
+export interface WsServer<S = {}> extends WsActions<S>, WsControl {
   /** Rooms with members on this instance. */
   rooms(): string[]
   stats(): WsStats
@@ -85,6 +86,9 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     broadcast: async (room, type, payload, broadcastOptions) => hub.broadcast(room, type, payload, broadcastOptions),
     sendToUser: async (userId, type, payload) => hub.sendToUser(userId, type, payload),
     members: async (room) => adapter.members(room),
+    addToRoom: async (target, room) => hub.control.addToRoom(target, room),
+    removeFromRoom: async (target, room, reason) => hub.control.removeFromRoom(target, room, reason),
+    disconnect: async (target, reason) => hub.control.disconnect(target, reason),
     rooms: () => [...hub.rooms.keys()],
     stats: () => hub.stats(),
   }
@@ -125,6 +129,7 @@ export type { WsPluginOptions, AuthOptions, RateLimitOptions } from './lib/optio
 export { defineProtocol, Protocol } from './lib/define.js'
 export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload } from './lib/define.js'
 export { WsError, WsRegistrationError } from './lib/errors.js'
+export type { WsControl, ControlTarget } from './lib/control.js'
 export { CloseCode, closeCodes, errorCodes, shouldReconnect } from './lib/protocol/codes.js'
 export type { ErrorCode, CloseCodeInfo } from './lib/protocol/codes.js'
 export { MemoryAdapter } from './lib/adapters/memory.js'

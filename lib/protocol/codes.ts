@@ -42,6 +42,7 @@ export const CloseCode = {
   TryAgainLater: 1013,
   Unauthorized: 4001,
   TooManyUserConnections: 4008,
+  Disconnected: 4009,
 } as const
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
@@ -57,6 +58,7 @@ export const closeCodes: Readonly<Record<CloseCode, CloseCodeInfo>> = {
   1013: { name: 'try_again_later', reconnect: true, description: 'The server is overloaded: connection cap reached, or this client read too slowly (slow consumer). Reconnect with backoff.' },
   4001: { name: 'unauthorized', reconnect: false, description: 'Authentication failed: token missing, malformed, badly signed or expired. Get a fresh token before trying again.' },
   4008: { name: 'too_many_connections', reconnect: false, description: 'The user already holds the maximum number of connections (`maxConnectionsPerUser`).' },
+  4009: { name: 'disconnected', reconnect: false, description: 'The app disconnected this user or connection (`app.ws.disconnect`: a ban, a password change, a revoked token); the close reason says why. Do not reconnect until the app decides to.' },
 }
 
 /**
