@@ -1,11 +1,12 @@
 /**
  * Server-side control from app code (`app.ws.addToRoom`, `removeFromRoom`, `disconnect`), seen
- * from the clients' side: on one instance (memory adapter) and across three instances sharing
- * Redis, where the call is made on an instance that holds none of the user's connections.
+ * from the clients' side: on one instance (memory adapter) and across three instances (in-process
+ * bus, Redis), where the call is made on an instance that holds none of the user's connections.
  */
 import t, { type Test } from 'tap'
 import { CloseCode, type WsPluginOptions } from '../plugin.js'
 import { buildApp, connect, joined, sleep, type TestApp, type TestClient } from './helpers/index.js'
+import { InProcessCluster } from './helpers/in-process-cluster.js'
 import { useRedis } from './helpers/redis.js'
 
 type Tap = Test
@@ -147,6 +148,15 @@ t.test('on one instance (memory adapter)', async (t) => {
   controlSuite(t, async (t, options = {}) => {
     const app = await buildApp(t, { rateLimit: false, ...options })
     return [app, app, app]
+  })
+})
+
+t.test('across three instances sharing an in-process bus (the adapter seam, no Redis)', async (t) => {
+  controlSuite(t, async (t, options = {}) => {
+    const cluster = new InProcessCluster()
+    const apps = []
+    for (let i = 0; i < 3; i++) apps.push(await buildApp(t, { rateLimit: false, adapter: cluster.adapter(), ...options }))
+    return apps as [TestApp, TestApp, TestApp]
   })
 })
 
