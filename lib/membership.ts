@@ -72,6 +72,11 @@ export class Membership {
         since === undefined ? undefined : this.adapter.recover(room, since),
       ])
       if (connection.closed) return
+      // Removed by the server meanwhile (`room_removed` is out): no reply may say it is a member.
+      if (!connection.rooms.has(room)) {
+        if (by === 'server') return
+        throw new WsError('forbidden', `Removed from room "${room}" while joining it`)
+      }
       recoveredUpTo = lastRecoveredSeq(recovery)
       const reply: RoomJoinedPayload = { room, members, seq: Math.max(lastSeq, recoveredUpTo) }
       if (recovery !== undefined) reply.recovered = recovery.recovered

@@ -4,7 +4,7 @@
  * bus, Redis), where the call is made on an instance that holds none of the user's connections.
  */
 import t, { type Test } from 'tap'
-import { CloseCode, type WsPluginOptions } from '../plugin.js'
+import { CloseCode, MemoryAdapter, type Adapter, type WsPluginOptions } from '../plugin.js'
 import { buildApp, connect, joined, sleep, type TestApp, type TestClient } from './helpers/index.js'
 import { InProcessCluster } from './helpers/in-process-cluster.js'
 import { useRedis } from './helpers/redis.js'
@@ -171,4 +171,53 @@ t.test('across three instances sharing Redis', async (t) => {
     }
     return apps as [TestApp, TestApp, TestApp]
   })
+})
+
+/** The memory adapter with a gate on `members`, to hold a join between becoming a member and its reply. */
+function gatedMembers (): { adapter: Adapter, close: () => Promise<void>, open: () => void } {
+  const inner = new MemoryAdapter()
+  let gate: Promise<void> | undefined
+  let open = (): void => {}
+  let arrive = (): void => {}
+  const adapter: Adapter = {
+    init: (host) => inner.init(host),
+    close: () => inner.close(),
+    publishToRoom: (message) => inner.publishToRoom(message),
+    publishToUser: (userId, data) => inner.publishToUser(userId, data),
+    addMember: (room, userId, connectionId) => inner.addMember(room, userId, connectionId),
+    removeMember: (room, userId, connectionId) => inner.removeMember(room, userId, connectionId),
+    members: (room) => {
+      if (gate === undefined) return inner.members(room)
+      arrive()
+      return gate.then(() => inner.members(room))
+    },
+    lastSeq: (room) => inner.lastSeq(room),
+    recover: (room, since) => inner.recover(room, since),
+  }
+  return {
+    adapter,
+    /** From now on `members` waits; resolves when a call reached the gate. */
+    close: () => {
+      gate = new Promise((resolve) => { open = resolve })
+      return new Promise((resolve) => { arrive = resolve })
+    },
+    open: () => { gate = undefined; open() },
+  }
+}
+
+t.test('a removal that lands while the connection\'s own join is in flight wins: the join is answered forbidden, the client is not a member', async (t) => {
+  const gated = gatedMembers()
+  const app = await buildApp(t, { adapter: gated.adapter })
+  const alice = await connect(t, app, 'alice')
+  const reached = gated.close()
+  const reply = alice.request('join_room', { room: 'team' })
+  await reached
+  await app.app.ws.removeFromRoom({ userId: 'alice' }, 'team', 'Not on the team')
+  gated.open()
+  t.same((await alice.waitFor('room_removed')).payload, { room: 'team', reason: 'Not on the team' })
+  const answer = await reply
+  t.equal(answer.type, 'error')
+  t.equal(answer.payload.code, 'forbidden')
+  t.same(await app.app.ws.members('team'), [], 'not a member')
+  t.same(app.app.ws.rooms(), [])
 })
