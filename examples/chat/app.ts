@@ -1,6 +1,7 @@
 /** The example chat server as a function, so tests and scripts build the same app `npm start` runs. */
 import Fastify, { type FastifyInstance } from 'fastify'
 import wsPlugin, { RedisAdapter, type WsPluginOptions } from '../../plugin.js'
+import { registerModeration } from './moderation.js'
 import { chatProtocol } from './protocol.js'
 
 export const DEV_JWT_SECRET = 'development-secret-do-not-use-in-production'
@@ -24,5 +25,6 @@ export async function buildChatApp (options: ChatAppOptions): Promise<FastifyIns
     protocol: chatProtocol,
     auth: { secret: options.jwtSecret },
   })
+  await registerModeration(app)
   return app
 }

@@ -17,7 +17,10 @@ export const DisplayName = Type.String({
   description: "1–32 letters or digits, with inner spaces and _ . ' -",
 })
 
-const DevTokenRequest = Type.Object({ name: DisplayName }, { additionalProperties: false })
+const DevTokenRequest = Type.Object({
+  name: DisplayName,
+  moderator: Type.Optional(Type.Boolean({ description: 'Sign in as a moderator (the `moderator` claim): may remove users from rooms.' })),
+}, { additionalProperties: false })
 const DevTokenReply = Type.Object({
   token: Type.String(),
   userId: Type.String(),
@@ -67,6 +70,7 @@ export async function registerChatPage (app: FastifyInstance, options: ChatPageO
   }, async (request) => {
     const userId = request.body.name
     const expiresAt = Date.now() + ttlMs
-    return { token: sign({ sub: userId }), userId, expiresAt }
+    const claims = request.body.moderator === true ? { sub: userId, moderator: true } : { sub: userId }
+    return { token: sign(claims), userId, expiresAt }
   })
 }

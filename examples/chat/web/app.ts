@@ -60,6 +60,10 @@ interface Room {
 
 let client: RealtimeClient | undefined
 let me = ''
+/** Signed in as a moderator: the member list offers "Remove" (a REST call, see examples/chat/moderation.ts). */
+let moderator = false
+/** The current token, for REST calls. */
+let currentToken: (() => Promise<string>) | undefined
 let current: string | undefined
 let reconnectAt = 0
 /** The current connection attempt is a retry (shown as "Reconnecting now…"). */
@@ -97,6 +101,7 @@ const ui = {
   signin: byId<HTMLElement>('signin'),
   signinForm: byId<HTMLFormElement>('signin-form'),
   nameInput: byId<HTMLInputElement>('name-input'),
+  moderatorInput: byId<HTMLInputElement>('moderator-input'),
   signinError: byId<HTMLElement>('signin-error'),
   chat: byId<HTMLElement>('chat'),
   status: byId<HTMLElement>('status'),
@@ -145,7 +150,7 @@ async function fetchToken (name: string): Promise<DevToken> {
   const response = await fetch('/dev/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
+    body: JSON.stringify(moderator ? { name, moderator } : { name }),
   })
   if (response.status === 400) throw new Error("Use 1–32 letters or digits, with spaces or _ . ' - inside.")
   if (!response.ok) throw new Error(`Sign-in failed (HTTP ${response.status}).`)
@@ -159,6 +164,7 @@ ui.signinForm.addEventListener('submit', (event) => {
 
 async function signIn (name: string): Promise<void> {
   ui.signinError.textContent = ''
+  moderator = ui.moderatorInput.checked
   let token: DevToken
   try {
     token = await fetchToken(name)
@@ -204,14 +210,16 @@ function backoffFromQuery (): BackoffOptions {
 
 function connect (name: string, first: DevToken): void {
   let cached: DevToken | undefined = first
+  // Called before every (re)connect and before each token refresh: reuse the token while it
+  // has time left, so reconnects to a restarted server need no extra request.
+  const token = async (): Promise<string> => {
+    if (cached === undefined || cached.expiresAt - Date.now() < TOKEN_MARGIN_MS) cached = await fetchToken(name)
+    return cached.token
+  }
+  currentToken = token
   const connection = createClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
-    // Called before every (re)connect and before each token refresh: reuse the token while it
-    // has time left, so reconnects to a restarted server need no extra request.
-    token: async () => {
-      if (cached === undefined || cached.expiresAt - Date.now() < TOKEN_MARGIN_MS) cached = await fetchToken(name)
-      return cached.token
-    },
+    token,
     reconnect: randomisedExponentialBackoff(backoffFromQuery()),
     lazy: false,
   })
@@ -257,6 +265,24 @@ function connect (name: string, first: DevToken): void {
     room.members = new Set(members)
     if (name === current) renderMessages()
     renderRoomChrome()
+  })
+  // The server changed this connection's rooms itself (app.ws.addToRoom / removeFromRoom).
+  connection.onRoomAdded(({ room: name, members }) => {
+    const room = roomOf(name)
+    room.joined = true
+    room.members = new Set(members)
+    addNote(room, `You were added to #${name}.`)
+    renderRoomChrome()
+  })
+  connection.onRoomRemoved(({ room: name, reason }) => {
+    const room = roomOf(name)
+    room.joined = false
+    room.joining = false
+    room.members.clear()
+    room.typing.clear()
+    addNote(room, `You were removed from #${name}: ${reason}`)
+    renderRoomChrome()
+    renderTyping()
   })
   connection.onUserJoined(({ userId }, { room: name }) => {
     if (name === undefined) return
@@ -335,6 +361,21 @@ async function leave (name: string): Promise<void> {
   }
   renderRoomChrome()
   renderTyping()
+}
+
+/** Moderators only: remove a user from a room, on every instance (REST → app.ws.removeFromRoom). */
+async function removeMember (room: Room, userId: string): Promise<void> {
+  if (currentToken === undefined) return
+  try {
+    const response = await fetch(`/rooms/${encodeURIComponent(room.name)}/members/${encodeURIComponent(userId)}/remove`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await currentToken()}` },
+    })
+    if (!response.ok) throw new Error(`HTTP ${response.status}`)
+    addNote(room, `You removed ${userId} from #${room.name}.`)
+  } catch (error) {
+    addNote(room, `Could not remove ${userId}: ${describe(error)}`)
+  }
 }
 
 function select (name: string): void {
@@ -452,6 +493,13 @@ function renderRoomChrome (): void {
     item.dataset.user = userId
     item.append(avatar(userId), el('span', 'member-name', userId))
     if (userId === me) item.append(el('span', 'you', 'you'))
+    else if (moderator && room !== undefined) {
+      const remove = el('button', 'link remove', 'Remove')
+      remove.type = 'button'
+      remove.title = `Remove ${userId} from #${room.name}`
+      remove.addEventListener('click', () => { void removeMember(room, userId) })
+      item.append(remove)
+    }
     return item
   }))
   renderComposer()
