@@ -3,6 +3,7 @@
  * `disconnect`): its room set follows the server's changes through a reconnect, with recovery,
  * and a disconnect stops it without a reconnect loop.
  */
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import WebSocket from 'ws'
 import type { FastifyInstance } from 'fastify'
@@ -34,9 +35,12 @@ function client (url: string, user: string, options: Record<string, unknown> = {
   return c
 }
 
-t.test('the generated client has typed handlers for the server\'s membership frames', async (t) => {
+t.test('the generated client has typed handlers for the server\'s membership frames, and its README explains them', async (t) => {
   t.ok(generated.onMethods.includes('onRoomAdded'))
   t.ok(generated.onMethods.includes('onRoomRemoved'))
+  const readme = readFileSync(`${generated.outDir}/README.md`, 'utf8')
+  t.match(readme, /Rooms the server adds this connection to \(`room_added`\) are tracked/, 'its README says what the client does with them')
+  t.match(readme, /\| 4009 \| `disconnected` \| no \|/, 'and that 4009 is not retried')
 })
 
 t.test('a room the server added is tracked, and after a network loss it is joined again and the missed messages recovered', async (t) => {
