@@ -12,6 +12,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { builtinServerMessages } from '../schemas/builtin.js'
 import type { Exclusions } from './adapter.js'
 import { encodeRoomEnvelope } from './adapters/envelope.js'
+import { invalidOption } from './errors.js'
 import { RedisKeys } from './adapters/redis-keys.js'
 import { resolveRedisOptions, type RedisAdapterOptions } from './adapters/redis-options.js'
 import { defineScripts, RedisHistory, RedisPresence, type CommandClient } from './adapters/redis-stores.js'
@@ -51,6 +52,10 @@ export class WsEmitter<S = {}> implements WsActions<S>, WsControl {
   constructor (options: WsEmitterOptions<S> = {}) {
     const { redis, protocol, ...redisOptions } = options
     const resolved = resolveRedisOptions(redisOptions)
+    // ioredis prefixes keys but not channels: the servers would see neither at the right place.
+    if ((redis?.options.keyPrefix ?? resolved.redisOptions.keyPrefix ?? '') !== '') {
+      throw invalidOption('redis.options.keyPrefix', 'unset (use the emitter\'s own keyPrefix option)', redis?.options.keyPrefix ?? resolved.redisOptions.keyPrefix)
+    }
     this.ownsClient = redis === undefined
     const client = redis ?? new Redis(resolved.url, {
       commandTimeout: resolved.commandTimeoutMs,

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { parseDependencyTree } from 'dpdm'
+import { Redis } from 'ioredis'
 import { chatProtocol } from '../examples/chat/protocol.js'
 import { WsEmitter } from '../emitter.js'
 import { buildApp, connect, joined, type TestApp, type TestClient } from './helpers/index.js'
@@ -109,6 +110,13 @@ t.test('through Redis', async (t) => {
     t.same(await emitter.members('news'), ['alice'], 'presence is readable from the emitter')
     await emitFromAnotherProcess(redis.prefix, [{ disconnect: { userId: 'alice', reason: 'Banned' } }])
     for (const alice of [alice1, alice2]) t.same(await alice.closed, { code: 4009, reason: 'Banned' })
+  })
+
+  t.test('an ioredis client with its own keyPrefix is refused: it would prefix keys but not channels', async (t) => {
+    const client = new Redis(REDIS_URL, { keyPrefix: 'other:', lazyConnect: true })
+    t.throws(() => new WsEmitter({ redis: client }), { code: 'WS_ERR_INVALID_OPTION' })
+    t.throws(() => new WsEmitter({ url: REDIS_URL, redisOptions: { keyPrefix: 'other:', lazyConnect: true } }), { code: 'WS_ERR_INVALID_OPTION' })
+    client.disconnect()
   })
 
   t.test('a message type the protocol does not declare is refused before anything is sent', async (t) => {
