@@ -28,7 +28,7 @@ export interface WsEmitterOptions<S = {}> extends Pick<RedisAdapterOptions, 'url
    * Without it only the built-in server messages can be sent.
    * @default the built-in messages only
    */
-  protocol?: Protocol<S, any>
+  protocol?: Protocol<S, unknown>
   /**
    * An ioredis client to publish with instead of connecting to `url` (the emitter does not close
    * it). Use the same `keyPrefix`, `historySize`, `historyTtlMs` and `sequenceTtlMs` as the servers'
@@ -133,7 +133,7 @@ export class WsEmitter<S = {}> implements WsActions<S>, WsControl {
   }
 }
 
-function durability (protocol: Protocol<any, any> | undefined): Durability {
+function durability (protocol: Pick<Protocol, 'serverMessages'> | undefined): Durability {
   const durable = new Map<string, boolean>()
   for (const [name, spec] of Object.entries(builtinServerMessages)) durable.set(name, 'durable' in spec && spec.durable)
   for (const def of protocol?.serverMessages.values() ?? []) durable.set(def.name, def.durable)
