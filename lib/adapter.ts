@@ -71,7 +71,10 @@ export interface Adapter {
 
   /** Deliver to every member of a room on every instance; resolves to the `seq` given, if durable. */
   publishToRoom(message: RoomPublish): MaybePromise<number | undefined>
-  /** Deliver to every connection of a user on every instance. */
+  /**
+   * Deliver to every connection of a user on every instance. `data` is an encoded frame, or a
+   * server-side control (first character `!`, see control-message.ts): pass it on unchanged.
+   */
   publishToUser(userId: string, data: string): MaybePromise<void>
 
   /**

@@ -10,6 +10,7 @@ import type { Catalog } from './catalog.js'
 import { CloseCode } from './protocol/codes.js'
 import type { WsErrorCode } from './errors.js'
 import type { Connection } from './connection.js'
+import { CONTROL_MARK } from './control-message.js'
 import type { BroadcastOptions, ServerMessageDef } from './define.js'
 import type { Disconnect } from './expiry.js'
 import { encodeFrame, roomFrameParts } from './protocol/stringify.js'
@@ -28,6 +29,8 @@ export class Delivery implements AdapterHost {
   messagesOut = 0
   framesDropped = 0
   readonly errorCounts: Partial<Record<WsErrorCode, number>> = {}
+  /** Applies a server-side control that arrived on a user's channel (set by the hub; see control.ts). */
+  control: ((userId: string, data: Buffer) => void) | undefined = undefined
 
   constructor (
     readonly instanceId: string,
@@ -121,6 +124,10 @@ export class Delivery implements AdapterHost {
   }
 
   deliverToUser (userId: string, data: Buffer): void {
+    if (data[0] === CONTROL_MARK) {
+      this.control?.(userId, data)
+      return
+    }
     const connections = this.registry.users.get(userId)
     if (connections === undefined) return
     const out = new OutgoingFrame(data)

@@ -5,9 +5,8 @@
  *   greeting.ts   the `connected` frame          expiry.ts     token expiry timers
  *   membership.ts join/leave, presence, recovery delivery.ts    every delivery, flow control
  *   heartbeat.ts  liveness sweep                  shutdown.ts   graceful shutdown
- * Server-side control (join/remove a user or connection, disconnect a user everywhere) belongs
- * here as methods over registry + membership. The app's hooks (hooks.ts) run through `runHook`:
- * onConnect in connection-lifecycle.ts, onDisconnect in removeConnection, onJoin/onLeave in
+ *   control.ts    server-side control (add to / remove from a room, disconnect), cluster-wide
+ * The app's hooks (hooks.ts) run through `runHook`: onConnect in connection-lifecycle.ts, onDisconnect in removeConnection, onJoin/onLeave in
  * membership.ts, preHandler in dispatch.ts, onPublish in builtin-handlers.ts.
  */
 import { randomUUID } from 'node:crypto'
@@ -18,6 +17,7 @@ import type { Catalog } from './catalog.js'
 import type { WsErrorCode } from './errors.js'
 import type { Connection } from './connection.js'
 import { createHandlerContext } from './context.js'
+import { ServerControl } from './control.js'
 import type { BroadcastOptions, HandlerContext, ServerMessageDef } from './define.js'
 import { Delivery } from './delivery.js'
 import { setExpiry, stopExpiry, type Disconnect } from './expiry.js'
@@ -36,6 +36,8 @@ export class Hub {
   private readonly delivery: Delivery
   private readonly membership: Membership
   private readonly handlers = new RunningHandlers()
+  /** `app.ws.addToRoom` / `removeFromRoom` / `disconnect`. */
+  readonly control: ServerControl
   /** Publishes take effect in call order even when they overlap (see `Adapter.ordersPublishes`). */
   readonly publishesInOrder: boolean
   /** `disconnect` for the jobs that close connections; made once, not per connection (expiry timers hold it). */
@@ -51,6 +53,15 @@ export class Hub {
     this.registry = new Registry(options)
     this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection)
     this.membership = new Membership(this.registry, adapter, this.delivery, options, this)
+    this.control = new ServerControl({
+      log: app.log,
+      connectionsOf: (userId) => this.registry.users.get(userId),
+      addToRoom: (connection, room) => this.membership.join(connection, room, undefined, undefined, 'server'),
+      removeFromRoom: (connection, room, reason) => this.membership.remove(connection, room, reason),
+      disconnect: this.disconnectConnection,
+      publishToUser: (userId, data) => adapter.publishToUser(userId, data),
+    })
+    this.delivery.control = (userId, data) => this.control.apply(userId, data)
     this.publishesInOrder = adapter.ordersPublishes === true
   }
 

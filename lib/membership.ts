@@ -21,6 +21,9 @@ export interface RoomJoinedPayload {
   recovered?: boolean
 }
 
+/** Who asked for a join: the client (`join_room`, `room_joined`) or the server (`app.ws.addToRoom`, `room_added`). */
+export type JoinedBy = 'client' | 'server'
+
 type MembershipOptions = Pick<ResolvedOptions, 'authorizeJoin' | 'maxRoomsPerConnection'>
 
 /** The app's `onJoin`/`onLeave` hooks (hooks.ts); the hub runs them with the connection's context. */
@@ -43,14 +46,16 @@ export class Membership {
    * live ones that arrived meanwhile (held until then), so the client sees the reply first and
    * every message in `seq` order.
    */
-  async join (connection: Connection, room: string, since: number | undefined, id: string | undefined): Promise<void> {
+  async join (connection: Connection, room: string, since: number | undefined, id: string | undefined, by: JoinedBy = 'client'): Promise<void> {
     assertRoomName(room)
+    // The server adding a member changes nothing when it is one already.
+    if (by === 'server' && connection.rooms.has(room)) return
     hold(connection, room)
     let recoveredUpTo = 0
     try {
       if (!connection.rooms.has(room)) {
         this.checkRoomLimit(connection)
-        const authorize = this.options.authorizeJoin
+        const authorize = by === 'client' ? this.options.authorizeJoin : undefined
         if (authorize !== undefined && !(await authorize({ id: connection.userId, claims: connection.claims }, room))) {
           throw new WsError('forbidden', `Not allowed to join room "${room}"`)
         }
@@ -76,10 +81,15 @@ export class Membership {
         since === undefined ? undefined : this.adapter.recover(room, since),
       ])
       if (connection.closed) return
+      // Removed by the server meanwhile (`room_removed` is out): no reply may say it is a member.
+      if (!connection.rooms.has(room)) {
+        if (by === 'server') return
+        throw new WsError('forbidden', `Removed from room "${room}" while joining it`)
+      }
       recoveredUpTo = lastRecoveredSeq(recovery)
       const reply: RoomJoinedPayload = { room, members, seq: Math.max(lastSeq, recoveredUpTo) }
       if (recovery !== undefined) reply.recovered = recovery.recovered
-      this.delivery.send(connection, 'room_joined', reply, id)
+      this.delivery.send(connection, by === 'client' ? 'room_joined' : 'room_added', reply, id)
       // Recovered frames are part of the answer (bounded by the history size): never dropped.
       for (const frame of recovery?.frames ?? []) {
         if (frame.except !== undefined && isExcluded(connection, frame.except)) continue
@@ -114,6 +124,15 @@ export class Membership {
       await this.delivery.publish(room, 'user_left', { userId: connection.userId }, false, undefined)
     }
     if (runHooks && this.hooks.hasHook('onLeave')) await this.hooks.runHook('onLeave', connection, { room, lastForUser, disconnecting })
+  }
+
+  /** The server removes the connection from `room`: `room_removed` is its last frame of the room. */
+  async remove (connection: Connection, room: string, reason: string): Promise<void> {
+    if (!connection.rooms.has(room)) return
+    // leave() drops the room from the local index before its first await: nothing of the room follows.
+    const leaving = this.leave(connection, room)
+    this.delivery.send(connection, 'room_removed', { room, reason })
+    await leaving
   }
 
   /** Leave every room of a connection that is going away; one failure does not stop the others. */

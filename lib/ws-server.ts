@@ -3,6 +3,7 @@
  * implemented once for any protocol (the hub checks types at run time).
  */
 import type { Adapter } from './adapter.js'
+import type { WsControl } from './control.js'
 import type { WsActions } from './define.js'
 import { WsRegistrationError } from './errors.js'
 import type { Hooks, WsHooks } from './hooks.js'
@@ -10,7 +11,7 @@ import type { Hub } from './hub.js'
 import type { WsStats } from './types.js'
 
 /** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
-export interface WsServer<S = {}, C = {}> extends WsActions<S> {
+export interface WsServer<S = {}, C = {}> extends WsActions<S>, WsControl {
   /** Rooms with members on this instance. */
   rooms(): string[]
   stats(): WsStats
@@ -41,6 +42,9 @@ export function createWsServer (hub: Hub, adapter: Adapter, hooks: Hooks): WsSer
     broadcast: whenReady('broadcast', async (room, type, payload, options) => hub.broadcast(room, type, payload, options)),
     sendToUser: whenReady('sendToUser', async (userId, type, payload) => hub.sendToUser(userId, type, payload)),
     members: whenReady('members', async (room) => adapter.members(room)),
+    addToRoom: whenReady('addToRoom', async (target, room) => hub.control.addToRoom(target, room)),
+    removeFromRoom: whenReady('removeFromRoom', async (target, room, reason) => hub.control.removeFromRoom(target, room, reason)),
+    disconnect: whenReady('disconnect', async (target, reason) => hub.control.disconnect(target, reason)),
     rooms: () => [...hub.rooms.keys()],
     stats: () => hub.stats(),
     addHook: (name, hook) => {

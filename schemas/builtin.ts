@@ -41,6 +41,25 @@ export const builtinServerMessages = {
     payload: Type.Object({ room: RoomName }, { additionalProperties: false }),
     examples: [{ room: 'general' }],
   },
+  room_added: {
+    summary: 'The server added this connection to a room (`app.ws.addToRoom`): the room\'s members and its last `seq`, as in `room_joined`.',
+    description: 'Sent without `id`. The client tracks the room as if it had joined it: it joins it again after a reconnect, recovering from the last `seq` it saw.',
+    payload: Type.Object({
+      room: RoomName,
+      members: Type.Array(UserId, { description: 'Distinct user ids present in the room.' }),
+      seq: Seq,
+    }, { additionalProperties: false }),
+    examples: [{ room: 'team-42', members: ['alice', 'bob'], seq: 7 }],
+  },
+  room_removed: {
+    summary: 'The server removed this connection from a room (`app.ws.removeFromRoom`), with a reason.',
+    description: 'Sent without `id`. No frame of the room follows it; the client forgets the room and does not join it again after a reconnect.',
+    payload: Type.Object({
+      room: RoomName,
+      reason: Type.String({ description: 'Why, in words the app chose (e.g. "Removed from the team").' }),
+    }, { additionalProperties: false }),
+    examples: [{ room: 'team-42', reason: 'Removed from the team' }],
+  },
   user_joined: {
     summary: 'A user arrived in a room (their first connection in it).',
     room: true,

@@ -79,6 +79,16 @@ export function multiInstanceCompliance (tap: Tap, create: (t: any) => AdapterCl
     t.same(a!.host.users, [], 'not on the instance without her connection')
   })
 
+  tap.test('a server-side control reaches the instance holding the user unchanged, in order with the user\'s frames', async (t) => {
+    const { nodes: [a, b] } = await start(t, 2)
+    await b!.adapter.addConnection?.('alice', 'a1')
+    const control = '!{"op":"remove","room":"team","reason":"Removed"}'
+    await a!.adapter.publishToUser('alice', '{"type":"notice"}')
+    await a!.adapter.publishToUser('alice', control)
+    await b!.host.until(() => b!.host.users.length === 2, 'both on B')
+    t.same(b!.host.users.map((u) => u.data), ['{"type":"notice"}', control])
+  })
+
   tap.test('an instance that dies is reaped by exactly one survivor, which reports the users who left with it', async (t) => {
     const { cluster, nodes: [a, b, c] } = await start(t, 3)
     if (cluster.crash === undefined) {

@@ -8,6 +8,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 /** The project's own source: what ships or generates what ships (tests, examples, bench excluded). */
 const SOURCES = [
   'plugin.ts',
+  'emitter.ts',
   'lib/**/*.ts',
   'schemas/**/*.ts',
   'sdk-gen/*.ts',

@@ -20,7 +20,10 @@ export const DisplayName = Type.String({
   description: "1–32 letters or digits, with inner spaces and _ . ' -",
 })
 
-const SignInRequest = Type.Object({ name: DisplayName }, { additionalProperties: false })
+const SignInRequest = Type.Object({
+  name: DisplayName,
+  moderator: Type.Optional(Type.Boolean({ description: 'Sign in as a moderator (the `moderator` claim): may remove users from rooms.' })),
+}, { additionalProperties: false })
 const SignInReply = Type.Object({
   token: Type.String({ description: 'A JWT whose `sub` is the user id: for the WebSocket endpoint and the secured routes.' }),
   userId: Type.String(),
@@ -70,7 +73,8 @@ export function registerChatApi (app: FastifyInstance, options: ChatApiOptions):
   }, async (request) => {
     const userId = request.body.name
     const expiresAt = Date.now() + ttlMs
-    return { token: sign({ sub: userId }), userId, expiresAt }
+    const claims = request.body.moderator === true ? { sub: userId, moderator: true } : { sub: userId }
+    return { token: sign(claims), userId, expiresAt }
   })
 
   app.get(OPENAPI_PATH, { schema: { hide: true } as object }, async () => app.swagger())

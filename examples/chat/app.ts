@@ -4,6 +4,7 @@ import wsPlugin, { type WsPluginOptions } from '../../plugin.js'
 import { RedisAdapter } from '../../redis.js'
 import wsDocs from '../../docs.js'
 import { OPENAPI_PATH, registerChatApi, registerOpenApi } from './api.js'
+import { registerModeration } from './moderation.js'
 import { chatProtocol } from './protocol.js'
 
 export const DEV_JWT_SECRET = 'development-secret-do-not-use-in-production'
@@ -36,5 +37,6 @@ export async function buildChatApp (options: ChatAppOptions): Promise<FastifyIns
   // The browsable protocol docs the chat page links to (needs @asyncapi/react-component).
   await app.register(wsDocs, { routePrefix: '/docs' })
   registerChatApi(app, { jwtSecret: options.jwtSecret, ...(options.tokenTtlSeconds === undefined ? {} : { tokenTtlSeconds: options.tokenTtlSeconds }) })
+  await registerModeration(app)
   return app
 }

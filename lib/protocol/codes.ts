@@ -43,6 +43,7 @@ export const CloseCode = {
   Unauthorized: 4001,
   ConnectionRefused: 4003,
   TooManyUserConnections: 4008,
+  Disconnected: 4009,
 } as const
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
@@ -59,6 +60,7 @@ export const closeCodes: Readonly<Record<CloseCode, CloseCodeInfo>> = {
   4001: { name: 'unauthorized', reconnect: false, description: 'Authentication failed: token missing, malformed, badly signed or expired. Get a fresh token before trying again.' },
   4003: { name: 'connection_refused', reconnect: false, description: 'The app refused the connection (an `onConnect` hook threw a `WsError`); the reason is `<code>: <message>`.' },
   4008: { name: 'too_many_connections', reconnect: false, description: 'The user already holds the maximum number of connections (`maxConnectionsPerUser`).' },
+  4009: { name: 'disconnected', reconnect: false, description: 'The app disconnected this user or connection (`app.ws.disconnect`: a ban, a password change, a revoked token); the close reason says why. Do not reconnect until the app decides to.' },
 }
 
 /**

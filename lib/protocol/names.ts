@@ -21,6 +21,10 @@ export const ServerMessage = {
   Connected: 'connected',
   RoomJoined: 'room_joined',
   RoomLeft: 'room_left',
+  /** The server added this connection to a room (server-side join): track it like a joined room. */
+  RoomAdded: 'room_added',
+  /** The server removed this connection from a room, with a reason: forget it, do not re-join. */
+  RoomRemoved: 'room_removed',
   UserJoined: 'user_joined',
   UserLeft: 'user_left',
   Message: 'message',

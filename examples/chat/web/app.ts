@@ -72,6 +72,8 @@ interface Room {
 
 let client: AppClient | undefined
 let me = ''
+/** Signed in as a moderator: the member list offers "Remove" (a REST call, see examples/chat/moderation.ts). */
+let moderator = false
 let current: string | undefined
 let reconnectAt = 0
 /** The current connection attempt is a retry (shown as "Reconnecting now…"). */
@@ -109,6 +111,7 @@ const ui = {
   signin: byId<HTMLElement>('signin'),
   signinForm: byId<HTMLFormElement>('signin-form'),
   nameInput: byId<HTMLInputElement>('name-input'),
+  moderatorInput: byId<HTMLInputElement>('moderator-input'),
   signinError: byId<HTMLElement>('signin-error'),
   chat: byId<HTMLElement>('chat'),
   status: byId<HTMLElement>('status'),
@@ -150,6 +153,11 @@ function avatar (userId: string, element: HTMLElement = el('span', 'avatar')): H
 
 // ── sign-in ────────────────────────────────────────────────────────────────
 
+/** The development sign-in's body: a moderator asks for the `moderator` claim. */
+function signInBody (name: string): { name: string, moderator?: boolean } {
+  return moderator ? { name, moderator } : { name }
+}
+
 /** Why sign-in failed, for the form. */
 function signInProblem (error: unknown): string {
   if (error instanceof HttpError && error.status === 400) return "Use 1–32 letters or digits, with spaces or _ . ' - inside."
@@ -165,11 +173,12 @@ ui.signinForm.addEventListener('submit', (event) => {
 
 async function signIn (name: string): Promise<void> {
   ui.signinError.textContent = ''
+  moderator = ui.moderatorInput.checked
   const connection = connect(name)
   let token: SignInResponse
   try {
     // DEVELOPMENT ONLY: the example server mints a token for any name (a typed REST call, `POST /dev/token`).
-    token = await connection.signIn({ body: { name } })
+    token = await connection.signIn({ body: signInBody(name) })
   } catch (error) {
     connection.close()
     ui.signinError.textContent = signInProblem(error)
@@ -223,7 +232,7 @@ function connect (name: string): AppClient {
     // Asked at the first secured REST call or (re)connect, and for each refresh (a 401, a 4001, or
     // before expiry): reuse the token while it has time left, so reconnects need no extra request.
     token: async () => {
-      if (signedIn === undefined || signedIn.expiresAt - Date.now() < TOKEN_MARGIN_MS) signedIn = await connection.signIn({ body: { name } })
+      if (signedIn === undefined || signedIn.expiresAt - Date.now() < TOKEN_MARGIN_MS) signedIn = await connection.signIn({ body: signInBody(name) })
       return signedIn.token
     },
     reconnect: randomisedExponentialBackoff(backoffFromQuery()),
@@ -271,6 +280,24 @@ function connect (name: string): AppClient {
     room.members = new Set(members)
     if (name === current) renderMessages()
     renderRoomChrome()
+  })
+  // The server changed this connection's rooms itself (app.ws.addToRoom / removeFromRoom).
+  connection.onRoomAdded(({ room: name, members }) => {
+    const room = roomOf(name)
+    room.joined = true
+    room.members = new Set(members)
+    addNote(room, `You were added to #${name}.`)
+    renderRoomChrome()
+  })
+  connection.onRoomRemoved(({ room: name, reason }) => {
+    const room = roomOf(name)
+    room.joined = false
+    room.joining = false
+    room.members.clear()
+    room.typing.clear()
+    addNote(room, `You were removed from #${name}: ${reason}`)
+    renderRoomChrome()
+    renderTyping()
   })
   connection.onUserJoined(({ userId }, { room: name }) => {
     if (name === undefined) return
@@ -396,6 +423,21 @@ async function leave (name: string): Promise<void> {
   renderTyping()
 }
 
+/** Moderators only: remove a user from a room, on every instance (REST → app.ws.removeFromRoom). */
+async function removeMember (room: Room, userId: string): Promise<void> {
+  if (signedIn === undefined) return
+  try {
+    const response = await fetch(`/rooms/${encodeURIComponent(room.name)}/members/${encodeURIComponent(userId)}/remove`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${signedIn.token}` },
+    })
+    if (!response.ok) throw new Error(`HTTP ${response.status}`)
+    addNote(room, `You removed ${userId} from #${room.name}.`)
+  } catch (error) {
+    addNote(room, `Could not remove ${userId}: ${describe(error)}`)
+  }
+}
+
 function select (name: string): void {
   current = name
   const room = roomOf(name)
@@ -511,6 +553,13 @@ function renderRoomChrome (): void {
     item.dataset.user = userId
     item.append(avatar(userId), el('span', 'member-name', userId))
     if (userId === me) item.append(el('span', 'you', 'you'))
+    else if (moderator && room !== undefined) {
+      const remove = el('button', 'link remove', 'Remove')
+      remove.type = 'button'
+      remove.title = `Remove ${userId} from #${room.name}`
+      remove.addEventListener('click', () => { void removeMember(room, userId) })
+      item.append(remove)
+    }
     return item
   }))
   renderComposer()

@@ -5,6 +5,14 @@ function cell (text) {
   return String(text ?? '').replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
 }
 
+/** The paragraph on the server's own membership changes, when the document declares them. */
+function serverControl (model) {
+  if (!model.server.some((m) => m.type === 'room_added')) return ''
+  return `
+Rooms the server adds this connection to (\`room_added\`) are tracked and re-joined the same way; a room
+it removes the connection from (\`room_removed\`, with a reason) is forgotten and not joined again.`
+}
+
 function renderReadme (model, packageName) {
   const sends = model.client.map((m) =>
     `| \`${m.method}(payload${m.payloadOptional ? '?' : ''}: ${m.typeName})\` | \`${m.type}\` | \`Promise<${m.replyTypeName}>\`${m.reply === 'ack' ? ' (on `ack`)' : ` (\`${m.reply}\`)`} | ${cell(m.summary)} |`)
@@ -87,7 +95,7 @@ Rooms joined with \`sendJoinRoom\` are joined again after every reconnect with \
 seen; \`rejoined.recovered\` says whether the server replayed everything missed. \`rejoined\` fires before
 the replayed messages reach the \`on…\` handlers, which then get each missed message once, in \`seq\`
 order, then live ones; when \`recovered\` is false, reload the room's history. A re-join the server
-refuses (e.g. \`forbidden\`) emits \`rejoinFailed { room, error }\` and the room is no longer tracked.
+refuses (e.g. \`forbidden\`) emits \`rejoinFailed { room, error }\` and the room is no longer tracked.${serverControl(model)}
 
 Sends made while offline wait in the queue (at most \`queueSize\`, each at most \`queueTimeoutMs\`) and
 go out, in order, after the re-joins. In browsers, the page coming back \`online\` or visible cuts a

@@ -3,7 +3,8 @@
  * each, and joins them again after every reconnect with `since`, so the server replays what was
  * missed. A room enters the set on a `room_joined` reply and leaves it on `leave_room` or a refused
  * re-join; every frame with a room and a seq moves that room's mark. Membership changes the server
- * makes on its own would arrive as frames here too (`observe`).
+ * makes on its own arrive as frames (`observe`): `room_added` enters the room in the set like a
+ * join's reply, `room_removed` takes it out (it is not joined again).
  */
 import { ServerError } from './errors.mjs'
 import type { Emit, Settings } from './options.mjs'
@@ -37,8 +38,16 @@ export class Rooms {
     return undefined
   }
 
-  /** Every frame from the server: a room delivery moves that room's mark. */
+  /** Every frame from the server: a room delivery moves that room's mark; the server's own membership changes. */
   observe (frame: ServerFrame): void {
+    if (frame.type === ServerMessage.RoomAdded) {
+      this.noteJoined(frame.payload as RoomJoinedReply, false)
+      return
+    }
+    if (frame.type === ServerMessage.RoomRemoved) {
+      this.joined.delete((frame.payload as { room: string }).room)
+      return
+    }
     if (frame.room === undefined || frame.seq === undefined) return
     const entry = this.joined.get(frame.room)
     if (entry !== undefined && (entry.lastSeq === undefined || frame.seq > entry.lastSeq)) entry.lastSeq = frame.seq
