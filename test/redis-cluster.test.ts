@@ -131,7 +131,7 @@ if (redis !== undefined) {
     const apps = await cluster(t, redis, 3)
     const prefix = (apps[0]!.app.ws.stats().adapter as { keyPrefix?: string }).keyPrefix
     t.ok(prefix, 'stats name the key prefix')
-    const channel = `${prefix}room:r`
+    const channel = `${prefix}room:{r:r}`
     const subscribers = async (): Promise<number> => Number(((await redis.admin.pubsub('NUMSUB', channel)) as [string, number])[1])
     await member(t, apps[0]!, 'alice', 'r')
     const bob = await member(t, apps[1]!, 'bob', 'r')

@@ -10,8 +10,7 @@
  * Where planned work plugs in, so it stays inside one role: idempotent durable publish — a
  * request id on `HistoryStore.append`, deduplicated in the same step; a stream epoch (a store that
  * lost its data) — on `History` and the durable envelope, compared in `RoomFeeds`; paging older
- * messages — a `HistoryStore` read with `before`/`limit`; batched reaping — inside
- * `PresenceStore.removeInstance`; sharded pub/sub on Redis Cluster — inside the Redis transport
+ * messages — a `HistoryStore` read with `before`/`limit`; sharded pub/sub on Redis Cluster — inside the Redis transport
  * (channel names come only from `Transport.roomChannel`/`userChannel`).
  */
 import type { Exclusions, MaybePromise } from '../adapter.js'
@@ -45,23 +44,34 @@ export interface PresenceStore {
   add(instanceId: string, member: Membership): MaybePromise<boolean>
   /** Forget it. True when it was the user's last connection in the room. */
   remove(instanceId: string, member: Membership): MaybePromise<boolean>
+  /**
+   * Record several memberships of `instanceId` at once (a resync after an outage): one entry per
+   * member, true when it was that user's first connection in its room. Batched, so thousands cost
+   * a few round trips.
+   */
+  addMany(instanceId: string, members: readonly Membership[]): MaybePromise<boolean[]>
+  /** Forget several memberships at once: one entry per member, true when it was the user's last connection in its room. */
+  removeMany(instanceId: string, members: readonly Membership[]): MaybePromise<boolean[]>
   /** Distinct users of the room. */
   members(room: string): MaybePromise<string[]>
   /** The memberships recorded for `instanceId`. */
   held(instanceId: string): MaybePromise<Membership[]>
   /**
-   * Remove every membership of `instanceId` (claimed dead, or closing). Returns the (room, user)
-   * pairs whose user thereby left the room.
+   * Remove every membership of `instanceId` (claimed dead, or closing), in batches, calling
+   * `onLeft` with the (room, user) pairs whose user thereby left a room as each batch completes.
+   * A membership stays recorded for `instanceId` until it is removed from its room, so a removal
+   * cut short (timeout, crash) can be finished later by whoever claims the instance.
    */
-  removeInstance(instanceId: string): MaybePromise<Array<readonly [room: string, userId: string]>>
+  removeInstance(instanceId: string, onLeft: (left: Array<readonly [room: string, userId: string]>) => void): MaybePromise<void>
   /** Liveness beat. True when the instance was not registered (first beat, or it was reaped). */
   beat(instanceId: string): MaybePromise<boolean>
   /**
    * Claim up to `limit` instances silent for `timeoutMs`, never `self`: each dead instance is
-   * claimed by exactly one survivor, which then calls `removeInstance`.
+   * claimed by exactly one survivor, which then calls `removeInstance`. A claim whose survivor
+   * went silent too (it died mid-reap) may be claimed again, so no dead instance is left behind.
    */
   claimDead(timeoutMs: number, limit: number, self: string): MaybePromise<string[]>
-  /** Unregister a closing instance's liveness. */
+  /** Unregister a closing instance's liveness (after its memberships are removed). */
   unregister(instanceId: string): MaybePromise<void>
 }
 

@@ -69,6 +69,14 @@ export class MemoryPresence implements PresenceStore {
     return this.rooms.remove(...member)
   }
 
+  addMany (instanceId: string, members: readonly Membership[]): boolean[] {
+    return members.map((member) => this.add(instanceId, member))
+  }
+
+  removeMany (instanceId: string, members: readonly Membership[]): boolean[] {
+    return members.map((member) => this.remove(instanceId, member))
+  }
+
   members (room: string): string[] {
     return this.rooms.users(room)
   }
@@ -77,10 +85,10 @@ export class MemoryPresence implements PresenceStore {
     return [...this.byInstance.get(instanceId)?.values() ?? []]
   }
 
-  removeInstance (instanceId: string): Array<readonly [string, string]> {
+  removeInstance (instanceId: string, onLeft: (left: Array<readonly [string, string]>) => void): void {
     const held = this.held(instanceId)
     this.byInstance.delete(instanceId)
-    return held.filter((member) => this.rooms.remove(...member)).map(([room, userId]) => [room, userId] as const)
+    onLeft(held.filter((member) => this.rooms.remove(...member)).map(([room, userId]) => [room, userId] as const))
   }
 
   beat (instanceId: string): boolean {

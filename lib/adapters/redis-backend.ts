@@ -11,7 +11,8 @@ import { withTimeout } from '../timeout.js'
 import type { ClusterBackend, ClusterEvents, Transport } from './cluster-roles.js'
 import { RedisKeys } from './redis-keys.js'
 import type { ResolvedRedisOptions } from './redis-options.js'
-import { defineScripts, RedisHistory, RedisPresence, type CommandClient } from './redis-stores.js'
+import { RedisPresence } from './redis-presence.js'
+import { defineScripts, RedisHistory, type CommandClient } from './redis-stores.js'
 
 /** SUBSCRIBE at most this many channels per command. */
 const SUBSCRIBE_BATCH = 1000

@@ -5,10 +5,14 @@
  * names cannot contain braces).
  */
 export class RedisKeys {
+  /** Sorted set: instance id → last heartbeat. One hash tag with `reaping`, for the claim script. */
   readonly instances: string
+  /** Sorted set: instance id claimed dead → when its survivor last renewed the claim. */
+  readonly reaping: string
 
   constructor (readonly prefix: string) {
-    this.instances = prefix + 'instances'
+    this.instances = prefix + '{instances}'
+    this.reaping = prefix + '{instances}:reaping'
   }
 
   seq (room: string): string { return this.prefix + '{r:' + room + '}:seq' }
@@ -19,7 +23,8 @@ export class RedisKeys {
   users (room: string): string { return this.prefix + '{r:' + room + '}:users' }
   /** Set of membership records (`memberRecord`) held by an instance. */
   instance (instanceId: string): string { return this.prefix + 'instance:' + instanceId }
-  roomChannel (room: string): string { return this.prefix + 'room:' + room }
+  /** In the room's hash tag: the durable-publish script publishes on it (one slot on Redis Cluster). */
+  roomChannel (room: string): string { return this.prefix + 'room:{r:' + room + '}' }
   userChannel (userId: string): string { return this.prefix + 'user:' + userId }
 }
 

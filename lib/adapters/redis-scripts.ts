@@ -71,23 +71,63 @@ if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then
 end
 return 0`
 
+/** Several connections join one room. Same keys; ARGV: connectionId, userId, … Returns 1/0 per pair, as `ADD_MEMBER`. */
+export const ADD_MEMBERS = `local out = {}
+for i = 1, #ARGV, 2 do
+  local first = 0
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1) == 1 then first = 1 end
+  out[#out + 1] = first
+end
+return out`
+
+/** Several connections leave one room. Same keys and arguments as `ADD_MEMBERS`; 1/0 per pair, as `REMOVE_MEMBER`. */
+export const REMOVE_MEMBERS = `local out = {}
+for i = 1, #ARGV, 2 do
+  local last = 0
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
+    redis.call('HDEL', KEYS[2], ARGV[i + 1])
+    last = 1
+  end
+  out[#out + 1] = last
+end
+return out`
+
 /**
- * Liveness. KEYS: instances (sorted set: id → last heartbeat, Redis time). ARGV: instanceId.
- * Returns 1 when the instance was not registered (first beat, or others reaped it).
+ * Liveness. KEYS: instances (sorted set: id → last heartbeat, Redis time), reaping (id → when a
+ * survivor claimed it). ARGV: instanceId. Returns 1 when the instance was not registered (first
+ * beat, or others claimed it dead). A beat withdraws a claim: a live instance is not reaped again.
  */
 export const HEARTBEAT = `${NOW_MS}
+redis.call('ZREM', KEYS[2], ARGV[1])
 return redis.call('ZADD', KEYS[1], now, ARGV[1])`
 
 /**
- * Claim dead instances. KEYS: instances. ARGV: timeoutMs, limit. Returns the ids removed; ZREM is
- * the claim, so exactly one survivor cleans up each dead instance.
+ * Claim dead instances. KEYS: instances, reaping. ARGV: timeoutMs, limit, self. Returns the ids
+ * claimed: each moves from instances to reaping (so exactly one survivor cleans up each), and a
+ * claim not renewed for timeoutMs (its survivor died mid-reap) is claimed again.
  */
 export const CLAIM_DEAD = `${NOW_MS}
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(dead) do redis.call('ZREM', KEYS[1], id) end
-return dead`
+local oldest = now - tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local claimed = {}
+for _, key in ipairs(KEYS) do
+  if #claimed < limit then
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', key, '-inf', oldest, 'LIMIT', 0, limit - #claimed + 1)) do
+      if id ~= ARGV[3] and #claimed < limit then
+        redis.call('ZREM', KEYS[1], id)
+        redis.call('ZADD', KEYS[2], now, id)
+        claimed[#claimed + 1] = id
+      end
+    end
+  end
+end
+return claimed`
 
-/** Take an instance's membership records. KEYS: the instance's set. Returns its members. */
-export const TAKE_SET = `local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('DEL', KEYS[1])
-return members`
+/**
+ * A survivor still reaping renews its claim. KEYS: reaping. ARGV: instanceId. Returns 0 when the
+ * claim is gone (the instance beat again: it is alive, stop removing its members).
+ */
+export const RENEW_CLAIM = `${NOW_MS}
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+return 1`

@@ -1,14 +1,14 @@
 /**
- * Redis implementations of the presence and history roles, on the adapter's command connection.
+ * Redis implementation of the history role (presence: `redis-presence.ts`), on the adapter's command connection.
  * Each multi-key step is a Lua script (`redis-scripts.ts`), so it is atomic and, with the keys of
  * one room under one hash tag, runs on Redis Cluster too.
  */
 import type { Redis } from 'ioredis'
 import type { Exclusions } from '../adapter.js'
 import type { RoomFrameParts } from '../frames.js'
-import type { History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
+import type { History, HistoryFrame, HistoryStore } from './cluster-roles.js'
 import { decodeExclusions, encodeExclusions } from './envelope.js'
-import { memberRecord, parseMemberRecord, type RedisKeys } from './redis-keys.js'
+import type { RedisKeys } from './redis-keys.js'
 import * as scripts from './redis-scripts.js'
 
 /** The adapter's scripts, as ioredis `defineCommand` adds them. */
@@ -17,9 +17,11 @@ interface Scripted {
   wsRecover(seqKey: string, logKey: string, since: number, ttlMs: number, maxLen: number): Promise<Array<number | string>>
   wsAddMember(connsKey: string, usersKey: string, connectionId: string, userId: string): Promise<number>
   wsRemoveMember(connsKey: string, usersKey: string, connectionId: string, userId: string): Promise<number>
-  wsHeartbeat(instancesKey: string, instanceId: string): Promise<number>
-  wsClaimDead(instancesKey: string, timeoutMs: number, limit: number, self: string): Promise<string[]>
-  wsTakeSet(key: string): Promise<string[]>
+  wsAddMembers(connsKey: string, usersKey: string, ...connectionAndUserIds: string[]): Promise<number[]>
+  wsRemoveMembers(connsKey: string, usersKey: string, ...connectionAndUserIds: string[]): Promise<number[]>
+  wsHeartbeat(instancesKey: string, reapingKey: string, instanceId: string): Promise<number>
+  wsClaimDead(instancesKey: string, reapingKey: string, timeoutMs: number, limit: number, self: string): Promise<string[]>
+  wsRenewClaim(reapingKey: string, instanceId: string): Promise<number>
 }
 export type CommandClient = Redis & Scripted
 
@@ -29,66 +31,16 @@ export function defineScripts (client: Redis): CommandClient {
   client.defineCommand('wsRecover', { numberOfKeys: 2, lua: scripts.RECOVER })
   client.defineCommand('wsAddMember', { numberOfKeys: 2, lua: scripts.ADD_MEMBER })
   client.defineCommand('wsRemoveMember', { numberOfKeys: 2, lua: scripts.REMOVE_MEMBER })
-  client.defineCommand('wsHeartbeat', { numberOfKeys: 1, lua: scripts.HEARTBEAT })
-  client.defineCommand('wsClaimDead', { numberOfKeys: 1, lua: scripts.CLAIM_DEAD })
-  client.defineCommand('wsTakeSet', { numberOfKeys: 1, lua: scripts.TAKE_SET })
+  client.defineCommand('wsAddMembers', { numberOfKeys: 2, lua: scripts.ADD_MEMBERS })
+  client.defineCommand('wsRemoveMembers', { numberOfKeys: 2, lua: scripts.REMOVE_MEMBERS })
+  client.defineCommand('wsHeartbeat', { numberOfKeys: 2, lua: scripts.HEARTBEAT })
+  client.defineCommand('wsClaimDead', { numberOfKeys: 2, lua: scripts.CLAIM_DEAD })
+  client.defineCommand('wsRenewClaim', { numberOfKeys: 1, lua: scripts.RENEW_CLAIM })
   return client as CommandClient
 }
 
 /** The command connection, once connected. */
 export type CommandConnection = () => CommandClient
-
-/** Per-room hashes (connection → user, user → connection count), a set of records per instance, heartbeats in a sorted set. */
-export class RedisPresence implements PresenceStore {
-  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys) {}
-
-  async add (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
-    const cmd = this.cmd()
-    const [, first] = await Promise.all([
-      cmd.sadd(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
-      cmd.wsAddMember(this.keys.conns(room), this.keys.users(room), connectionId, userId),
-    ])
-    return first === 1
-  }
-
-  async remove (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
-    const cmd = this.cmd()
-    const [last] = await Promise.all([
-      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), connectionId, userId),
-      cmd.srem(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
-    ])
-    return last === 1
-  }
-
-  async members (room: string): Promise<string[]> {
-    return await this.cmd().hkeys(this.keys.users(room))
-  }
-
-  async held (instanceId: string): Promise<Membership[]> {
-    return parseRecords(await this.cmd().smembers(this.keys.instance(instanceId)))
-  }
-
-  async removeInstance (instanceId: string): Promise<Array<readonly [string, string]>> {
-    const cmd = this.cmd()
-    const left: Array<readonly [string, string]> = []
-    for (const [room, userId, connectionId] of parseRecords(await cmd.wsTakeSet(this.keys.instance(instanceId)))) {
-      if (await cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), connectionId, userId) === 1) left.push([room, userId])
-    }
-    return left
-  }
-
-  async beat (instanceId: string): Promise<boolean> {
-    return await this.cmd().wsHeartbeat(this.keys.instances, instanceId) === 1
-  }
-
-  async claimDead (timeoutMs: number, limit: number, self: string): Promise<string[]> {
-    return await this.cmd().wsClaimDead(this.keys.instances, timeoutMs, limit, self)
-  }
-
-  async unregister (instanceId: string): Promise<void> {
-    await this.cmd().zrem(this.keys.instances, instanceId)
-  }
-}
 
 export interface RedisHistoryLimits {
   readonly historySize: number
@@ -121,13 +73,4 @@ export class RedisHistory implements HistoryStore {
     }
     return { recovered: true, last, frames }
   }
-}
-
-function parseRecords (records: readonly string[]): Membership[] {
-  const out: Membership[] = []
-  for (const record of records) {
-    const member = parseMemberRecord(record)
-    if (member !== undefined) out.push(member)
-  }
-  return out
 }
