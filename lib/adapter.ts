@@ -21,6 +21,13 @@ export interface RoomPublish {
   /** Durable deliveries get the room's next `seq` and go into history. */
   readonly durable: boolean
   readonly except: Exclusions | undefined
+  /**
+   * Makes a durable publish idempotent: repeated with the same key (e.g. retried after an attempt
+   * that timed out, which may still have run), it is sequenced and delivered once, and every
+   * attempt resolves to the first one's `seq`. Remembered while history keeps the message.
+   * Without a key a retried publish is at-least-once. Ignored for non-durable publishes.
+   */
+  readonly idempotencyKey?: string | undefined
 }
 
 export interface PresenceJoin {

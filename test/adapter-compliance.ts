@@ -147,6 +147,23 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
     t.same(JSON.parse(host.rooms[1]!.data), { type: 'message', room: 'r', seq: 2, payload: { userId: 'bob', content: 'm1', ts: 1 } })
   })
 
+  tap.test('a durable publish repeated with the same idempotency key is sequenced and delivered once; every attempt answers its seq', async (t) => {
+    const { adapter, host } = await start(t)
+    await adapter.addMember('r', 'alice', 'a1')
+    const publish = (content: string, idempotencyKey: string): Promise<number | undefined> | number | undefined =>
+      adapter.publishToRoom({ room: 'r', frame: frame('r', content), durable: true, except: undefined, idempotencyKey })
+    t.equal(await publish('first', 'k1'), 1)
+    t.equal(await publish('first, retried', 'k1'), 1, 'the retry answers the first attempt\'s seq')
+    t.equal(await publish('first, again', 'k1'), 1, 'and so does every later one')
+    t.equal(await publish('second', 'k2'), 2, 'another key is another message')
+    t.equal(await adapter.lastSeq('r'), 2)
+    // Deliveries come in seq order: a duplicate would arrive before 'second'.
+    await host.until(() => host.rooms.length >= 2, 'two deliveries')
+    t.same(host.rooms.slice(0, 2).map((d) => JSON.parse(d.data).payload.content), ['first', 'second'], 'each message delivered once')
+    const recovery = await adapter.recover('r', 0)
+    t.same(recovery.frames.map((f) => JSON.parse(f.data).payload.content), ['first', 'second'], 'and kept once')
+  })
+
   tap.test('non-durable publishes carry no seq and do not advance it', async (t) => {
     const { adapter, host } = await start(t)
     await adapter.addMember('r', 'alice', 'a1')

@@ -103,3 +103,27 @@ if (redis !== undefined) {
     t.same(a.host.left, [], 'no one on A was reported gone')
   })
 }
+
+if (redis !== undefined) {
+  t.test('a durable publish whose reply a stalled Redis held past the command timeout ran once; its retry with the same idempotency key is not a duplicate', async (t) => {
+    const keyPrefix = prefixOf(redis)
+    const a = await node(t, redis, keyPrefix)
+    const b = await node(t, redis, keyPrefix)
+    await b.adapter.addMember('r', 'bob', 'b1')
+    await a.adapter.addMember('r', 'alice', 'a1')
+    const stalled = redis.adapter({ keyPrefix, url: a.proxy.url, commandTimeoutMs: 200 })
+    await stalled.init(new RecordingHost())
+    t.teardown(() => stalled.close())
+    const publish = (): Promise<number | undefined> | number | undefined =>
+      stalled.publishToRoom({ room: 'r', frame: { head: '{"type":"message","room":"r"', tail: ',"payload":{"content":"once"}}' }, durable: true, except: undefined, idempotencyKey: 'alice:42' })
+    a.proxy.stall()
+    await t.rejects(async () => await publish(), { code: 'unavailable' }, 'the attempt timed out: its outcome is unknown to the sender')
+    await b.host.until(() => b.host.rooms.length === 1, 'the timed-out attempt, delivered all the same')
+    a.proxy.resume()
+    t.equal(await publish(), 1, 'the retry answers the seq the first attempt got')
+    t.equal(await b.adapter.lastSeq('r'), 1, 'sequenced once')
+    await b.adapter.publishToRoom({ room: 'r', frame: { head: '{"type":"message","room":"r"', tail: ',"payload":{"content":"next"}}' }, durable: true, except: undefined })
+    await b.host.until(() => b.host.rooms.length >= 2, 'the next message')
+    t.same(b.host.rooms.map((d) => d.seq), [1, 2], 'no duplicate between them')
+  })
+}

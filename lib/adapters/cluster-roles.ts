@@ -7,8 +7,7 @@
  * Every method may answer synchronously or with a promise; a rejection counts as the backend
  * being unreachable for that call (the adapter falls back to local delivery where it can).
  *
- * Where planned work plugs in, so it stays inside one role: idempotent durable publish — a
- * request id on `HistoryStore.append`, deduplicated in the same step; a stream epoch (a store that
+ * Where planned work plugs in, so it stays inside one role: a stream epoch (a store that
  * lost its data) — on `History` and the durable envelope, compared in `RoomFeeds`; paging older
  * messages — a `HistoryStore` read with `before`/`limit`; sharded pub/sub on Redis Cluster — inside the Redis transport
  * (channel names come only from `Transport.roomChannel`/`userChannel`).
@@ -90,9 +89,11 @@ export interface HistoryStore {
   /**
    * Give the frame the room's next `seq`, keep it, and publish its envelope
    * (`encodeDurableEnvelope`) on `channel` — as one step, so every subscriber receives a room's
-   * durable frames in `seq` order and history has no hole. Resolves to the `seq`.
+   * durable frames in `seq` order and history has no hole. Resolves to the `seq`. With an
+   * `idempotencyKey` already used in the room (while history keeps it), nothing is appended and
+   * it resolves to that append's `seq` — checked in the same step, so a retry never duplicates.
    */
-  append(room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined): MaybePromise<number>
+  append(room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number>
   /** The room's last `seq` (0 when none). */
   lastSeq(room: string): MaybePromise<number>
   /** Durable frames after `since`, if all are still kept. */

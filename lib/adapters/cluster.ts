@@ -98,12 +98,12 @@ export class ClusterAdapter implements Adapter {
   // ── deliveries ───────────────────────────────────────────────────────────
 
   async publishToRoom (message: RoomPublish): Promise<number | undefined> {
-    const { room, frame, durable, except } = message
+    const { room, frame, durable, except, idempotencyKey } = message
     const { transport, history } = this.backend
     if (durable) {
       if (!this.available()) throw this.unavailable()
       try {
-        return await history.append(room, transport.roomChannel(room), frame, except)
+        return await history.append(room, transport.roomChannel(room), frame, except, idempotencyKey)
       } catch (err) {
         this.health.error(err)
         throw this.unavailable()
@@ -220,7 +220,8 @@ export class ClusterAdapter implements Adapter {
   }
 
   private unavailable (): WsError {
-    return new WsError('unavailable', `${this.backend.label} is unreachable: durable messages cannot be sent right now; retry later`)
+    // A command that timed out may still have run: only a retry with the same idempotency key is safe from duplicates.
+    return new WsError('unavailable', `${this.backend.label} is unreachable or did not answer in time: the durable message was not confirmed; retry later`)
   }
 
   private async readHistory (room: string, since: number): Promise<History> {

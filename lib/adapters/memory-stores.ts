@@ -128,6 +128,8 @@ interface HistoryEntry { seq: number, data: string, at: number, except: Exclusio
 class RoomLog {
   seq = 0
   lastAt = 0
+  /** idempotency key → seq, oldest first; as many as the ring keeps. */
+  readonly keys = new Map<string, { seq: number, at: number }>()
   private readonly ring: HistoryEntry[] = []
   /** Index of the oldest entry once the ring is full (0 until then). */
   private start = 0
@@ -170,20 +172,32 @@ export class MemoryHistory implements HistoryStore {
     return this.logs.size
   }
 
-  /** Sequence and keep a durable frame; returns its `seq` and its bytes with the `seq` spliced in. */
-  record (room: string, frame: RoomFrameParts, except: Exclusions | undefined): { seq: number, data: string } {
+  /**
+   * Sequence and keep a durable frame; returns its `seq` and its bytes with the `seq` spliced in.
+   * `data` is undefined when `idempotencyKey` was already used (then `seq` is that frame's).
+   */
+  record (room: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): { seq: number, data: string | undefined } {
     let log = this.logs.get(room)
     if (log === undefined) this.logs.set(room, log = new RoomLog(this.limits.historySize))
+    const now = Date.now()
+    if (idempotencyKey !== undefined) {
+      const done = log.keys.get(idempotencyKey)
+      if (done !== undefined && now - done.at <= this.limits.historyTtlMs) return { seq: done.seq, data: undefined }
+    }
     const seq = ++log.seq
     const data = joinRoomFrame(frame, seq)
-    log.lastAt = Date.now()
-    log.append({ seq, data, at: log.lastAt, except })
+    log.lastAt = now
+    log.append({ seq, data, at: now, except })
+    if (idempotencyKey !== undefined) {
+      log.keys.set(idempotencyKey, { seq, at: now })
+      if (log.keys.size > Math.max(1, this.limits.historySize)) log.keys.delete(log.keys.keys().next().value!)
+    }
     return { seq, data }
   }
 
-  append (room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined): number {
-    const { seq, data } = this.record(room, frame, except)
-    this.publish(channel, encodeDurableEnvelope(seq, encodeExclusions(except), data))
+  append (room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): number {
+    const { seq, data } = this.record(room, frame, except, idempotencyKey)
+    if (data !== undefined) this.publish(channel, encodeDurableEnvelope(seq, encodeExclusions(except), data))
     return seq
   }
 

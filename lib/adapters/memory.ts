@@ -54,8 +54,8 @@ export class MemoryAdapter implements Adapter {
       host.deliverToRoom(message.room, Buffer.from(message.frame.head + message.frame.tail), undefined, message.except)
       return undefined
     }
-    const { seq, data } = this.history.record(message.room, message.frame, message.except)
-    host.deliverToRoom(message.room, Buffer.from(data), seq, message.except)
+    const { seq, data } = this.history.record(message.room, message.frame, message.except, message.idempotencyKey)
+    if (data !== undefined) host.deliverToRoom(message.room, Buffer.from(data), seq, message.except)
     return seq
   }
 

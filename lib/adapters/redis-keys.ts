@@ -17,6 +17,8 @@ export class RedisKeys {
 
   seq (room: string): string { return this.prefix + '{r:' + room + '}:seq' }
   log (room: string): string { return this.prefix + '{r:' + room + '}:log' }
+  /** The record of a durable publish's idempotency key (its seq). */
+  once (room: string, key: string): string { return this.prefix + '{r:' + room + '}:once:' + key }
   /** Hash: connection id → user id. */
   conns (room: string): string { return this.prefix + '{r:' + room + '}:conns' }
   /** Hash: user id → number of that user's connections in the room, cluster-wide. */

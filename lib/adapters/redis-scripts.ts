@@ -12,12 +12,8 @@
 const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
-/**
- * Durable publish. KEYS: seq, log. ARGV: channel, head, tail, except, maxLen, ttlMs, seqTtlMs.
- * Returns the new seq. The pub/sub payload is `<seq>\n<except>\n<frame>`.
- */
-export const PUBLISH_DURABLE = `${NOW_MS}
-local seq = redis.call('INCR', KEYS[1])
+/** INCR, XADD, trim, publish; leaves the new seq in `seq`. Arguments: see `PUBLISH_DURABLE`. */
+const PUBLISH_BODY = `local seq = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
 local frame = ARGV[2] .. ',"seq":' .. seq .. ARGV[3]
 local maxLen = tonumber(ARGV[5])
@@ -26,7 +22,26 @@ if maxLen > 0 then
   redis.call('XTRIM', KEYS[2], 'MINID', '~', now - tonumber(ARGV[6]))
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
-redis.call('PUBLISH', ARGV[1], seq .. '\\n' .. ARGV[4] .. '\\n' .. frame)
+redis.call(ARGV[8], ARGV[1], seq .. '\\n' .. ARGV[4] .. '\\n' .. frame)`
+
+/**
+ * Durable publish. KEYS: seq, log. ARGV: channel, head, tail, except, maxLen, ttlMs, seqTtlMs,
+ * publish command (PUBLISH, or SPUBLISH on Redis Cluster). Returns the new seq. The pub/sub
+ * payload is `<seq>\n<except>\n<frame>`.
+ */
+export const PUBLISH_DURABLE = `${NOW_MS}
+${PUBLISH_BODY}
+return seq`
+
+/**
+ * Idempotent durable publish: as `PUBLISH_DURABLE`, plus KEYS[3], the idempotency key's record
+ * (same hash tag). When it exists, the publish already ran: return its seq, publish nothing.
+ */
+export const PUBLISH_DURABLE_ONCE = `local done = redis.call('GET', KEYS[3])
+if done then return tonumber(done) end
+${NOW_MS}
+${PUBLISH_BODY}
+redis.call('SET', KEYS[3], seq, 'PX', ARGV[6])
 return seq`
 
 /**

@@ -13,7 +13,8 @@ import * as scripts from './redis-scripts.js'
 
 /** The adapter's scripts, as ioredis `defineCommand` adds them. */
 interface Scripted {
-  wsPublish(seqKey: string, logKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number): Promise<number>
+  wsPublish(seqKey: string, logKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number, publish: PublishCommand): Promise<number>
+  wsPublishOnce(seqKey: string, logKey: string, onceKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number, publish: PublishCommand): Promise<number>
   wsRecover(seqKey: string, logKey: string, since: number, ttlMs: number, maxLen: number): Promise<Array<number | string>>
   wsAddMember(connsKey: string, usersKey: string, connectionId: string, userId: string): Promise<number>
   wsRemoveMember(connsKey: string, usersKey: string, connectionId: string, userId: string): Promise<number>
@@ -25,9 +26,13 @@ interface Scripted {
 }
 export type CommandClient = Redis & Scripted
 
+/** Plain pub/sub on one Redis; sharded pub/sub (the channel's slot) on Redis Cluster. */
+export type PublishCommand = 'PUBLISH' | 'SPUBLISH'
+
 /** Add the scripts to a command connection. */
 export function defineScripts (client: Redis): CommandClient {
   client.defineCommand('wsPublish', { numberOfKeys: 2, lua: scripts.PUBLISH_DURABLE })
+  client.defineCommand('wsPublishOnce', { numberOfKeys: 3, lua: scripts.PUBLISH_DURABLE_ONCE })
   client.defineCommand('wsRecover', { numberOfKeys: 2, lua: scripts.RECOVER })
   client.defineCommand('wsAddMember', { numberOfKeys: 2, lua: scripts.ADD_MEMBER })
   client.defineCommand('wsRemoveMember', { numberOfKeys: 2, lua: scripts.REMOVE_MEMBER })
@@ -50,13 +55,18 @@ export interface RedisHistoryLimits {
 
 /** `seq` in a counter, history in a Stream; a durable publish is one script (INCR, XADD, PUBLISH). */
 export class RedisHistory implements HistoryStore {
-  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys, private readonly limits: RedisHistoryLimits) {}
+  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys, private readonly limits: RedisHistoryLimits, private readonly publish: PublishCommand = 'PUBLISH') {}
 
   /** Not `async`: the hot path pays for no extra promise. */
-  append (room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined): Promise<number> {
+  append (room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): Promise<number> {
     const { historySize, historyTtlMs, sequenceTtlMs } = this.limits
+    const encoded = encodeExclusions(except)
+    if (idempotencyKey !== undefined) {
+      return this.cmd().wsPublishOnce(this.keys.seq(room), this.keys.log(room), this.keys.once(room, idempotencyKey), channel,
+        frame.head, frame.tail, encoded, historySize, historyTtlMs, sequenceTtlMs, this.publish)
+    }
     return this.cmd().wsPublish(this.keys.seq(room), this.keys.log(room), channel,
-      frame.head, frame.tail, encodeExclusions(except), historySize, historyTtlMs, sequenceTtlMs)
+      frame.head, frame.tail, encoded, historySize, historyTtlMs, sequenceTtlMs, this.publish)
   }
 
   async lastSeq (room: string): Promise<number> {
