@@ -5,7 +5,7 @@
  * fan-out, presence, per-room `seq` and history. Methods may answer synchronously (memory) or
  * with a promise (Redis); the hub handles both without paying for a promise when it need not.
  */
-import type { RoomFrameParts } from './frames.js'
+import type { RoomFrameParts } from './protocol/stringify.js'
 
 export type MaybePromise<T> = T | Promise<T>
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuthOptions } from './options.js'
 import type { WsUser } from './hub.js'
+import { TOKEN_QUERY_PARAMETER } from './protocol/envelope.js'
 
 export interface Identity {
   readonly user: WsUser
@@ -25,7 +26,8 @@ export interface Authenticator {
 /** The token of an upgrade request: `?token=` or `Authorization: Bearer`. */
 export function tokenOf (request: FastifyRequest): string | undefined {
   const query = request.query as Record<string, unknown> | undefined
-  if (typeof query?.token === 'string' && query.token.length > 0) return query.token
+  const token = query?.[TOKEN_QUERY_PARAMETER]
+  if (typeof token === 'string' && token.length > 0) return token
   const header = request.headers.authorization
   if (typeof header === 'string' && /^bearer /i.test(header)) return header.slice(7).trim() || undefined
   return undefined
@@ -40,7 +42,7 @@ export function redactToken (url: string): string {
     const key = eq === -1 ? part : part.slice(0, eq)
     let name = key
     try { name = decodeURIComponent(key.replaceAll('+', ' ')) } catch {}
-    return name === 'token' ? `${key}=[redacted]` : part
+    return name === TOKEN_QUERY_PARAMETER ? `${key}=[redacted]` : part
   })
   return url.slice(0, at + 1) + parts.join('&')
 }

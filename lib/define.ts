@@ -13,9 +13,9 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { builtinClientMessages, builtinServerMessages } from '../schemas/builtin.js'
 import { WsRegistrationError } from './errors.js'
 import { checkSchemaSupported } from './schema-support.js'
+import { isMessageName, MESSAGE_NAME_PATTERN } from './protocol/names.js'
 
-/** Wire type names: lower snake_case, so every name maps to one `sendFooBar()` / `onFooBar()`. */
-export const MESSAGE_NAME_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/
+export { MESSAGE_NAME_PATTERN }
 
 type BuiltinServerSchemas = { [K in keyof typeof builtinServerMessages]: (typeof builtinServerMessages)[K]['payload'] }
 type BuiltinClientSchemas = { [K in keyof typeof builtinClientMessages]: (typeof builtinClientMessages)[K]['payload'] }
@@ -172,7 +172,7 @@ export type AnyProtocol = Protocol<any, any>
 export type ServerSchemasOf<P> = P extends Protocol<infer S, any> ? S : never
 
 function checkName (name: string, side: 'server' | 'client', builtins: object, declared: Map<string, unknown>): void {
-  if (typeof name !== 'string' || !MESSAGE_NAME_PATTERN.test(name)) {
+  if (!isMessageName(name)) {
     throw new WsRegistrationError('WS_ERR_INVALID_MESSAGE_NAME',
       `Message name ${JSON.stringify(name)} must be lower snake_case (${MESSAGE_NAME_PATTERN.source}) so it maps to one client method`)
   }

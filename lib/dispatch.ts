@@ -7,12 +7,12 @@
  * their replies are chained to leave in frame order, and any other frame waits for all of them.
  */
 import type { Catalog } from './catalog.js'
-import { CloseCode } from './codes.js'
+import { CloseCode } from './protocol/codes.js'
 import type { Connection } from './connection.js'
 import { WsError } from './errors.js'
 import type { Hub } from './hub.js'
 import { isPromise } from './adapter.js'
-import { parseClientFrame } from './protocol.js'
+import { parseClientFrame } from './client-frames.js'
 import { PIPELINABLE, REPLIED, type InternalHandler } from './builtin-handlers.js'
 
 /** Frames a connection may have waiting behind a running handler before it counts as flooding. */

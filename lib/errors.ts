@@ -1,4 +1,4 @@
-import type { ErrorCode } from './codes.js'
+import type { ErrorCode } from './protocol/codes.js'
 
 /** A failure that reaches the client as an `error` frame with a documented code. Throw it from handlers. */
 export class WsError extends Error {

@@ -4,6 +4,7 @@
  */
 import { Type } from 'typebox'
 import { Empty, EpochMs, RoomName, Seq, UserId } from './common.js'
+import type { ClientMessageName, ServerMessageName } from '../lib/protocol/names.js'
 
 const ErrorPayload = Type.Object({
   code: Type.String({ description: 'One of the documented error codes (`x-error-codes`).' }),
@@ -89,7 +90,7 @@ export const builtinServerMessages = {
     payload: ErrorPayload,
     examples: [{ code: 'not_in_room', message: 'Join room "general" before sending to it' }],
   },
-} as const
+} as const satisfies Record<ServerMessageName, unknown>
 
 /** Messages clients send. `reply` names the server message that answers a request with an `id`. */
 export const builtinClientMessages = {
@@ -133,4 +134,4 @@ export const builtinClientMessages = {
     reply: 'token_refreshed',
     examples: [{ token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl' }],
   },
-} as const
+} as const satisfies Record<ClientMessageName, unknown>

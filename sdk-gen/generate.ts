@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { Parser, type Diagnostic } from '@asyncapi/parser'
 import { buildPackage } from './build.js'
 import { SdkGenError } from './errors.js'
+import { installProtocol } from './protocol-copy.js'
 
 const require = createRequire(import.meta.url)
 const here = dirname(fileURLToPath(import.meta.url))
@@ -74,40 +75,47 @@ export async function generateSdk (options: GenerateOptions): Promise<GenerateRe
 
   const { text, source } = await readInput(options.input)
   const document = await parseDocument(text, source)
-  const { buildModel, SdkModelError } = require(join(TEMPLATE_DIR, 'helpers', 'model.cjs')) as {
-    buildModel: (doc: unknown) => Model
-    SdkModelError: new (...args: never[]) => Error & { code: string }
-  }
-  let model: Model
+  const template = await prepareTemplate()
   try {
-    model = buildModel(document)
-  } catch (err) {
-    if (err instanceof SdkModelError) throw new SdkGenError(err.code, err.message)
-    throw err
-  }
-  const parsed = performance.now()
-
-  await prepareOutput(outDir, source)
-  await render(document, outDir, packageName)
-  const rendered = performance.now()
-
-  if (options.build !== false) {
-    const diagnostics = buildPackage(outDir)
-    if (diagnostics.length > 0) {
-      throw new SdkGenError('SDK_ERR_BUILD', `The generated package does not compile (a bug in the template, please report it):\n${diagnostics.join('\n')}`)
+    const { buildModel, SdkModelError } = require(join(template, 'helpers', 'model.cjs')) as {
+      buildModel: (doc: unknown) => Model
+      SdkModelError: new (...args: never[]) => Error & { code: string }
     }
-  }
-  const built = performance.now()
+    let model: Model
+    try {
+      model = buildModel(document)
+    } catch (err) {
+      if (err instanceof SdkModelError) throw new SdkGenError(err.code, err.message)
+      throw err
+    }
+    const parsed = performance.now()
 
-  return {
-    outDir,
-    packageName,
-    title: model.title,
-    version: model.version,
-    files: await listFiles(outDir),
-    sendMethods: model.client.map((m) => m.method),
-    onMethods: model.server.map((m) => m.method),
-    timings: { parseMs: parsed - started, renderMs: rendered - parsed, buildMs: built - rendered, totalMs: built - started },
+    await prepareOutput(outDir, source)
+    await render(template, document, outDir, packageName)
+    const rendered = performance.now()
+
+    if (options.build !== false) {
+      const diagnostics = buildPackage(outDir)
+      if (diagnostics.length > 0) {
+        throw new SdkGenError('SDK_ERR_BUILD', `The generated package does not compile (a bug in the template, please report it):\n${diagnostics.join('\n')}`)
+      }
+    }
+    const built = performance.now()
+
+    return {
+      outDir,
+      packageName,
+      title: model.title,
+      version: model.version,
+      files: await listFiles(outDir),
+      sendMethods: model.client.map((m) => m.method),
+      onMethods: model.server.map((m) => m.method),
+      timings: { parseMs: parsed - started, renderMs: rendered - parsed, buildMs: built - rendered, totalMs: built - started },
+    }
+  } finally {
+    // The helpers were loaded from the private copy: let them go with it.
+    for (const id of Object.keys(require.cache)) if (id.startsWith(template + sep)) delete require.cache[id]
+    await rm(template, { recursive: true, force: true })
   }
 }
 
@@ -199,24 +207,31 @@ async function isGenerated (dir: string): Promise<boolean> {
 }
 
 /**
- * Render from a private copy of the template: the generator transpiles templates into the
- * template folder itself, so a shared folder breaks parallel runs and read-only installs.
+ * A private copy of the template, with the protocol module installed in it (`protocol-copy.ts`):
+ * the generator transpiles templates into the template folder itself, so a shared folder breaks
+ * parallel runs and read-only installs.
  */
-async function render (document: unknown, outDir: string, packageName: string): Promise<void> {
+async function prepareTemplate (): Promise<string> {
   const copy = await mkdtemp(join(tmpdir(), 'ws-rooms-sdk-template-'))
   try {
     await cp(TEMPLATE_DIR, copy, { recursive: true, filter: (src) => !src.includes('__transpiled') })
+    await installProtocol(copy)
     // Transpiled templates import @asyncapi/generator-react-sdk: resolve it from our node_modules.
     await symlink(nodeModulesOf('@asyncapi/generator-react-sdk'), join(copy, 'node_modules'), 'dir')
-    const Generator = require('@asyncapi/generator') as new (template: string, out: string, options: object) => { generate(doc: unknown): Promise<void> }
-    const generator = new Generator(copy, outDir, {
-      forceWrite: true,
-      templateParams: { packageName },
-    })
-    await generator.generate(document)
-  } finally {
+  } catch (err) {
     await rm(copy, { recursive: true, force: true })
+    throw err
   }
+  return copy
+}
+
+async function render (template: string, document: unknown, outDir: string, packageName: string): Promise<void> {
+  const Generator = require('@asyncapi/generator') as new (template: string, out: string, options: object) => { generate(doc: unknown): Promise<void> }
+  const generator = new Generator(template, outDir, {
+    forceWrite: true,
+    templateParams: { packageName },
+  })
+  await generator.generate(document)
 }
 
 function nodeModulesOf (pkg: string): string {

@@ -3,7 +3,7 @@
  * through a recording host (see adapter-compliance.ts).
  */
 import type { Adapter } from '../plugin.js'
-import { roomFrameParts } from '../lib/frames.js'
+import { roomFrameParts } from '../lib/protocol/stringify.js'
 import { frame, RecordingHost, type Tap } from './adapter-compliance.js'
 
 /** Instances of one cluster, driven directly. `crash`, when the engine can, kills one as a dead process would. */

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Adapter, AdapterHost, Exclusions } from '../plugin.js'
-import { roomFrameParts } from '../lib/frames.js'
+import { roomFrameParts } from '../lib/protocol/stringify.js'
 import { connect, type Frame, type TestApp, type TestClient } from './helpers/index.js'
 
 export interface Tap {

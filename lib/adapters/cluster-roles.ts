@@ -13,7 +13,7 @@
  * (channel names come only from `Transport.roomChannel`/`userChannel`).
  */
 import type { Exclusions, MaybePromise } from '../adapter.js'
-import type { RoomFrameParts } from '../frames.js'
+import type { RoomFrameParts } from '../protocol/stringify.js'
 
 /** Pub/sub: bytes on named channels, delivered to every instance subscribed to the channel. */
 export interface Transport {

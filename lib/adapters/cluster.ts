@@ -13,7 +13,7 @@
  */
 import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomDelivery, RoomPublish } from '../adapter.js'
 import { WsError } from '../errors.js'
-import { roomFrameParts } from '../frames.js'
+import { roomFrameParts } from '../protocol/stringify.js'
 import { withTimeout } from '../timeout.js'
 import type { ClusterBackend, ClusterEvents, ClusterTimings, History, Membership } from './cluster-roles.js'
 import { ClusterHealth } from './cluster-health.js'

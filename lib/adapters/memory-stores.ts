@@ -4,7 +4,7 @@
  * Everything answers synchronously.
  */
 import type { Exclusions } from '../adapter.js'
-import { joinRoomFrame, type RoomFrameParts } from '../frames.js'
+import { joinRoomFrame, type RoomFrameParts } from '../protocol/stringify.js'
 import type { History, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
 import { encodeDurableEnvelope, encodeExclusions } from './envelope.js'
 

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis'
 import type { Exclusions } from '../adapter.js'
-import type { RoomFrameParts } from '../frames.js'
+import type { RoomFrameParts } from '../protocol/stringify.js'
 import type { History, HistoryFrame, HistoryStore } from './cluster-roles.js'
 import { decodeExclusions, encodeExclusions } from './envelope.js'
 import type { RedisKeys } from './redis-keys.js'

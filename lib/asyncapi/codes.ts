@@ -1,8 +1,8 @@
 /**
- * The error and close codes of `lib/codes.ts` (the one table), as document extensions and as
+ * The error and close codes of `lib/protocol/codes.ts` (the one table), as document extensions and as
  * markdown prose for `info.description`.
  */
-import { closeCodes, errorCodes, type CloseCodeInfo } from '../codes.js'
+import { closeCodes, errorCodes, type CloseCodeInfo } from '../protocol/codes.js'
 
 export function errorCodesExtension (): Record<string, { description: string }> {
   const out: Record<string, { description: string }> = {}

@@ -1,14 +1,10 @@
 /**
- * The one mapping from a wire `type` to its AsyncAPI names. The SDK generator derives
- * `sendFooBar()` / `onFooBar()` from the same PascalCase rule, so keep the two in step.
+ * Wire `type` → AsyncAPI names, from the protocol's one PascalCase rule (the SDK generator derives
+ * `sendFooBar()` / `onFooBar()` from the same function).
  */
+import { pascalCase } from '../protocol/names.js'
 
 export type Direction = 'client' | 'server'
-
-/** `get_room_stats` → `GetRoomStats`. */
-export function pascalCase (type: string): string {
-  return type.split('_').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('')
-}
 
 /** `join_room` → `Join room`: a human title for renderers. */
 export function titleOf (type: string): string {

@@ -9,15 +9,12 @@
  * `client.<type>` / `server.<type>`, `name` is the wire type.
  */
 const { schemaToTs } = require('./schema-to-ts.cjs')
-
-/** Same rule as the server's MESSAGE_NAME_PATTERN: one wire type ↔ one method name. */
-const MESSAGE_NAME_PATTERN = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/
+// The protocol module (lib/protocol/), compiled into the template's private copy by sdk-gen before
+// each run (sdk-gen/protocol-copy.ts): the name rule and the method names are the server's own.
+const { MESSAGE_NAME_PATTERN, RUNTIME_MESSAGES, ClientMessage, ServerMessage, pascalCase, sendMethodName, onMethodName } = require('./protocol/index.js')
 
 /** Built-in messages the client runtime itself relies on (rooms, heartbeat, token refresh, replies). */
-const REQUIRED_BUILTINS = {
-  client: ['join_room', 'leave_room', 'ping', 'refresh_token'],
-  server: ['connected', 'room_joined', 'room_left', 'pong', 'token_refreshed', 'ack', 'error'],
-}
+const REQUIRED_BUILTINS = RUNTIME_MESSAGES
 
 class SdkModelError extends Error {
   /**
@@ -29,11 +26,6 @@ class SdkModelError extends Error {
     this.name = 'SdkModelError'
     this.code = code
   }
-}
-
-/** `get_room_stats` → `GetRoomStats`. */
-function pascalCase (type) {
-  return type.split('_').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('')
 }
 
 function typeIdentifier (name) {
@@ -78,10 +70,10 @@ function buildModel (asyncapi) {
     }
     if (typeof type !== 'string' || !MESSAGE_NAME_PATTERN.test(type)) {
       throw new SdkModelError('SDK_ERR_MESSAGE_NAME',
-        `Message "${key}" has name ${JSON.stringify(type)}, which cannot become a method name: it must be lower snake_case (${MESSAGE_NAME_PATTERN.source}), e.g. "join_room" → ${direction === 'client-to-server' ? 'sendJoinRoom' : 'onJoinRoom'}()`)
+        `Message "${key}" has name ${JSON.stringify(type)}, which cannot become a method name: it must be lower snake_case (${MESSAGE_NAME_PATTERN.source}), e.g. "${ClientMessage.JoinRoom}" → ${direction === 'client-to-server' ? sendMethodName(ClientMessage.JoinRoom) : onMethodName(ClientMessage.JoinRoom)}()`)
     }
     const pascal = pascalCase(type)
-    const method = (direction === 'client-to-server' ? 'send' : 'on') + pascal
+    const method = direction === 'client-to-server' ? sendMethodName(type) : onMethodName(type)
     const clash = seen.get(method)
     if (clash !== undefined) {
       throw new SdkModelError('SDK_ERR_METHOD_CLASH', `Messages "${clash}" and "${key}" both map to the method ${method}(): rename one of them`)
@@ -106,7 +98,7 @@ function buildModel (asyncapi) {
       deprecated: message.json().deprecated === true,
     }
     if (direction === 'client-to-server') {
-      client.push({ ...entry, reply: String(extension(message, 'x-reply') ?? replyFromOperations(asyncapi, key) ?? 'ack') })
+      client.push({ ...entry, reply: String(extension(message, 'x-reply') ?? replyFromOperations(asyncapi, key) ?? ServerMessage.Ack) })
     } else {
       server.push({ ...entry, durable: extension(message, 'x-durable') === true, room: extension(message, 'x-room') === true })
     }
@@ -118,7 +110,7 @@ function buildModel (asyncapi) {
     if (reply === undefined) {
       throw new SdkModelError('SDK_ERR_UNKNOWN_REPLY', `Message "${message.key}" declares reply "${message.reply}", which is not a server → client message of the document`)
     }
-    message.replyTypeName = message.reply === 'ack' ? 'void' : reply.typeName
+    message.replyTypeName = message.reply === ServerMessage.Ack ? 'void' : reply.typeName
   }
   const clientTypes = new Set(client.map((m) => m.type))
   for (const [side, types] of Object.entries(REQUIRED_BUILTINS)) {

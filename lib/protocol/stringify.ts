@@ -1,6 +1,7 @@
 /**
- * Outgoing frame encoding. A frame is encoded to bytes once and the same Buffer is written to
- * every recipient. Key order is fixed: type, id, room, seq, payload.
+ * Frame encoding. A server frame is encoded once and the same bytes are written to every
+ * recipient (the broadcast hot path: string concatenation, no intermediate object). Key order is
+ * fixed: type, id, room, seq, payload (`SERVER_FRAME_KEYS`).
  */
 
 /** `{"type":"x"` — the start of every frame of a type. Types are validated identifiers. */
@@ -35,4 +36,9 @@ export function roomFrameParts (type: string, room: string, payload: unknown): R
 
 export function joinRoomFrame (parts: RoomFrameParts, seq: number | undefined): string {
   return seq === undefined ? parts.head + parts.tail : parts.head + ',"seq":' + seq + parts.tail
+}
+
+/** A client → server request: `{"type":"x","id":"1","payload":{…}}`. */
+export function encodeClientFrame (type: string, id: string, payload: unknown): string {
+  return frameHead(type) + ',"id":' + JSON.stringify(id) + ',"payload":' + JSON.stringify(payload ?? {}) + '}'
 }

@@ -59,6 +59,17 @@ export const closeCodes: Readonly<Record<CloseCode, CloseCodeInfo>> = {
   4008: { name: 'too_many_connections', reconnect: false, description: 'The user already holds the maximum number of connections (`maxConnectionsPerUser`).' },
 }
 
+/**
+ * Close codes a client sees but the server never sends: the client records them itself.
+ * They are not in `closeCodes` (the document publishes what the server does).
+ */
+export const ClientCloseCode = {
+  /** The connection ended without a closing handshake (network loss, or the client gave up on it). */
+  Abnormal: 1006,
+  /** Sent by a client that gives up on a silent connection and cannot drop it outright. */
+  Abandoned: 4000,
+} as const
+
 /** True when a client should try again after the server closed with `code`. Unknown codes: reconnect. */
 export function shouldReconnect (code: number): boolean {
   const info = (closeCodes as Record<number, CloseCodeInfo | undefined>)[code]

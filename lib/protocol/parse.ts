@@ -1,18 +1,9 @@
 /**
- * The client → server envelope: `{"type": string, "id"?: string (1–64), "payload"?: object}`.
- * Parsing is strict and precise: every failure says what is wrong and where.
+ * Parsing frames, strict and precise: every failure says what is wrong and where. Browser-safe;
+ * the server adds its prototype-pollution scan on top (`lib/client-frames.ts`).
  */
-import secureJson from 'secure-json-parse'
 import type { ErrorCode } from './codes.js'
-
-export const MAX_ID_LENGTH = 64
-
-export interface ClientFrame {
-  readonly type: string
-  readonly id: string | undefined
-  /** `{}` when the frame carried no payload. */
-  readonly payload: unknown
-}
+import { CLIENT_FRAME_KEYS, MAX_ID_LENGTH, type ClientFrame, type ServerFrame } from './envelope.js'
 
 export interface FrameIssue {
   readonly code: Extract<ErrorCode, 'invalid_frame' | 'invalid_message'>
@@ -24,7 +15,7 @@ export interface FrameIssue {
 
 export type ParseResult = { ok: true, frame: ClientFrame } | { ok: false, issue: FrameIssue }
 
-const ENVELOPE_KEYS = new Set(['type', 'id', 'payload'])
+const CLIENT_KEYS: ReadonlySet<string> = new Set(CLIENT_FRAME_KEYS)
 
 function fail (code: FrameIssue['code'], message: string, id?: string, path?: string): ParseResult {
   return { ok: false, issue: path === undefined ? { code, message, id } : { code, message, id, details: [{ path, message }] } }
@@ -34,6 +25,7 @@ function isPlainObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** Parse a client → server frame: `{"type": string, "id"?: string (1–64), "payload"?: object}`. */
 export function parseClientFrame (text: string): ParseResult {
   let value: unknown
   try {
@@ -58,17 +50,34 @@ export function parseClientFrame (text: string): ParseResult {
     return fail('invalid_message', '"payload" must be an object', validId, '/payload')
   }
   for (const key in value) {
-    if (!ENVELOPE_KEYS.has(key)) {
+    if (!CLIENT_KEYS.has(key)) {
       return fail('invalid_message', `Unknown envelope key "${key}"`, validId, '/' + key)
     }
   }
-  // As Fastify does for request bodies: a handler that merges a payload must not be handed a prototype.
-  if (text.includes('__proto__') || text.includes('constructor')) {
-    try {
-      secureJson.scan(value, { protoAction: 'error', constructorAction: 'error' })
-    } catch {
-      return fail('invalid_message', 'Frame contains a forbidden "__proto__" or "constructor.prototype" key', validId)
-    }
-  }
   return { ok: true, frame: { type, id: validId, payload: payload ?? {} } }
+}
+
+export type ServerParseResult =
+  | { ok: true, frame: ServerFrame }
+  /** `cause`: the JSON parser's error, when the text is not JSON. */
+  | { ok: false, message: string, cause?: unknown }
+
+/**
+ * Parse a server → client frame. Lenient past the envelope: a field of the wrong type is left
+ * out, so that a client keeps working with a newer server.
+ */
+export function parseServerFrame (text: string): ServerParseResult {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    return { ok: false, message: 'Frame is not valid JSON', cause: error }
+  }
+  if (!isPlainObject(value) || typeof value.type !== 'string') return { ok: false, message: 'Frame without a type' }
+  const { type, id, room, seq, payload } = value
+  const frame: { type: string, id?: string, room?: string, seq?: number, payload: unknown } = { type, payload }
+  if (typeof id === 'string') frame.id = id
+  if (typeof room === 'string') frame.room = room
+  if (typeof seq === 'number') frame.seq = seq
+  return { ok: true, frame }
 }
