@@ -3,7 +3,7 @@
  * Each multi-key step is a Lua script (`redis-scripts.ts`), so it is atomic and, with the keys of
  * one room under one hash tag, runs on Redis Cluster too.
  */
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis, RedisCommander } from 'ioredis'
 import type { Exclusions } from '../adapter.js'
 import type { RoomFrameParts } from '../protocol/stringify.js'
 import type { History, HistoryFrame, HistoryStore } from './cluster-roles.js'
@@ -24,13 +24,13 @@ interface Scripted {
   wsClaimDead(instancesKey: string, reapingKey: string, timeoutMs: number, limit: number, self: string): Promise<string[]>
   wsRenewClaim(reapingKey: string, instanceId: string): Promise<number>
 }
-export type CommandClient = Redis & Scripted
+export type CommandClient = RedisCommander & Scripted
 
 /** Plain pub/sub on one Redis; sharded pub/sub (the channel's slot) on Redis Cluster. */
 export type PublishCommand = 'PUBLISH' | 'SPUBLISH'
 
 /** Add the scripts to a command connection. */
-export function defineScripts (client: Redis): CommandClient {
+export function defineScripts<C extends Redis | Cluster> (client: C): C & Scripted {
   client.defineCommand('wsPublish', { numberOfKeys: 2, lua: scripts.PUBLISH_DURABLE })
   client.defineCommand('wsPublishOnce', { numberOfKeys: 3, lua: scripts.PUBLISH_DURABLE_ONCE })
   client.defineCommand('wsRecover', { numberOfKeys: 2, lua: scripts.RECOVER })
@@ -41,7 +41,7 @@ export function defineScripts (client: Redis): CommandClient {
   client.defineCommand('wsHeartbeat', { numberOfKeys: 2, lua: scripts.HEARTBEAT })
   client.defineCommand('wsClaimDead', { numberOfKeys: 2, lua: scripts.CLAIM_DEAD })
   client.defineCommand('wsRenewClaim', { numberOfKeys: 1, lua: scripts.RENEW_CLAIM })
-  return client as CommandClient
+  return client as C & Scripted
 }
 
 /** The command connection, once connected. */

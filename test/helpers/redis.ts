@@ -130,6 +130,11 @@ export class RedisProxy {
     for (const release of held) release()
   }
 
+  /** Where the proxy listens (after `up()`). */
+  get address (): { host: string, port: number } {
+    return { host: '127.0.0.1', port: this.port }
+  }
+
   get url (): string {
     const target = new URL(REDIS_URL)
     target.hostname = '127.0.0.1'

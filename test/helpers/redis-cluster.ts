@@ -1,0 +1,193 @@
+/**
+ * A real local Redis Cluster for tests: `redis-server` processes on free ports with
+ * `--cluster-enabled yes`, joined by `redis-cli --cluster create`. Each node is a child process of
+ * the test (killed at teardown, and when the test process exits); its files live in a temporary
+ * folder. Without `redis-server`/`redis-cli` on PATH the file is skipped, or fails under CI.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { Redis } from 'ioredis'
+import { RedisAdapter, type RedisAdapterOptions } from '../../plugin.js'
+import { RedisProxy } from './redis.js'
+
+const run = promisify(execFile)
+
+interface Tap {
+  teardown(fn: () => unknown): void
+  fail(message: string): unknown
+  plan(n: number, reason?: string): void
+  comment(...message: unknown[]): void
+}
+
+export interface ClusterNodeProcess {
+  readonly port: number
+  readonly url: string
+  process: ChildProcess
+}
+
+export interface LocalCluster {
+  /** Every node, masters first as created (replicas follow when asked for). */
+  readonly nodes: ClusterNodeProcess[]
+  /** Startup node URLs for the adapter's `cluster.nodes`. */
+  readonly urls: string[]
+  /** A plain connection to one node, for CLUSTER commands and checks. */
+  node(port: number): Redis
+  /** Kill a node as a crash would (SIGKILL). */
+  kill(port: number): Promise<void>
+  /** The port of the master serving `key`'s slot. */
+  masterOf(key: string): Promise<number>
+  /** Resolves once every node reports `cluster_state:ok` and agrees on the slot owners. */
+  ready(ports?: number[]): Promise<void>
+}
+
+async function freePort (): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+async function available (): Promise<string | undefined> {
+  try {
+    await run('redis-server', ['--version'])
+    await run('redis-cli', ['--version'])
+    return undefined
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err)
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Start a cluster of `masters` masters, each with `replicas` replicas. Undefined when the file
+ * must register no tests (skipped, or failed under CI).
+ */
+export async function useLocalCluster (t: Tap, options: { masters?: number, replicas?: number, nodeTimeoutMs?: number } = {}): Promise<LocalCluster | undefined> {
+  const problem = await available()
+  if (problem !== undefined) {
+    const message = `redis-server/redis-cli are not on PATH (${problem})`
+    if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
+      t.fail(`${message}: Redis Cluster tests are required when CI is set`)
+    } else {
+      t.comment(`${message}: skipping Redis Cluster tests.`)
+      t.plan(0, 'no redis-server on PATH')
+    }
+    return undefined
+  }
+  const masters = options.masters ?? 3
+  const replicas = options.replicas ?? 0
+  const dir = mkdtempSync(path.join(tmpdir(), 'ws-cluster-'))
+  const nodes: ClusterNodeProcess[] = []
+  const clients = new Set<Redis>()
+  const stopAll = (): void => {
+    for (const node of nodes) if (node.process.exitCode === null) node.process.kill('SIGKILL')
+  }
+  process.once('exit', stopAll)
+  t.teardown(async () => {
+    for (const client of clients) client.disconnect()
+    stopAll()
+    await Promise.all(nodes.map((node) => node.process.exitCode === null ? new Promise((resolve) => node.process.once('exit', resolve)) : undefined))
+    process.removeListener('exit', stopAll)
+    rmSync(dir, { recursive: true, force: true })
+  })
+  for (let i = 0; i < masters * (1 + replicas); i++) {
+    const port = await freePort()
+    const own = mkdtempSync(path.join(dir, `n${port}-`))
+    const child = spawn('redis-server', [
+      '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+      '--cluster-config-file', 'nodes.conf', '--dir', own, '--save', '', '--appendonly', 'no',
+      '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000), '--loglevel', 'warning',
+    ], { stdio: 'ignore' })
+    nodes.push({ port, url: `redis://127.0.0.1:${port}`, process: child })
+  }
+  const node = (port: number): Redis => {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => 100 })
+    client.on('error', () => {})
+    clients.add(client)
+    return client
+  }
+  for (const { port } of nodes) {
+    const probe = node(port)
+    for (let i = 0; ; i++) {
+      try {
+        await probe.ping()
+        break
+      } catch (err) {
+        if (i > 100) throw err
+        await sleep(50)
+      }
+    }
+  }
+  await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'])
+  const cluster: LocalCluster = {
+    nodes,
+    urls: nodes.map((n) => n.url),
+    node,
+    kill: async (port) => {
+      const target = nodes.find((n) => n.port === port)
+      if (target === undefined || target.process.exitCode !== null) return
+      const exited = new Promise((resolve) => target.process.once('exit', resolve))
+      target.process.kill('SIGKILL')
+      await exited
+    },
+    masterOf: async (key) => {
+      const admin = node(nodes.find((n) => n.process.exitCode === null)!.port)
+      const slot = await admin.cluster('KEYSLOT', key) as number
+      const shards = await admin.cluster('SLOTS')
+      const owner = shards.find(([from, to]) => slot >= from && slot <= to)
+      return owner![2]![1]
+    },
+    ready: async (ports = nodes.filter((n) => n.process.exitCode === null).map((n) => n.port)) => {
+      for (let i = 0; ; i++) {
+        const states = await Promise.all(ports.map(async (port) => {
+          try {
+            return /cluster_state:ok/.test(await node(port).cluster('INFO') as string)
+          } catch {
+            return false
+          }
+        }))
+        if (states.every(Boolean)) return
+        if (i > 400) throw new Error('the local Redis Cluster did not become ready')
+        await sleep(50)
+      }
+    },
+  }
+  await cluster.ready()
+  return cluster
+}
+
+const testTimings: RedisAdapterOptions = { heartbeatIntervalMs: 200, instanceTimeoutMs: 1000, retryStrategy: () => 50, closeTimeoutMs: 500 }
+
+/** A RedisAdapter on `cluster`, with fast test timings unless overridden. */
+export function clusterAdapter (cluster: LocalCluster, options: RedisAdapterOptions = {}): RedisAdapter {
+  return new RedisAdapter({ clusterNodes: cluster.urls, ...testTimings, ...options })
+}
+
+/**
+ * A RedisAdapter that reaches every node of `cluster` through its own TCP proxy (ioredis
+ * `natMap`), so `crash()` cuts it off as Redis sees a dead process: connections gone, no cleanup.
+ */
+export async function crashableClusterAdapter (t: Tap, cluster: LocalCluster, options: RedisAdapterOptions = {}): Promise<{ adapter: RedisAdapter, crash: () => Promise<void> }> {
+  const proxies: RedisProxy[] = []
+  const natMap: Record<string, { host: string, port: number }> = {}
+  for (const node of cluster.nodes) {
+    const proxy = new RedisProxy({ target: { host: '127.0.0.1', port: node.port } })
+    await proxy.up()
+    t.teardown(() => proxy.down())
+    proxies.push(proxy)
+    natMap[`127.0.0.1:${node.port}`] = proxy.address
+  }
+  const adapter = new RedisAdapter({
+    clusterNodes: proxies.map(({ address }) => `redis://${address.host}:${address.port}`),
+    clusterOptions: { natMap },
+    ...testTimings,
+    ...options,
+  })
+  return { adapter, crash: async () => { await Promise.all(proxies.map((proxy) => proxy.down())) } }
+}
