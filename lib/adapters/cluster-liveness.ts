@@ -28,6 +28,8 @@ export class Liveness {
   private beating = false
   private registered = false
   private reapNotBefore = 0
+  /** The last beat failed: others' beats probably did too (e.g. a failover of the liveness shard). */
+  private beatFailed = false
   private reaping: Promise<void> | undefined
   private resyncing: Promise<void> | undefined
   private resyncAgain = false
@@ -61,12 +63,18 @@ export class Liveness {
     this.beating = true
     try {
       const added = await backend.presence.beat(host.instanceId)
+      if (this.beatFailed) {
+        // Beats could not land for a while, here and likely everywhere: let every instance beat again before reaping.
+        this.beatFailed = false
+        this.reapNotBefore = Date.now() + this.timings.instanceTimeoutMs
+      }
       if (added && this.registered) {
         host.log.warn({ instanceId: host.instanceId }, 'other instances presumed this one dead (late heartbeat): re-registering its presence')
         void this.resync()
       }
       this.registered = true
     } catch (err) {
+      this.beatFailed = true
       health.error(err)
       return
     } finally {

@@ -40,6 +40,8 @@ export interface LocalCluster {
   kill(port: number): Promise<void>
   /** The port of the master serving `key`'s slot. */
   masterOf(key: string): Promise<number>
+  /** Move the slot of `key` (with its keys) to the master on `toPort`, as a resharding does. */
+  moveSlot(key: string, toPort: number): Promise<void>
   /** Resolves once every node reports `cluster_state:ok` and agrees on the slot owners. */
   ready(ports?: number[]): Promise<void>
 }
@@ -142,6 +144,29 @@ export async function useLocalCluster (t: Tap, options: { masters?: number, repl
       const shards = await admin.cluster('SLOTS')
       const owner = shards.find(([from, to]) => slot >= from && slot <= to)
       return owner![2]![1]
+    },
+    moveSlot: async (key, toPort) => {
+      const fromPort = await cluster.masterOf(key)
+      if (fromPort === toPort) return
+      const from = node(fromPort)
+      const to = node(toPort)
+      const slot = await from.cluster('KEYSLOT', key) as number
+      const fromId = await from.cluster('MYID') as string
+      const toId = await to.cluster('MYID') as string
+      await to.cluster('SETSLOT', slot, 'IMPORTING', fromId)
+      await from.cluster('SETSLOT', slot, 'MIGRATING', toId)
+      for (;;) {
+        const keys = await from.cluster('GETKEYSINSLOT', slot, 100) as string[]
+        if (keys.length === 0) break
+        await from.migrate('127.0.0.1', toPort, '', 0, 5000, 'KEYS', ...keys)
+      }
+      // The new owner first, then the old one, then everyone else (replicas refuse: fine).
+      const order = [toPort, fromPort, ...nodes.map((n) => n.port).filter((p) => p !== toPort && p !== fromPort)]
+      for (const port of order) {
+        if (nodes.find((n) => n.port === port)!.process.exitCode !== null) continue
+        await node(port).cluster('SETSLOT', slot, 'NODE', toId).catch(() => undefined)
+      }
+      await cluster.ready()
     },
     ready: async (ports = nodes.filter((n) => n.process.exitCode === null).map((n) => n.port)) => {
       for (let i = 0; ; i++) {
