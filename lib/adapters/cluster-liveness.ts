@@ -4,7 +4,7 @@
  * leaving on close. Written once over `PresenceStore`, for every backend.
  */
 import type { AdapterHost } from '../adapter.js'
-import type { ClusterBackend, ClusterTimings, Membership } from './cluster-roles.js'
+import type { ClusterBackend, ClusterTimings } from './cluster-roles.js'
 import type { ClusterHealth } from './cluster-health.js'
 import type { LocalMembers } from './local-members.js'
 
@@ -123,7 +123,10 @@ export class Liveness {
 
   /**
    * Make the presence store hold exactly this instance's local memberships: remove records it no
-   * longer has (announcing `user_left`), add the ones it lacks (announcing `user_joined`).
+   * longer has (announcing `user_left`), and record every local one again (announcing
+   * `user_joined` for users it lacked). Every local membership, not only those missing from this
+   * instance's records: on Redis Cluster one shard may lose its data (a failover to a replica
+   * that was behind) while the records, on another shard, survive.
    */
   resync (): Promise<void> {
     if (this.resyncing !== undefined) {
@@ -151,11 +154,10 @@ export class Liveness {
     const { backend: { presence }, host, local } = this.cluster
     const self = host.instanceId
     const remote = await presence.held(self)
-    const recorded = new Set(remote.map(membershipKey))
     const stale = remote.filter((member) => !local.has(...member))
     const last = await presence.removeMany(self, stale)
     for (const [n, [room, userId]] of stale.entries()) if (last[n] === true) host.userLeft(room, userId)
-    const missing = [...local.entries()].filter((member) => !recorded.has(membershipKey(member)))
+    const missing = [...local.entries()]
     const first = await presence.addMany(self, missing)
     for (const [n, [room, userId]] of missing.entries()) {
       if (first[n] === true) this.cluster.announce(room, 'user_joined', userId).catch((err: unknown) => this.cluster.health.error(err))
@@ -167,8 +169,4 @@ export class Liveness {
       if (lastOfGone[n] === true) this.cluster.announce(room, 'user_left', userId).catch((err: unknown) => this.cluster.health.error(err))
     }
   }
-}
-
-function membershipKey (member: Membership): string {
-  return JSON.stringify(member)
 }

@@ -70,7 +70,11 @@ export class ClusterAdapter implements Adapter {
     this.liveness = liveness
     const events: ClusterEvents = {
       message: (channel, payload) => this.onMessage(channel, payload),
-      subscriberReady: () => this.resubscribe(),
+      // The subscriber reconnected, or (Redis Cluster) the topology changed: a shard may have failed over and lost presence.
+      subscriberReady: () => {
+        this.resubscribe()
+        void liveness.resync()
+      },
       up: () => { if (this.health.up()) liveness.afterOutage() },
       down: () => this.health.down(),
       error: (err) => this.health.error(err),

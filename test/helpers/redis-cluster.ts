@@ -40,6 +40,8 @@ export interface LocalCluster {
   kill(port: number): Promise<void>
   /** The port of the master serving `key`'s slot. */
   masterOf(key: string): Promise<number>
+  /** Resolves once every replica of the master on `port` has all its writes (replication is asynchronous). */
+  replicated(port: number): Promise<void>
   /** Move the slot of `key` (with its keys) to the master on `toPort`, as a resharding does. */
   moveSlot(key: string, toPort: number): Promise<void>
   /** Resolves once every node reports `cluster_state:ok` and agrees on the slot owners. */
@@ -62,6 +64,11 @@ async function available (): Promise<string | undefined> {
   } catch (err) {
     return err instanceof Error ? err.message : String(err)
   }
+}
+
+/** A killed process has a null exit code too (its signal is set instead). */
+function alive (node: ClusterNodeProcess): boolean {
+  return node.process.exitCode === null && node.process.signalCode === null
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -88,13 +95,13 @@ export async function useLocalCluster (t: Tap, options: { masters?: number, repl
   const nodes: ClusterNodeProcess[] = []
   const clients = new Set<Redis>()
   const stopAll = (): void => {
-    for (const node of nodes) if (node.process.exitCode === null) node.process.kill('SIGKILL')
+    for (const node of nodes) if (alive(node)) node.process.kill('SIGKILL')
   }
   process.once('exit', stopAll)
   t.teardown(async () => {
     for (const client of clients) client.disconnect()
     stopAll()
-    await Promise.all(nodes.map((node) => node.process.exitCode === null ? new Promise((resolve) => node.process.once('exit', resolve)) : undefined))
+    await Promise.all(nodes.map((node) => alive(node) ? new Promise((resolve) => node.process.once('exit', resolve)) : undefined))
     process.removeListener('exit', stopAll)
     rmSync(dir, { recursive: true, force: true })
   })
@@ -105,13 +112,20 @@ export async function useLocalCluster (t: Tap, options: { masters?: number, repl
       '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
       '--cluster-config-file', 'nodes.conf', '--dir', own, '--save', '', '--appendonly', 'no',
       '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000), '--loglevel', 'warning',
+      // A replica takes over however long ago it last heard from its master (tests are short).
+      '--cluster-replica-validity-factor', '0',
     ], { stdio: 'ignore' })
     nodes.push({ port, url: `redis://127.0.0.1:${port}`, process: child })
   }
+  const byPort = new Map<number, Redis>()
   const node = (port: number): Redis => {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => 100 })
-    client.on('error', () => {})
-    clients.add(client)
+    let client = byPort.get(port)
+    if (client === undefined) {
+      client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 100 })
+      client.on('error', () => {})
+      clients.add(client)
+      byPort.set(port, client)
+    }
     return client
   }
   for (const { port } of nodes) {
@@ -133,17 +147,28 @@ export async function useLocalCluster (t: Tap, options: { masters?: number, repl
     node,
     kill: async (port) => {
       const target = nodes.find((n) => n.port === port)
-      if (target === undefined || target.process.exitCode !== null) return
+      if (target === undefined || !alive(target)) return
       const exited = new Promise((resolve) => target.process.once('exit', resolve))
       target.process.kill('SIGKILL')
       await exited
     },
     masterOf: async (key) => {
-      const admin = node(nodes.find((n) => n.process.exitCode === null)!.port)
+      const admin = node(nodes.find((n) => alive(n))!.port)
       const slot = await admin.cluster('KEYSLOT', key) as number
       const shards = await admin.cluster('SLOTS')
       const owner = shards.find(([from, to]) => slot >= from && slot <= to)
       return owner![2]![1]
+    },
+    replicated: async (port) => {
+      const admin = node(port)
+      for (let i = 0; ; i++) {
+        const info = await admin.info('replication')
+        const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1])
+        const replicas = [...info.matchAll(/slave\d+:.*state=(\w+),offset=(\d+)/g)]
+        if (replicas.length > 0 && replicas.every(([, state, at]) => state === 'online' && Number(at) >= offset)) return
+        if (i > 400) throw new Error(`the replicas of ${port} did not catch up`)
+        await sleep(50)
+      }
     },
     moveSlot: async (key, toPort) => {
       const fromPort = await cluster.masterOf(key)
@@ -163,12 +188,12 @@ export async function useLocalCluster (t: Tap, options: { masters?: number, repl
       // The new owner first, then the old one, then everyone else (replicas refuse: fine).
       const order = [toPort, fromPort, ...nodes.map((n) => n.port).filter((p) => p !== toPort && p !== fromPort)]
       for (const port of order) {
-        if (nodes.find((n) => n.port === port)!.process.exitCode !== null) continue
+        if (!alive(nodes.find((n) => n.port === port)!)) continue
         await node(port).cluster('SETSLOT', slot, 'NODE', toId).catch(() => undefined)
       }
       await cluster.ready()
     },
-    ready: async (ports = nodes.filter((n) => n.process.exitCode === null).map((n) => n.port)) => {
+    ready: async (ports = nodes.filter((n) => alive(n)).map((n) => n.port)) => {
       for (let i = 0; ; i++) {
         const states = await Promise.all(ports.map(async (port) => {
           try {

@@ -19,8 +19,7 @@ interface Tap { test(name: string, fn: (t: any) => Promise<void>): unknown }
 export type InstanceFactory = (keyPrefix: string) => Adapter
 
 /** `count` instances sharing one deployment (their own key prefix), each on its own port. */
-export async function instances (t: any, makeAdapter: InstanceFactory, count: number): Promise<TestApp[]> {
-  const keyPrefix = `ws${Math.random().toString(36).slice(2, 10)}:`
+export async function instances (t: any, makeAdapter: InstanceFactory, count: number, keyPrefix = `ws${Math.random().toString(36).slice(2, 10)}:`): Promise<TestApp[]> {
   const apps: TestApp[] = []
   for (let i = 0; i < count; i++) apps.push(await buildApp(t, { protocol, adapter: makeAdapter(keyPrefix), rateLimit: false }))
   return apps
