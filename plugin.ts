@@ -5,21 +5,20 @@
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import fastifyWebsocket from '@fastify/websocket'
-import type { Duplex } from 'node:stream'
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
-import type { WebSocket } from 'ws'
+import type { FastifyInstance } from 'fastify'
 import { MemoryAdapter } from './lib/adapters/memory.js'
 import { installAsyncApi, type AsyncApiAccessor } from './lib/asyncapi/install.js'
-import { createAuthenticator, upgradeRequestLog, type AuthResult } from './lib/auth.js'
+import { createAuthenticator, upgradeRequestLog } from './lib/auth.js'
 import { builtinHandlers } from './lib/builtin-handlers.js'
 import { buildCatalog } from './lib/catalog.js'
-import { CloseCode } from './lib/protocol/codes.js'
+import { createSocketLifecycle, onSocketError } from './lib/connection-lifecycle.js'
 import type { Protocol, WsActions } from './lib/define.js'
 import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
-import { Hub, type WsStats } from './lib/hub.js'
-import { releaseUpgradeResponse } from './lib/upgrade-memory.js'
+import { startHeartbeat } from './lib/heartbeat.js'
+import { Hub } from './lib/hub.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
+import type { WsStats } from './lib/types.js'
 
 /** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
 export interface WsServer<S = {}> extends WsActions<S> {
@@ -77,8 +76,8 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
 
   const hub = new Hub(app, catalog, adapter, options)
   const authenticator = createAuthenticator(app, options.auth)
-  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator))
-  const authResults = new WeakMap<FastifyRequest, AuthResult>()
+  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator), options.rateLimit)
+  const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed)
 
   // Implemented once for any protocol: the hub checks types at run time, the declaration types the caller.
   const server: WsServer<any> = {
@@ -92,85 +91,30 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   app.decorate('ws', server)
   installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
 
-  function onSocket (socket: WebSocket, request: FastifyRequest): void {
-    const auth = authResults.get(request)
-    authResults.delete(request)
-    if (auth === undefined || !auth.ok) {
-      socket.close(CloseCode.Unauthorized, auth?.reason ?? 'Unauthorized')
-      return
-    }
-    const { user, expiresAt } = auth.identity
-    const connection = hub.addConnection(socket, user, expiresAt, request.log)
-    if (connection === undefined) return
-    // Listeners go on synchronously after the upgrade: no early frame is lost.
-    socket.on('message', (data, isBinary) => dispatcher.onFrame(connection, data as Buffer, isBinary))
-    socket.on('pong', () => { connection.alive = true })
-    releaseUpgradeResponse(request.raw.socket)
-    // @fastify/websocket's own 'error' listener closes over the request and reply, keeping them
-    // (~3 KB) alive as long as the socket: swap it for the same handler holding only the connection.
-    socket.removeAllListeners('error')
-    socket.on('error', (error) => onSocketError(error, socket, connection))
-    socket.on('close', () => {
-      hub.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
-    })
-    const greeted = hub.greet(connection)
-    if (greeted !== undefined) void greeted.then(() => dispatcher.drain(connection))
-  }
-
   app.route({
     method: 'GET',
     url: options.path,
     websocket: true,
     logSerializers: { req: upgradeRequestLog },
-    onRequest: async (request, reply) => {
-      const origin = request.headers.origin
-      if (options.isOriginAllowed !== undefined && origin !== undefined && !options.isOriginAllowed(origin)) {
-        await reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'Origin not allowed' })
-      }
-    },
-    preValidation: async (request) => {
-      authResults.set(request, await authenticator.authenticate(request))
-    },
-    handler: onSocket,
+    onRequest: lifecycle.checkOrigin,
+    preValidation: lifecycle.authenticate,
+    handler: lifecycle.onSocket,
   })
 
-  // While closing, Fastify answers upgrades with 503 itself (no hooks run) and leaves the socket
-  // open: a client that kept it would hold app.close() forever. End it once the answer is out.
-  const onUpgradeWhileClosing = (_request: unknown, socket: Duplex): void => {
-    if (hub.closing) socket.end(() => socket.destroy())
-  }
-
-  let heartbeat: NodeJS.Timeout | undefined
+  let stopHeartbeat = (): void => {}
   app.addHook('onReady', async () => {
-    await adapter.init(hub)
-    app.server.on('upgrade', onUpgradeWhileClosing)
-    if (options.heartbeatIntervalMs > 0) {
-      heartbeat = setInterval(() => hub.sweep(Date.now()), options.heartbeatIntervalMs)
-      heartbeat.unref()
-    }
+    await adapter.init(hub.adapterHost)
+    app.server.on('upgrade', lifecycle.onUpgradeWhileClosing)
+    stopHeartbeat = startHeartbeat(options.heartbeatIntervalMs, (now) => hub.sweep(now))
   })
   app.addHook('preClose', async () => {
-    clearInterval(heartbeat)
+    stopHeartbeat()
     await hub.shutdown()
   })
   app.addHook('onClose', async () => {
-    app.server.off('upgrade', onUpgradeWhileClosing)
+    app.server.off('upgrade', lifecycle.onUpgradeWhileClosing)
     await adapter.close()
   })
-}
-
-/**
- * Errors on an upgraded socket. A client breaking the WebSocket protocol (invalid UTF-8, a frame
- * over `maxPayload`) is not a server fault: ws has already started the closing handshake with
- * the right code (1007, 1009, 1002), which terminating here could lose. Anything else is ours.
- */
-function onSocketError (error: Error, socket: WebSocket, request: { log: FastifyBaseLogger }): void {
-  if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) {
-    request.log.info({ err: error }, 'client broke the WebSocket protocol')
-    return
-  }
-  request.log.error({ err: error }, 'WebSocket connection failed')
-  socket.close(CloseCode.InternalError, 'Internal error')
 }
 
 const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
@@ -191,7 +135,7 @@ export type { Adapter, AdapterHost, RoomPublish, Recovery, PresenceJoin, Exclusi
 export { ClusterAdapter } from './lib/adapters/cluster.js'
 export type { ClusterBackend, ClusterEvents, ClusterTimings, Transport, PresenceStore, HistoryStore, History, HistoryFrame, Membership } from './lib/adapters/cluster-roles.js'
 export { encodeDurableEnvelope, encodeExclusions } from './lib/adapters/envelope.js'
-export type { WsUser, WsStats } from './lib/hub.js'
+export type { WsUser, WsStats } from './lib/types.js'
 export type { AsyncApiOptions, AsyncApiServer } from './lib/asyncapi/options.js'
 export type { AsyncApiDocument } from './lib/asyncapi/build-document.js'
-export type { AsyncApiAccessor } from './lib/asyncapi/install.js'
+export type { AsyncApiAccessor, AsyncApiView } from './lib/asyncapi/install.js'

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuthOptions } from './options.js'
-import type { WsUser } from './hub.js'
+import type { WsUser } from './types.js'
 import { TOKEN_QUERY_PARAMETER } from './protocol/envelope.js'
 
 export interface Identity {

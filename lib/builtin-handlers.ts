@@ -1,22 +1,20 @@
-/**
- * Handlers of the built-in client messages. Each takes the connection and its validated payload;
- * a returned value is the declared reply's payload, `REPLIED` means the handler answered itself.
- */
+/** Handlers of the built-in client messages (the contract is in handler.ts). */
+import type { Exclusions, MaybePromise } from './adapter.js'
+import { isPromise } from './adapter.js'
 import type { Authenticator } from './auth.js'
 import type { Connection } from './connection.js'
 import { WsError } from './errors.js'
-import type { Hub } from './hub.js'
-import { isPromise } from './adapter.js'
+import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
 
-export const REPLIED = Symbol('replied')
-
-/**
- * Built-in handlers whose whole effect is one adapter publish, started synchronously. With an
- * adapter that `ordersPublishes`, a connection's next one may start while this one is in flight.
- */
-export const PIPELINABLE: ReadonlySet<string> = new Set(['message', 'typing'])
-
-export type InternalHandler = (connection: Connection, payload: any, id: string | undefined) => unknown
+/** What the built-ins need from the server; the hub provides it. */
+export interface BuiltinHost {
+  join(connection: Connection, room: string, since: number | undefined, id: string | undefined): Promise<void>
+  leave(connection: Connection, room: string): Promise<void>
+  publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined>
+  setExpiry(connection: Connection, expiresAt: number | undefined): void
+  /** Publishes take effect in call order even when one starts before the previous settled (`Adapter.ordersPublishes`). */
+  readonly publishesInOrder: boolean
+}
 
 function requireMember (connection: Connection, room: string): void {
   if (!connection.rooms.has(room)) throw new WsError('not_in_room', `Join room "${room}" before sending to it`)
@@ -27,25 +25,25 @@ function settled (result: unknown): undefined | Promise<void> {
   return isPromise(result) ? result.then(() => undefined) : undefined
 }
 
-export function builtinHandlers (hub: Hub, auth: Authenticator): Record<string, InternalHandler> {
-  return {
+export function builtinHandlers (host: BuiltinHost, auth: Authenticator): Record<string, BuiltinHandler> {
+  const handlers: Record<string, InternalHandler> = {
     join_room: (connection, payload: { room: string, since?: number }, id) =>
-      hub.join(connection, payload.room, payload.since, id).then(() => REPLIED),
+      host.join(connection, payload.room, payload.since, id).then(() => REPLIED),
 
     leave_room: async (connection, payload: { room: string }) => {
-      await hub.leave(connection, payload.room)
+      await host.leave(connection, payload.room)
       return { room: payload.room }
     },
 
     message: (connection, payload: { room: string, content: string }) => {
       requireMember(connection, payload.room)
-      return settled(hub.publish(payload.room, 'message',
+      return settled(host.publish(payload.room, 'message',
         { userId: connection.userId, content: payload.content, ts: Date.now() }, true, undefined))
     },
 
     typing: (connection, payload: { room: string }) => {
       requireMember(connection, payload.room)
-      return settled(hub.publish(payload.room, 'typing', { userId: connection.userId }, false, { users: [connection.userId] }))
+      return settled(host.publish(payload.room, 'typing', { userId: connection.userId }, false, { users: [connection.userId] }))
     },
 
     ping: () => ({ ts: Date.now() }),
@@ -57,8 +55,11 @@ export function builtinHandlers (hub: Hub, auth: Authenticator): Record<string, 
         throw new WsError('forbidden', 'The new token belongs to another user')
       }
       connection.claims = result.identity.user.claims
-      hub.setExpiry(connection, result.identity.expiresAt)
+      host.setExpiry(connection, result.identity.expiresAt)
       return result.identity.expiresAt === undefined ? {} : { expiresAt: result.identity.expiresAt }
     },
   }
+  // `message` and `typing` are one publish each, started synchronously: pipelinable when the adapter keeps publishes in order.
+  const pipelinable = new Set(host.publishesInOrder ? ['message', 'typing'] : [])
+  return Object.fromEntries(Object.entries(handlers).map(([type, run]) => [type, { run, pipelined: pipelinable.has(type) }]))
 }

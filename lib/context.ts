@@ -1,22 +1,36 @@
 /** The context app handlers receive: what a handler may do, on behalf of its connection. */
+import type { FastifyInstance } from 'fastify'
+import type { MaybePromise } from './adapter.js'
 import type { Connection } from './connection.js'
-import type { HandlerContext } from './define.js'
-import type { Hub } from './hub.js'
+import type { BroadcastOptions, HandlerContext } from './define.js'
 
-export function createHandlerContext (hub: Hub, connection: Connection): HandlerContext<any> {
+/** The actions a handler context needs from the server; the hub provides them. */
+export interface ContextHost {
+  readonly app: FastifyInstance
+  join(connection: Connection, room: string, since: undefined, id: undefined): Promise<void>
+  leave(connection: Connection, room: string): Promise<void>
+  /** Throws on a server message type the protocol does not declare. */
+  declared(type: string): unknown
+  send(connection: Connection, type: string, payload: unknown): void
+  broadcast(room: string, type: string, payload: unknown, options?: BroadcastOptions): MaybePromise<number | undefined>
+  sendToUser(userId: string, type: string, payload: unknown): MaybePromise<void>
+  members(room: string): MaybePromise<string[]>
+}
+
+export function createHandlerContext (host: ContextHost, connection: Connection): HandlerContext<any> {
   return {
     connection,
     get userId () { return connection.userId },
     log: connection.log,
-    app: hub.app,
-    join: (room) => hub.join(connection, room, undefined, undefined),
-    leave: (room) => hub.leave(connection, room),
+    app: host.app,
+    join: (room) => host.join(connection, room, undefined, undefined),
+    leave: (room) => host.leave(connection, room),
     send: (type, payload) => {
-      hub.declared(type)
-      hub.send(connection, type, payload)
+      host.declared(type)
+      host.send(connection, type, payload)
     },
-    broadcast: async (room, type, payload, options) => hub.broadcast(room, type, payload, options),
-    sendToUser: async (userId, type, payload) => hub.sendToUser(userId, type, payload),
-    members: async (room) => hub.adapter.members(room),
+    broadcast: async (room, type, payload, options) => host.broadcast(room, type, payload, options),
+    sendToUser: async (userId, type, payload) => host.sendToUser(userId, type, payload),
+    members: async (room) => host.members(room),
   }
 }

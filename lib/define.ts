@@ -18,7 +18,6 @@ import { isMessageName, MESSAGE_NAME_PATTERN } from './protocol/names.js'
 export { MESSAGE_NAME_PATTERN }
 
 type BuiltinServerSchemas = { [K in keyof typeof builtinServerMessages]: (typeof builtinServerMessages)[K]['payload'] }
-type BuiltinClientSchemas = { [K in keyof typeof builtinClientMessages]: (typeof builtinClientMessages)[K]['payload'] }
 
 /** Server → client message name → payload schema, built-ins included. */
 export type ServerSchemas<S> = BuiltinServerSchemas & S
@@ -168,8 +167,6 @@ export function defineProtocol (): Protocol {
 }
 
 export type AnyProtocol = Protocol<any, any>
-/** The server message schemas of a protocol. */
-export type ServerSchemasOf<P> = P extends Protocol<infer S, any> ? S : never
 
 function checkName (name: string, side: 'server' | 'client', builtins: object, declared: Map<string, unknown>): void {
   if (!isMessageName(name)) {

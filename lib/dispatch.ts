@@ -1,19 +1,23 @@
 /**
  * Incoming frames: rate limit → parse → look up → validate → handler → exactly one reply.
  * Frames of one connection are processed in order: while a handler is pending, later frames wait.
- * One exception keeps that order while saving a round trip per frame: with an adapter that
- * `ordersPublishes`, a built-in `message`/`typing` (one publish, started synchronously) may start
- * while the connection's previous ones are in flight — their publishes take effect in frame order,
- * their replies are chained to leave in frame order, and any other frame waits for all of them.
+ * One exception keeps that order while saving a round trip per frame: a built-in handler marked
+ * `pipelined` (see handler.ts) may start while the connection's previous pipelined ones are in
+ * flight — their effects take place in frame order, their replies are chained to leave in frame
+ * order, and any other frame waits for all of them.
+ * Hooks that must run before every client message (built-ins included) belong in `processFrame`,
+ * between validation and `route.run`; a frame answered out of band (a `ping` while a handler runs)
+ * is decided in `onFrame`, before the busy check.
  */
 import type { Catalog } from './catalog.js'
-import { CloseCode } from './protocol/codes.js'
+import { CloseCode, type ErrorCode } from './protocol/codes.js'
 import type { Connection } from './connection.js'
+import type { HandlerContext } from './define.js'
 import { WsError } from './errors.js'
-import type { Hub } from './hub.js'
 import { isPromise } from './adapter.js'
+import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
+import type { ResolvedOptions } from './options.js'
 import { parseClientFrame } from './client-frames.js'
-import { PIPELINABLE, REPLIED, type InternalHandler } from './builtin-handlers.js'
 
 /** Frames a connection may have waiting behind a running handler before it counts as flooding. */
 const MAX_BACKLOG = 1024
@@ -27,6 +31,21 @@ interface Route {
   readonly pipelined: boolean
 }
 
+/** What the dispatcher needs from the server; the hub provides it. */
+export interface DispatchHost {
+  /** Shutting down: frames queued behind a running handler are not started. */
+  readonly closing: boolean
+  countIn(): void
+  disconnect(connection: Connection, code: number, reason: string): void
+  send(connection: Connection, type: string, payload: unknown, id?: string): void
+  sendError(connection: Connection, code: ErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void
+  /** A handler started / settled (shutdown waits for the running ones). */
+  handlerStarted(): void
+  handlerDone(): void
+  /** The context an app handler receives for this connection. */
+  contextFor(connection: Connection): HandlerContext<any>
+}
+
 export interface Dispatcher {
   /** A frame arrived on the connection. */
   onFrame(connection: Connection, data: Buffer, isBinary: boolean): void
@@ -34,35 +53,39 @@ export interface Dispatcher {
   drain(connection: Connection): void
 }
 
-export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<string, InternalHandler>): Dispatcher {
+export function createDispatcher (
+  host: DispatchHost,
+  catalog: Catalog,
+  builtins: Record<string, BuiltinHandler>,
+  rateLimit: ResolvedOptions['rateLimit'],
+): Dispatcher {
   const routes = new Map<string, Route>()
   for (const [type, compiled] of catalog.client) {
     const appHandler = compiled.def.handler
+    const builtin = appHandler === undefined ? builtins[type] : undefined
     const run: InternalHandler | undefined = appHandler === undefined
-      ? builtins[type]
-      : (connection, payload) => appHandler(hub.contextFor(connection), payload)
+      ? builtin?.run
+      : (connection, payload) => appHandler(host.contextFor(connection), payload)
     if (run === undefined) throw new Error(`No handler for built-in message "${type}"`)
-    const pipelined = appHandler === undefined && PIPELINABLE.has(type) && hub.adapter.ordersPublishes === true
-    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined })
+    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined: builtin?.pipelined === true })
   }
-  const rateLimit = hub.options.rateLimit
 
   function onFrame (connection: Connection, data: Buffer, isBinary: boolean): void {
     if (connection.closed) return
-    hub.countIn()
+    host.countIn()
     if (connection.bucket !== undefined && !connection.bucket.take(Date.now())) {
       if (rateLimit !== false && ++connection.rateWarnings >= rateLimit.closeAfter) {
         connection.log.warn('closing flooding connection')
-        hub.disconnect(connection, CloseCode.PolicyViolation, 'Rate limit exceeded repeatedly')
+        host.disconnect(connection, CloseCode.PolicyViolation, 'Rate limit exceeded repeatedly')
         return
       }
-      hub.sendError(connection, 'rate_limited', 'Too many messages: this one was not processed', isBinary ? undefined : peekId(data))
+      host.sendError(connection, 'rate_limited', 'Too many messages: this one was not processed', isBinary ? undefined : peekId(data))
       return
     }
     connection.rateWarnings = 0
     if (connection.busy) {
       if (connection.backlog.length >= MAX_BACKLOG) {
-        hub.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
+        host.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
         return
       }
       connection.backlog.push({ data, isBinary })
@@ -75,27 +98,27 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
     const behindPipeline = connection.pipelined > 0
     if (isBinary) {
       if (behindPipeline) return waitForPipeline(connection, data, isBinary)
-      hub.sendError(connection, 'invalid_frame', 'Binary frames are not supported: send JSON text frames', undefined)
+      host.sendError(connection, 'invalid_frame', 'Binary frames are not supported: send JSON text frames', undefined)
       return
     }
     const parsed = parseClientFrame(data.toString())
     if (!parsed.ok) {
       if (behindPipeline) return waitForPipeline(connection, data, isBinary)
       const { code, message, id, details } = parsed.issue
-      hub.sendError(connection, code, message, id, details)
+      host.sendError(connection, code, message, id, details)
       return
     }
     const { type, id, payload } = parsed.frame
     const route = routes.get(type)
     if (route === undefined) {
       if (behindPipeline) return waitForPipeline(connection, data, isBinary)
-      hub.sendError(connection, 'unknown_type', `Unknown message type "${type.slice(0, 64)}"`, id)
+      host.sendError(connection, 'unknown_type', `Unknown message type "${type.slice(0, 64)}"`, id)
       return
     }
     const issues = route.validate(payload)
     if (issues !== undefined) {
       if (behindPipeline) return waitForPipeline(connection, data, isBinary)
-      hub.sendError(connection, 'invalid_message', `Invalid "${type}" payload`, id, issues)
+      host.sendError(connection, 'invalid_message', `Invalid "${type}" payload`, id, issues)
       return
     }
     if (route.pipelined) return runPipelined(connection, route, id, payload)
@@ -112,14 +135,14 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
       return
     }
     connection.busy = true
-    hub.inflight++
+    host.handlerStarted()
     result.then(
       (value) => finish(connection, route, id, value),
       (err: unknown) => fail(connection, route, id, err),
     ).catch((err: unknown) => {
       connection.log.error({ err, messageType: route.type, requestId: id }, 'answering a request failed')
     }).finally(() => {
-      hub.handlerDone()
+      host.handlerDone()
       connection.busy = false
       drain(connection)
     })
@@ -133,7 +156,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
 
   function runPipelined (connection: Connection, route: Route, id: string | undefined, payload: unknown): void {
     if (connection.pipelined >= MAX_BACKLOG) {
-      hub.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
+      host.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
       return
     }
     const first = connection.pipelined === 0
@@ -149,7 +172,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
       result = Promise.resolve(result)
     }
     connection.pipelined++
-    hub.inflight++
+    host.handlerStarted()
     const settled = (result as Promise<unknown>).then(
       (value) => () => finish(connection, route, id, value),
       (err: unknown) => () => fail(connection, route, id, err),
@@ -159,7 +182,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
     const reply = (previous === undefined ? settled : previous.then(async () => settled)).then((send) => send())
     connection.lastReply = reply
     const done = (): void => {
-      hub.handlerDone()
+      host.handlerDone()
       if (--connection.pipelined > 0) return
       connection.lastReply = undefined
       // A frame that waited for the pipeline (waitForPipeline) goes now.
@@ -172,7 +195,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
   function drain (connection: Connection): void {
     // Shutting down waits for handlers in flight, not for frames queued behind them: starting
     // those now would only produce replies the closing socket cannot carry.
-    while (!connection.busy && !connection.closed && !hub.closing && connection.backlog.length > 0) {
+    while (!connection.busy && !connection.closed && !host.closing && connection.backlog.length > 0) {
       const next = connection.backlog.shift()!
       processFrame(connection, next.data, next.isBinary)
     }
@@ -181,7 +204,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
   function finish (connection: Connection, route: Route, id: string | undefined, value: unknown): void {
     if (connection.closed || value === REPLIED) return
     if (route.reply === undefined) {
-      if (id !== undefined) hub.send(connection, 'ack', {}, id)
+      if (id !== undefined) host.send(connection, 'ack', {}, id)
       return
     }
     if (value === undefined || value === null) {
@@ -189,7 +212,7 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
       return
     }
     try {
-      hub.send(connection, route.reply, value, id)
+      host.send(connection, route.reply, value, id)
     } catch (err) {
       // The handler returned something JSON cannot encode (a bigint, a cycle…): its bug, this request's error.
       fail(connection, route, id, err)
@@ -201,8 +224,8 @@ export function createDispatcher (hub: Hub, catalog: Catalog, builtins: Record<s
     // A bug is logged even when its client has gone meanwhile; only the reply is moot then.
     if (!expected) connection.log.error({ err, messageType: route.type, requestId: id }, 'message handler failed')
     if (connection.closed) return
-    if (expected) hub.sendError(connection, err.code, err.message, id, err.details)
-    else hub.sendError(connection, 'internal_error', 'Internal error', id)
+    if (expected) host.sendError(connection, err.code, err.message, id, err.details)
+    else host.sendError(connection, 'internal_error', 'Internal error', id)
   }
 
   return { onFrame, drain }

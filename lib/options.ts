@@ -8,7 +8,7 @@ import type { Adapter } from './adapter.js'
 import type { AsyncApiOptions } from './asyncapi/options.js'
 import type { AnyProtocol } from './define.js'
 import { invalidOption } from './errors.js'
-import type { WsUser } from './hub.js'
+import type { WsUser } from './types.js'
 
 export interface AuthOptions {
   /**

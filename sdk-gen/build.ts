@@ -3,10 +3,12 @@
  * TypeScript, using the package's own tsconfig.json, so users install it with no toolchain.
  */
 import { join } from 'node:path'
-import ts from 'typescript'
+import type ts from 'typescript'
+import { compilerApi } from './compiler.js'
 
 /** Returns formatted diagnostics; empty when the build succeeded. */
 export function buildPackage (dir: string): string[] {
+  const { ts } = compilerApi()
   const configPath = join(dir, 'tsconfig.json')
   const read = ts.readConfigFile(configPath, ts.sys.readFile)
   const host: ts.FormatDiagnosticsHost = {

@@ -1,7 +1,8 @@
 /**
- * `generateSdk()`: AsyncAPI document → typed client package, built. Steps: read (file or URL) →
- * parse (diagnostics on failure) → model (method names checked) → prepare the output folder →
- * render the template with @asyncapi/generator → compile to ESM JavaScript + .d.ts.
+ * `generateSdk()`: an app's documents → one typed client package, built. Steps: read (files, URLs,
+ * or found on a running app) → parse the AsyncAPI document (diagnostics on failure) → model (method
+ * names checked) → prepare the output folder → render the template with @asyncapi/generator →
+ * the REST half from the OpenAPI document (openapi.ts, rest-package.ts) → compile to ESM + .d.ts.
  */
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
@@ -13,6 +14,8 @@ import { Parser, type Diagnostic } from '@asyncapi/parser'
 import { buildPackage } from './build.js'
 import { SdkGenError } from './errors.js'
 import { installProtocol } from './protocol-copy.js'
+import { againstBase, discover, loadDocument, type LoadedDocument } from './inputs.js'
+import { addRestHalf } from './rest-package.js'
 
 const require = createRequire(import.meta.url)
 const here = dirname(fileURLToPath(import.meta.url))
@@ -30,8 +33,17 @@ export const DEFAULT_PACKAGE_NAME = '@app/realtime-client'
 const PACKAGE_NAME = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/
 
 export interface GenerateOptions {
-  /** Path or http(s) URL of the AsyncAPI document. */
-  input: string
+  /** Path or http(s) URL of a document, OpenAPI or AsyncAPI (told by its root field). */
+  input?: string
+  /** Path or http(s) URL of the AsyncAPI document (a path like `/asyncapi.json` is resolved against `url`). */
+  asyncapi?: string
+  /** Path or http(s) URL of the OpenAPI document (a path like `/openapi.json` is resolved against `url`). */
+  openapi?: string
+  /**
+   * Base URL of a running app: the documents not given otherwise are found there (`/asyncapi.json`;
+   * the OpenAPI JSON at `/documentation/json`, `/openapi.json`, `/swagger.json` or `/docs/json`).
+   */
+  url?: string
   /** Output folder (replaced). */
   out: string
   /**
@@ -55,12 +67,18 @@ export interface GenerateResult {
   files: string[]
   sendMethods: string[]
   onMethods: string[]
+  /** REST methods (one per OpenAPI operation). */
+  restMethods: string[]
+  /** Where each document came from. */
+  sources: { asyncapi?: string, openapi?: string }
   timings: { parseMs: number, renderMs: number, buildMs: number, totalMs: number }
 }
 
 interface Model {
   title: string
   version: string
+  /** The WebSocket route (the channel address). */
+  address?: string
   client: Array<{ method: string }>
   server: Array<{ method: string }>
 }
@@ -73,25 +91,26 @@ export async function generateSdk (options: GenerateOptions): Promise<GenerateRe
   }
   const outDir = resolve(options.out)
 
-  const { text, source } = await readInput(options.input)
-  const document = await parseDocument(text, source)
+  const documents = await readDocuments(options)
+  // A private copy of the template with the protocol module installed (see protocol-copy.ts).
   const template = await prepareTemplate()
   try {
-    const { buildModel, SdkModelError } = require(join(template, 'helpers', 'model.cjs')) as {
-      buildModel: (doc: unknown) => Model
-      SdkModelError: new (...args: never[]) => Error & { code: string }
-    }
-    let model: Model
-    try {
-      model = buildModel(document)
-    } catch (err) {
-      if (err instanceof SdkModelError) throw new SdkGenError(err.code, err.message)
-      throw err
+    let document: unknown
+    let model: Model | undefined
+    if (documents.asyncapi !== undefined) {
+      document = await parseDocument(documents.asyncapi.text, documents.asyncapi.source)
+      model = modelOf(template, document)
     }
     const parsed = performance.now()
 
-    await prepareOutput(outDir, source)
-    await render(template, document, outDir, packageName)
+    for (const doc of [documents.asyncapi, documents.openapi]) if (doc !== undefined) await prepareOutput(outDir, doc.source)
+    if (document !== undefined) await render(template, document, outDir, packageName)
+    let rest: { title: string, version: string, methods: string[] } | undefined
+    if (documents.openapi !== undefined) {
+      rest = await addRestHalf(documents.openapi, outDir, packageName, model === undefined
+        ? undefined
+        : { address: model.address ?? '/ws', methods: [...model.client, ...model.server].map((m) => m.method) })
+    }
     const rendered = performance.now()
 
     if (options.build !== false) {
@@ -105,11 +124,16 @@ export async function generateSdk (options: GenerateOptions): Promise<GenerateRe
     return {
       outDir,
       packageName,
-      title: model.title,
-      version: model.version,
+      title: model?.title ?? rest?.title ?? '',
+      version: model?.version ?? rest?.version ?? '',
       files: await listFiles(outDir),
-      sendMethods: model.client.map((m) => m.method),
-      onMethods: model.server.map((m) => m.method),
+      sendMethods: model?.client.map((m) => m.method) ?? [],
+      onMethods: model?.server.map((m) => m.method) ?? [],
+      restMethods: rest?.methods ?? [],
+      sources: {
+        ...(documents.asyncapi === undefined ? {} : { asyncapi: documents.asyncapi.source }),
+        ...(documents.openapi === undefined ? {} : { openapi: documents.openapi.source }),
+      },
       timings: { parseMs: parsed - started, renderMs: rendered - parsed, buildMs: built - rendered, totalMs: built - started },
     }
   } finally {
@@ -119,24 +143,40 @@ export async function generateSdk (options: GenerateOptions): Promise<GenerateRe
   }
 }
 
-async function readInput (input: string): Promise<{ text: string, source: string }> {
-  if (/^https?:\/\//i.test(input)) {
-    let response: Response
-    try {
-      response = await fetch(input)
-    } catch (err) {
-      throw new SdkGenError('SDK_ERR_INPUT', `Cannot fetch ${input}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`)
+/** The documents to generate from: explicit flags first, then `--input` (either kind), then `--url`. */
+async function readDocuments (options: GenerateOptions): Promise<{ asyncapi?: LoadedDocument, openapi?: LoadedDocument }> {
+  const found: { asyncapi?: LoadedDocument, openapi?: LoadedDocument } = {}
+  const add = (doc: LoadedDocument, flag: string): void => {
+    if (found[doc.kind] !== undefined) {
+      throw new SdkGenError('SDK_ERR_USAGE', `Two ${doc.kind === 'openapi' ? 'OpenAPI' : 'AsyncAPI'} documents (${found[doc.kind]!.source} and ${doc.source} from ${flag}): give one of each kind`)
     }
-    if (!response.ok) throw new SdkGenError('SDK_ERR_INPUT', `Cannot fetch ${input}: HTTP ${response.status}`)
-    return { text: await response.text(), source: input }
+    found[doc.kind] = doc
   }
-  const path = resolve(input)
+  if (options.asyncapi !== undefined) add(await loadDocument(againstBase(options.url, options.asyncapi), 'asyncapi'), '--asyncapi')
+  if (options.openapi !== undefined) add(await loadDocument(againstBase(options.url, options.openapi), 'openapi'), '--openapi')
+  if (options.input !== undefined) add(await loadDocument(againstBase(options.url, options.input)), '--input')
+  if (options.url !== undefined) {
+    const { tried, ...discovered } = await discover(options.url, { asyncapi: found.asyncapi === undefined, openapi: found.openapi === undefined })
+    if (discovered.asyncapi !== undefined) found.asyncapi = discovered.asyncapi
+    if (discovered.openapi !== undefined) found.openapi = discovered.openapi
+    if (found.asyncapi === undefined && found.openapi === undefined) {
+      throw new SdkGenError('SDK_ERR_INPUT', `No OpenAPI or AsyncAPI document found on ${options.url} (tried ${tried.join(', ')}): pass --openapi <path|url> / --asyncapi <path|url>`)
+    }
+  }
+  if (found.asyncapi === undefined && found.openapi === undefined) add(await loadDocument('./asyncapi.yaml'), '--input')
+  return found
+}
+
+function modelOf (template: string, document: unknown): Model {
+  const { buildModel, SdkModelError } = require(join(template, 'helpers', 'model.cjs')) as {
+    buildModel: (doc: unknown) => Model
+    SdkModelError: new (...args: never[]) => Error & { code: string }
+  }
   try {
-    return { text: await readFile(path, 'utf8'), source: path }
+    return buildModel(document)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    const hint = code === 'ENOENT' && input === './asyncapi.yaml' ? ' (export it from the server first, or pass --input <file|url>)' : ''
-    throw new SdkGenError('SDK_ERR_INPUT', `Cannot read the AsyncAPI document ${path}: ${code ?? (err as Error).message}${hint}`)
+    if (err instanceof SdkModelError) throw new SdkGenError(err.code, err.message)
+    throw err
   }
 }
 

@@ -27,11 +27,17 @@ async function chatDocument (t: Tap): Promise<AsyncApiDocument> {
   return app.asyncapi()
 }
 
+/** A message's whole-frame schema: its payload refers to the named component. */
+function frameOf (document: AsyncApiDocument, key: string): Record<string, unknown> {
+  const ref = (document.components.messages[key]!.payload as { $ref: string }).$ref
+  return document.components.schemas[ref.replace('#/components/schemas/', '')]!
+}
+
 /** Every example of every message, checked against that message's whole-frame schema. */
 function invalidExamples (document: AsyncApiDocument): string[] {
   const bad: string[] = []
   for (const [key, message] of Object.entries(document.components.messages)) {
-    const check = Compile({ ...(message.payload as object), components: { schemas: document.components.schemas ?? {} } } as never)
+    const check = Compile({ ...(message.payload as object), components: { schemas: document.components.schemas } } as never)
     const examples = message.examples as Array<{ name: string, payload: unknown }>
     if (examples.length === 0) bad.push(`${key}: no example`)
     for (const example of examples) if (!check.Check(example.payload)) bad.push(`${key}: ${example.name}`)
@@ -71,19 +77,23 @@ t.test('the committed asyncapi.yaml parses with no errors and no warnings', asyn
 t.test('the committed asyncapi.yaml is what the code produces (run `npm run asyncapi` after changing the protocol)', async (t) => {
   const committed = await readFile('asyncapi.yaml', 'utf8')
   t.equal(committed, await renderChatAsyncApiYaml(), 'asyncapi.yaml is stale: run `npm run asyncapi`')
+  t.equal(await readFile('asyncapi.client.yaml', 'utf8'), await renderChatAsyncApiYaml('client'), 'asyncapi.client.yaml is stale: run `npm run asyncapi`')
 })
 
-t.test('the document has one ws channel at the WebSocket route with the token query binding and a JWT scheme', async (t) => {
-  const app = await readyApp(t, { path: '/live', asyncapi: { servers: { prod: { host: 'chat.example.com', protocol: 'wss' } } } })
+t.test('the document has one ws channel, the WebSocket route in each server\'s pathname, the token query binding and a JWT scheme', async (t) => {
+  const app = await readyApp(t, { path: '/live', asyncapi: { servers: { prod: { host: 'chat.example.com', protocol: 'wss' }, proxied: { host: 'example.org', protocol: 'wss', pathname: '/chat' } } } })
   const doc = app.asyncapi()
   t.equal(doc.asyncapi, '3.0.0')
   t.same(Object.keys(doc.channels), ['ws'])
   t.match(doc.channels.ws, {
-    address: '/live',
+    address: null,
     bindings: { ws: { method: 'GET', query: { type: 'object', properties: { token: { type: 'string', description: String } } } } },
   })
   t.match(doc.components.securitySchemes, { jwt: { type: 'httpApiKey', name: 'token', in: 'query', description: String } })
-  t.same(doc.servers, { prod: { host: 'chat.example.com', protocol: 'wss', security: [{ $ref: '#/components/securitySchemes/jwt' }] } })
+  t.same(doc.servers, {
+    prod: { host: 'chat.example.com', protocol: 'wss', pathname: '/live', security: [{ $ref: '#/components/securitySchemes/jwt' }] },
+    proxied: { host: 'example.org', protocol: 'wss', pathname: '/chat/live', security: [{ $ref: '#/components/securitySchemes/jwt' }] },
+  })
   t.same((await parserProblems(doc)).problems, [])
 })
 
@@ -97,7 +107,7 @@ t.test('every message is keyed by direction and type, named by its wire type, wi
     const message = doc.components.messages[key]!
     t.equal(message.name, type)
     t.equal(message['x-direction'], direction === 'client' ? 'client-to-server' : 'server-to-client')
-    t.match(message.payload, { type: 'object', properties: { type: { const: type } }, additionalProperties: false })
+    t.match(frameOf(doc, key), { type: 'object', properties: { type: { const: type } }, additionalProperties: false, discriminator: 'type' })
     const id = (direction === 'client' ? 'receive' : 'send') + type.split('_').map((part) => part[0]!.toUpperCase() + part.slice(1)).join('')
     t.match(doc.operations[id], {
       action: direction === 'client' ? 'receive' : 'send',
@@ -106,6 +116,38 @@ t.test('every message is keyed by direction and type, named by its wire type, wi
     }, id)
   }
   t.equal(Object.keys(doc.operations).length, keys.length, 'one operation per message')
+})
+
+t.test('frames and payloads are named schemas; requests and replies correlate by id; the error code is the enum of the code table', async (t) => {
+  const doc = await chatDocument(t)
+  t.same(doc.components.messages['client.join_room']!.payload, { $ref: '#/components/schemas/ClientJoinRoomFrame' })
+  t.match(doc.components.schemas.ClientJoinRoomFrame, { properties: { payload: { $ref: '#/components/schemas/ClientJoinRoomPayload' } }, discriminator: 'type' })
+  t.match(doc.components.schemas.ClientJoinRoomPayload, { title: 'ClientJoinRoomPayload', type: 'object', properties: { room: { type: 'string' } } })
+  t.same(doc.components.correlationIds.requestId!.location, '$message.payload#/id')
+  const correlated = Object.entries(doc.components.messages).filter(([, m]) => m.correlationId !== undefined).map(([key]) => key)
+  t.same(correlated, [
+    ...Object.keys(doc.components.messages).filter((key) => key.startsWith('client.')),
+    'server.room_joined', 'server.room_left', 'server.pong', 'server.token_refreshed', 'server.ack', 'server.error', 'server.room_stats',
+  ], 'every request, and every reply')
+  t.match(doc.components.schemas.ServerErrorPayload, { properties: { code: { $ref: '#/components/schemas/ErrorCode' } } })
+  t.same(doc.components.schemas.ErrorCode!.enum, Object.keys(errorCodes))
+  t.match(doc.components.schemas.ServerErrorPayload, { properties: { details: { items: { title: 'ServerErrorPayloadDetailsItem' } } } }, 'nested objects are titled')
+  for (const [id, operation] of Object.entries(doc.operations)) {
+    t.match(operation, { description: /\S/, tags: [{ name: /^(client-to-server|server-to-client)$/ }] }, `${id} is described and tagged`)
+  }
+  t.match(doc.info, { license: { name: 'MIT' }, tags: [{ name: 'client-to-server' }, { name: 'server-to-client' }] })
+})
+
+t.test('a payload definition named like a generated schema is refused with a coded error', async (t) => {
+  const clash = defineProtocol().server('board', {
+    durable: false,
+    payload: Type.Cyclic({ ServerScorePayload: Type.Object({ next: Type.Array(Type.Ref('ServerScorePayload')) }) }, 'ServerScorePayload'),
+  }).server('score', { payload: Type.Object({ round: Type.Integer() }) })
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(wsPlugin, { auth: false, protocol: clash })
+  await app.ready()
+  t.throws(() => app.asyncapi(), { code: 'WS_ERR_SCHEMA_CONFLICT', message: /ServerScorePayload/ })
 })
 
 t.test('requests carry their reply: declared ones, and ack otherwise', async (t) => {
@@ -135,8 +177,8 @@ t.test('durable and room deliveries are stated per server message', async (t) =>
 
 t.test('client frames require payload only when the payload has required properties', async (t) => {
   const doc = await chatDocument(t)
-  t.same((doc.components.messages['client.join_room']!.payload as { required: string[] }).required, ['type', 'payload'])
-  t.same((doc.components.messages['client.ping']!.payload as { required: string[] }).required, ['type'])
+  t.same((frameOf(doc, 'client.join_room') as { required: string[] }).required, ['type', 'payload'])
+  t.same((frameOf(doc, 'client.ping') as { required: string[] }).required, ['type'])
 })
 
 t.test('every example of the example app\'s document validates against its message schema', async (t) => {
@@ -149,7 +191,8 @@ t.test('app-defined messages appear with their request/reply pairs, refs rewritt
   t.match(doc.components.messages['server.score'], { name: 'score', summary: 'The score of a round.', 'x-durable': true, 'x-room': true })
   t.same((doc.operations.receiveGetBoard!.reply as { messages: unknown }).messages, [{ $ref: '#/channels/ws/messages/server.board' }])
   t.same((doc.operations.receiveSubmitScore!.reply as { messages: unknown }).messages, [{ $ref: '#/channels/ws/messages/server.ack' }])
-  t.match(doc.components.messages['server.board']!.payload, { properties: { payload: { $ref: '#/components/schemas/Cell' } } })
+  t.match(frameOf(doc, 'server.board'), { properties: { payload: { $ref: '#/components/schemas/ServerBoardPayload' } } })
+  t.match(doc.components.schemas.ServerBoardPayload, { $ref: '#/components/schemas/Cell' })
   t.match(doc.components.schemas?.Cell, { properties: { next: { items: { $ref: '#/components/schemas/Cell' } } } })
   const text = JSON.stringify(doc)
   t.notMatch(text, /"\$id"|"~kind"|"\$defs"/, 'no TypeBox internals leak')
@@ -173,14 +216,18 @@ t.test('x-error-codes, x-close-codes and the description come from the one codes
 
 t.test('info defaults to the app\'s package.json, and options override it', async (t) => {
   const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { name: string, version: string, description: string }
-  t.same(readPackageInfo(), { name: pkg.name, version: pkg.version, description: pkg.description })
+  t.match(readPackageInfo(), { name: pkg.name, version: pkg.version, description: pkg.description, license: 'MIT' })
   const defaults = (await readyApp(t)).asyncapi()
-  t.equal(defaults.info.title, pkg.name)
+  t.equal(defaults.info.title, 'Fastify Ws Rooms', 'the package name in words: the client templates name their class after it')
+  t.same(defaults.info.license, { name: 'MIT', url: 'https://spdx.org/licenses/MIT.html' })
   t.equal(defaults.info.version, pkg.version)
   t.ok(defaults.info.description.startsWith(pkg.description))
   const custom = (await readyApp(t, { asyncapi: { info: { title: 'Game', version: '2.0.0', description: 'Rounds.' } } })).asyncapi()
   t.same([custom.info.title, custom.info.version], ['Game', '2.0.0'])
   t.ok(custom.info.description.startsWith('Rounds.\n'))
+  const contact = { name: 'Team', url: 'https://example.org', email: 'team@example.org' }
+  const license = { name: 'Apache-2.0' }
+  t.match((await readyApp(t, { asyncapi: { info: { contact, license } } })).asyncapi().info, { contact, license })
 })
 
 t.test('without auth the document claims no security', async (t) => {

@@ -56,6 +56,15 @@ t.test('one name travels end to end: wire type → AsyncAPI message and operatio
   t.equal(generated.sendMethods.length + generated.onMethods.length, checked, 'no method without a message')
 })
 
+t.test('the document\'s named frame and payload schemas become the client\'s payload types, and its error code enum the client\'s ErrorCode', async (t) => {
+  const protocol = readFileSync(`${generated.outDir}/src/protocol.ts`, 'utf8')
+  t.match(protocol, /export type ClientJoinRoomPayload = \{\n.*\n {2}room: string\n/)
+  t.match(protocol, 'export type ServerRoomJoinedPayload = {')
+  t.notMatch(protocol, /export type \w*Frame\b/, 'frames are not types of their own')
+  t.notMatch(protocol, /export type Schema/, 'no renamed duplicates of the payload types')
+  t.match(protocol, /export type ServerErrorPayload = \{\n(.*\n)*? {2}code: ErrorCode\n/)
+})
+
 t.test('a send right after createClient connects on its own, joins, and the message comes back typed with room and seq', async (t) => {
   const server = await startServer()
   const alice = client(server.url)

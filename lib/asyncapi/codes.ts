@@ -44,3 +44,11 @@ export function codesMarkdown (): string {
   }
   return lines.join('\n')
 }
+
+/** Component name of the error code enum. */
+export const ERROR_CODE_SCHEMA = 'ErrorCode'
+
+/** `payload.code` of `error` frames: an enum of the table, so generated types know every code. */
+export function errorCodeSchema (): { title: string, type: 'string', enum: string[], description: string } {
+  return { title: ERROR_CODE_SCHEMA, type: 'string', enum: Object.keys(errorCodes), description: 'One of the documented error codes (`x-error-codes`).' }
+}

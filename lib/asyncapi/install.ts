@@ -7,16 +7,24 @@ import type { FastifyInstance } from 'fastify'
 import type { Catalog } from '../catalog.js'
 import { WsRegistrationError } from '../errors.js'
 import { buildDocument, type AsyncApiDocument } from './build-document.js'
+import { toClientView } from './client-view.js'
 import { docsPageHtml } from './docs-page.js'
 import { payloadExamples } from './examples.js'
 import { resolveAsyncApiOptions, type AsyncApiOptions } from './options.js'
 import { registerAsyncApiRoutes } from './routes.js'
+import { withRequestServer, type AsyncApiView, type RequestOrigin } from './served-document.js'
+
+export type { AsyncApiView }
 import { toYaml } from './yaml.js'
 
-/** `app.asyncapi()`: the document as (frozen) JSON data, or as YAML text with `{ yaml: true }`. */
+/**
+ * `app.asyncapi()`: the document as (frozen) JSON data, or as YAML text with `{ yaml: true }`.
+ * `view: 'client'` gives the client's view. Servers are the configured ones only (the HTTP routes
+ * add one derived from the request when there are none).
+ */
 export interface AsyncApiAccessor {
-  (options: { yaml: true }): string
-  (options?: { yaml?: false }): AsyncApiDocument
+  (options: { yaml: true, view?: AsyncApiView }): string
+  (options?: { yaml?: false, view?: AsyncApiView }): AsyncApiDocument
 }
 
 export interface AsyncApiSource {
@@ -40,33 +48,59 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
   for (const def of source.catalog.server.values()) payloadExamples(def, 'server')
 
   let ready = false
-  let document: AsyncApiDocument | undefined
-  let json: string | undefined
-  let yaml: string | undefined
+  const documents = new Map<AsyncApiView, AsyncApiDocument>()
+  const yamls = new Map<AsyncApiView, string>()
+  const jsons = new Map<AsyncApiView, string>()
   let html: string | undefined
 
-  function get (): AsyncApiDocument {
+  function get (view: AsyncApiView = 'server'): AsyncApiDocument {
     if (!ready) {
       throw new WsRegistrationError('WS_ERR_ASYNCAPI_NOT_READY',
         'app.asyncapi() is available once every plugin has loaded: call it after `await app.ready()` (or in an onReady hook)')
     }
-    document ??= deepFreeze(buildDocument({ ...source, options }))
+    let document = documents.get(view)
+    if (document === undefined) {
+      const server = documents.get('server') ?? deepFreeze(buildDocument({ ...source, options }))
+      documents.set('server', server)
+      document = view === 'server' ? server : deepFreeze(toClientView(server))
+      documents.set(view, document)
+    }
     return document
   }
 
-  const accessor = ((call?: { yaml?: boolean }) => {
-    const doc = get()
-    if (call?.yaml === true) return (yaml ??= toYaml(doc))
-    return doc
+  const accessor = ((call?: { yaml?: boolean, view?: AsyncApiView }) => {
+    const view = call?.view ?? 'server'
+    if (view !== 'server' && view !== 'client') throw new TypeError(`app.asyncapi(): view must be "server" or "client"; got ${String(view)}`)
+    const doc = get(view)
+    if (call?.yaml !== true) return doc
+    let text = yamls.get(view)
+    if (text === undefined) yamls.set(view, text = toYaml(doc))
+    return text
   }) as AsyncApiAccessor
+
+  // Without configured servers each request gets its own `default` server: serialise per request.
+  const served = (view: AsyncApiView, origin: RequestOrigin): AsyncApiDocument | undefined => {
+    const doc = get(view)
+    const withServer = withRequestServer(doc, origin, source.wsPath, source.auth)
+    return withServer === doc ? undefined : withServer
+  }
 
   app.decorate('asyncapi', accessor)
   app.addHook('onReady', async () => { ready = true })
 
   if (!options.expose) return
   registerAsyncApiRoutes(app, {
-    json: () => (json ??= JSON.stringify(get())),
-    yaml: () => accessor({ yaml: true }),
+    json: (view, origin) => {
+      const doc = served(view, origin)
+      if (doc !== undefined) return JSON.stringify(doc)
+      let text = jsons.get(view)
+      if (text === undefined) jsons.set(view, text = JSON.stringify(get(view)))
+      return text
+    },
+    yaml: (view, origin) => {
+      const doc = served(view, origin)
+      return doc === undefined ? accessor({ yaml: true, view }) : toYaml(doc)
+    },
     html: (docsPath) => (html ??= docsPageHtml(get(), docsPath)),
   }, { routePrefix: options.routePrefix, docsPath: options.docsPath, wsPath: source.wsPath })
 }

@@ -3,7 +3,10 @@
  * fast at registration.
  */
 import { invalidOption } from '../errors.js'
+import { licenseFromSpdx, titleFromPackageName, type AsyncApiContact, type AsyncApiLicense } from './info.js'
+export type { AsyncApiContact, AsyncApiLicense } from './info.js'
 import { readPackageInfo } from './package-info.js'
+
 
 /** An AsyncAPI 3 server object. `security` defaults to the JWT scheme when auth is on. */
 export interface AsyncApiServer {
@@ -11,7 +14,7 @@ export interface AsyncApiServer {
   host: string
   /** `ws` or `wss`. */
   protocol: 'ws' | 'wss'
-  /** Path prefix in front of the channel address, when the app is mounted under one. */
+  /** Path prefix in front of the WebSocket route, when a proxy mounts the app under one: the document's `pathname` is this prefix plus the route. */
   pathname?: string
   title?: string
   summary?: string
@@ -24,10 +27,17 @@ export interface AsyncApiOptions {
   /**
    * The document's `info`. The protocol conventions, error codes and close codes are appended
    * to `description`.
-   * @default name, version and description of `package.json` in `process.cwd()`
+   * `contact` and `license` are published as given.
+   * @default title, version, description, license and contact from `package.json` in `process.cwd()`
+   * (the title from `name` in words: `fastify-ws-rooms` → `Fastify Ws Rooms`; the contact from
+   * `author`, `bugs` and `homepage`)
    */
-  info?: { title?: string, version?: string, description?: string }
-  /** Servers by name, e.g. `{ production: { host: 'chat.example.com', protocol: 'wss' } }`. @default {} (none) */
+  info?: { title?: string, version?: string, description?: string, contact?: AsyncApiContact, license?: AsyncApiLicense }
+  /**
+   * Servers by name, e.g. `{ production: { host: 'chat.example.com', protocol: 'wss' } }`. Each one's
+   * `pathname` ends with the WebSocket route.
+   * @default {} (none): the served document then declares `default`, the host and scheme of the request
+   */
   servers?: Record<string, AsyncApiServer>
   /** Path prefix of `asyncapi.json` and `asyncapi.yaml`, e.g. `/api` serves `/api/asyncapi.json`. @default '' */
   routePrefix?: string
@@ -38,7 +48,7 @@ export interface AsyncApiOptions {
 }
 
 export interface ResolvedAsyncApiOptions {
-  info: { title: string, version: string, description: string | undefined }
+  info: { title: string, version: string, description: string | undefined, contact: AsyncApiContact | undefined, license: AsyncApiLicense | undefined }
   servers: Record<string, AsyncApiServer>
   routePrefix: string
   docsPath: string | false
@@ -47,6 +57,15 @@ export interface ResolvedAsyncApiOptions {
 
 function optionalString (name: string, value: unknown): string | undefined {
   if (value !== undefined && (typeof value !== 'string' || value === '')) throw invalidOption(name, 'a non-empty string', value)
+  return value
+}
+
+/** An object of non-empty strings, with the `required` keys present. */
+function infoObject<T extends object> (name: string, value: T | undefined, required: string[]): T | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption(name, 'an object', value)
+  for (const key of required) if (!(key in value)) throw invalidOption(`${name}.${key}`, 'a non-empty string', undefined)
+  for (const [key, field] of Object.entries(value)) optionalString(`${name}.${key}`, field)
   return value
 }
 
@@ -79,9 +98,11 @@ export function resolveAsyncApiOptions (given: AsyncApiOptions | undefined): Res
   const docsPath = options.docsPath === undefined ? '/docs' : options.docsPath
   return {
     info: {
-      title: optionalString('asyncapi.info.title', info.title) ?? pkg.name ?? 'WebSocket API',
+      title: optionalString('asyncapi.info.title', info.title) ?? titleFromPackageName(pkg.name ?? '') ?? 'WebSocket API',
       version: optionalString('asyncapi.info.version', info.version) ?? pkg.version ?? '0.0.0',
       description: optionalString('asyncapi.info.description', info.description) ?? pkg.description,
+      contact: infoObject('asyncapi.info.contact', info.contact, []) ?? pkg.contact,
+      license: infoObject('asyncapi.info.license', info.license, ['name']) ?? (pkg.license === undefined ? undefined : licenseFromSpdx(pkg.license)),
     },
     servers,
     routePrefix: routePath('asyncapi.routePrefix', options.routePrefix ?? '', true),

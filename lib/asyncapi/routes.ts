@@ -5,10 +5,11 @@
  */
 import type { FastifyInstance, FastifySchema } from 'fastify'
 import { DOCS_ASSETS, readDocsAsset, type DocsAsset } from './docs-page.js'
+import type { AsyncApiView, RequestOrigin } from './served-document.js'
 
 export interface DocumentViews {
-  json(): string
-  yaml(): string
+  json(view: AsyncApiView, origin: RequestOrigin): string
+  yaml(view: AsyncApiView, origin: RequestOrigin): string
   html(docsPath: string): string
 }
 
@@ -26,33 +27,36 @@ export function registerAsyncApiRoutes (app: FastifyInstance, views: DocumentVie
   const { routePrefix, docsPath, wsPath } = settings
   const about = `The WebSocket endpoint \`GET ${wsPath}\` is described by an AsyncAPI 3.0.0 document (every message, its schema, request/reply pairs, error and close codes), not by this OpenAPI document.`
 
-  app.get(`${routePrefix}/asyncapi.json`, {
-    schema: {
-      summary: 'AsyncAPI document (JSON)',
-      description: about,
-      tags: TAGS,
-      response: {
-        200: {
-          description: 'The AsyncAPI 3.0.0 document of the WebSocket endpoint.',
-          content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+  // `asyncapi.*` is the server's view (canonical); `asyncapi.client.*` the client's, for client generators.
+  for (const [view, base, which] of [['server', 'asyncapi', ''], ['client', 'asyncapi.client', ' from the client\'s view']] as const) {
+    app.get(`${routePrefix}/${base}.json`, {
+      schema: {
+        summary: `AsyncAPI document${which} (JSON)`,
+        description: about,
+        tags: TAGS,
+        response: {
+          200: {
+            description: `The AsyncAPI 3.0.0 document of the WebSocket endpoint${which}.`,
+            content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+          },
         },
       },
-    },
-  }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(views.json()))
+    }, async (request, reply) => reply.type('application/json; charset=utf-8').send(views.json(view, request)))
 
-  app.get(`${routePrefix}/asyncapi.yaml`, {
-    schema: {
-      summary: 'AsyncAPI document (YAML)',
-      description: about,
-      tags: TAGS,
-      response: {
-        200: {
-          description: 'The AsyncAPI 3.0.0 document of the WebSocket endpoint, as YAML.',
-          content: { 'application/yaml': { schema: { type: 'string' } } },
+    app.get(`${routePrefix}/${base}.yaml`, {
+      schema: {
+        summary: `AsyncAPI document${which} (YAML)`,
+        description: about,
+        tags: TAGS,
+        response: {
+          200: {
+            description: `The AsyncAPI 3.0.0 document of the WebSocket endpoint${which}, as YAML.`,
+            content: { 'application/yaml': { schema: { type: 'string' } } },
+          },
         },
       },
-    },
-  }, async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(views.yaml()))
+    }, async (request, reply) => reply.type('application/yaml; charset=utf-8').send(views.yaml(view, request)))
+  }
 
   if (docsPath === false) return
   app.get(docsPath, {

@@ -55,3 +55,34 @@ function addComponent (components: SchemaComponents, name: string, schema: JsonS
   }
   components[name] = schema
 }
+
+/**
+ * Titles for the inline object and enum schemas inside a named payload (`ServerErrorPayload` →
+ * `details` items: `ServerErrorPayloadDetailsItem`), so that model generators name them instead
+ * of numbering anonymous schemas. Refs and schemas with a title of their own are left alone.
+ */
+export function titleInlineSchemas (schema: JsonSchema, base: string): JsonSchema {
+  const visit = (node: unknown, name: string, top: boolean): unknown => {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return node
+    const out: JsonSchema = { ...(node as JsonSchema) }
+    if (out.$ref !== undefined) return out
+    const word = (key: string): string => key.replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase())
+    if (isObjectSchema(out.properties)) {
+      out.properties = Object.fromEntries(Object.entries(out.properties).map(([key, value]) => [key, visit(value, name + word(key), false)]))
+    }
+    if (isObjectSchema(out.items)) out.items = visit(out.items, name + 'Item', false)
+    if (isObjectSchema(out.additionalProperties)) out.additionalProperties = visit(out.additionalProperties, name + 'Value', false)
+    for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+      const list = out[key]
+      if (Array.isArray(list)) out[key] = list.map((item, i) => visit(item, `${name}Option${i + 1}`, false))
+    }
+    const named = out.type === 'object' || out.properties !== undefined || Array.isArray(out.enum)
+    if (!top && named && out.title === undefined) return { title: name, ...out }
+    return out
+  }
+  return visit(schema, base, true) as JsonSchema
+}
+
+function isObjectSchema (value: unknown): value is JsonSchema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -6,7 +6,10 @@
  *
  * Reads the document as the server publishes it (see the contract): client → server messages are
  * the server's `receive` operations, server → client ones its `send` operations; message keys are
- * `client.<type>` / `server.<type>`, `name` is the wire type.
+ * `client.<type>` / `server.<type>`, `name` is the wire type. Frames and payloads may be inline or
+ * named components (`ClientJoinRoomFrame` → `ClientJoinRoomPayload`): a named payload prints as
+ * the message's payload type (`ClientJoinRoomPayload`), frames are not types of their own, and the
+ * error code enum is the client's `ErrorCode`.
  */
 const { schemaToTs } = require('./schema-to-ts.cjs')
 // The protocol module (lib/protocol/), compiled into the template's private copy by sdk-gen before
@@ -50,7 +53,12 @@ function buildModel (asyncapi) {
   const componentSchemas = json.components !== undefined && json.components.schemas !== undefined ? json.components.schemas : {}
   const named = new Map()
   const reserved = new Set(['RealtimeClient', 'ClientOptions', 'EventMeta', 'ErrorCode', 'CloseCodeNumber', 'ClientMessages', 'ServerMessages'])
+  const protocolSchemas = messageSchemaNames(asyncapi, Object.keys(objectExtension(asyncapi, 'x-error-codes')))
+  for (const [key, name] of protocolSchemas) {
+    if (name !== undefined) named.set(key, name)
+  }
   for (const key of Object.keys(componentSchemas)) {
+    if (protocolSchemas.has(key)) continue
     let name = typeIdentifier(key)
     while (reserved.has(name) || /^(Client|Server)[A-Z]/.test(name)) name = 'Schema' + name
     reserved.add(name)
@@ -92,7 +100,7 @@ function buildModel (asyncapi) {
       title: text(message.title()) ?? pascal,
       summary: text(message.summary()),
       description: text(message.description()),
-      payloadType: payloadSchema === undefined ? 'Record<string, never>' : schemaToTs(payloadSchema, { named }, ''),
+      payloadType: payloadSchema === undefined ? 'Record<string, never>' : schemaToTs(payloadSchema, { named, root: payloadSchema }, ''),
       /** Whether the payload argument may be left out (no required property). */
       payloadOptional: payloadSchema === undefined || !(Array.isArray(payloadSchema.required) && payloadSchema.required.length > 0),
       deprecated: message.json().deprecated === true,
@@ -121,19 +129,21 @@ function buildModel (asyncapi) {
     }
   }
 
-  const schemas = [...named].map(([key, name]) => {
+  const schemas = [...named].filter(([key]) => !protocolSchemas.has(key)).map(([key, name]) => {
     const schema = componentSchemas[key]
     return { key, name, description: text(schema && schema.description), type: schemaToTs(schema, { named, root: schema }, '') }
   })
 
   const info = asyncapi.info()
   const channel = asyncapi.channels().all()[0]
+  const firstServer = asyncapi.servers().all()[0]
   return {
     // Both land in line comments of generated code: one line, or a crafted title injects code.
     title: oneLine(info.title()),
     version: oneLine(info.version()),
     description: text(info.description()),
-    address: channel === undefined ? undefined : channel.address(),
+    // The WebSocket path: the server's `pathname` when the document declares one, else the channel address.
+    address: (firstServer !== undefined && firstServer.hasPathname() ? firstServer.pathname() : undefined) ?? (channel === undefined ? undefined : channel.address() ?? undefined),
     client,
     server,
     schemas,
@@ -145,6 +155,39 @@ function buildModel (asyncapi) {
       description: text(value && value.description) ?? '',
     })).filter((row) => Number.isInteger(row.code)),
   }
+}
+
+/**
+ * Component schemas that are part of the message layer, by component key: a frame (→ undefined:
+ * never a type of its own), its payload (→ the message's payload type name), and the enum of the
+ * error codes (→ `ErrorCode`, which the client declares from `x-error-codes`).
+ */
+function messageSchemaNames (asyncapi, errorCodes) {
+  const out = new Map()
+  for (const message of asyncapi.messages().all()) {
+    const frame = message.payload() === undefined ? undefined : message.payload().json()
+    if (frame === null || typeof frame !== 'object') continue
+    const frameId = frame['x-parser-schema-id']
+    const payload = frame.properties !== undefined ? frame.properties.payload : undefined
+    const key = message.id()
+    const type = message.name() ?? key.replace(/^(client|server)\./, '')
+    const client = (extension(message, 'x-direction') ?? (key.startsWith('client.') ? 'client-to-server' : '')) === 'client-to-server'
+    if (isComponentId(frameId)) out.set(frameId, undefined)
+    if (payload !== null && typeof payload === 'object' && isComponentId(payload['x-parser-schema-id'])) {
+      out.set(payload['x-parser-schema-id'], (client ? 'Client' : 'Server') + pascalCase(String(type)) + 'Payload')
+      const code = payload.properties !== undefined ? payload.properties.code : undefined
+      if (type === 'error' && code !== null && typeof code === 'object' && isComponentId(code['x-parser-schema-id']) &&
+        Array.isArray(code.enum) && code.enum.length === errorCodes.length && code.enum.every((c) => errorCodes.includes(c))) {
+        out.set(code['x-parser-schema-id'], 'ErrorCode')
+      }
+    }
+  }
+  return out
+}
+
+/** The parser names inline schemas `<anonymous-schema-N>`; component schemas keep their key. */
+function isComponentId (id) {
+  return typeof id === 'string' && !id.startsWith('<anonymous')
 }
 
 function objectExtension (asyncapi, name) {

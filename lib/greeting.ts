@@ -1,0 +1,30 @@
+/** The `connected` greeting: always a connection's first frame, sent once the adapter routes its user here. */
+import type { Adapter } from './adapter.js'
+import { isPromise } from './adapter.js'
+import type { Connection } from './connection.js'
+import type { Delivery } from './delivery.js'
+
+/**
+ * Send `connected` once the adapter routes the user's messages here (Redis: SUBSCRIBE answered).
+ * Until then the connection is busy (its frames wait in order) and user deliveries skip it, so
+ * `connected` is always the first frame. Returns a promise only when the greeting had to wait.
+ */
+export function greet (connection: Connection, adapter: Adapter, delivery: Delivery): Promise<void> | undefined {
+  const greeting = connection.expiresAt === undefined
+    ? { connectionId: connection.id, userId: connection.userId }
+    : { connectionId: connection.id, userId: connection.userId, expiresAt: connection.expiresAt }
+  const registered = adapter.addConnection?.(connection.userId, connection.id)
+  if (registered === undefined || !isPromise(registered)) {
+    connection.greeted = true
+    delivery.send(connection, 'connected', greeting)
+    return undefined
+  }
+  connection.busy = true
+  return registered
+    .catch((err: unknown) => connection.log.error({ err }, 'adapter connection setup failed'))
+    .then(() => {
+      connection.greeted = true
+      connection.busy = false
+      if (!connection.closed) delivery.send(connection, 'connected', greeting)
+    })
+}

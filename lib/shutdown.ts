@@ -1,0 +1,55 @@
+/**
+ * Graceful shutdown: refuse new connections, let running handlers finish (bounded), then close
+ * every socket with 1001 and clean presence up. Sockets that do not finish the closing handshake
+ * promptly are terminated.
+ */
+import type { WebSocket } from 'ws'
+import { CloseCode } from './protocol/codes.js'
+import type { Connection } from './connection.js'
+import type { Registry } from './registry.js'
+import { withTimeout } from './timeout.js'
+
+/** Handlers still running: counted by the dispatcher, awaited (bounded) on shutdown. */
+export class RunningHandlers {
+  count = 0
+  private idleWaiter: (() => void) | undefined
+
+  started (): void {
+    this.count++
+  }
+
+  done (): void {
+    if (--this.count === 0 && this.idleWaiter !== undefined) {
+      this.idleWaiter()
+      this.idleWaiter = undefined
+    }
+  }
+
+  /** Resolves once no handler runs (at once when none does). */
+  async idle (): Promise<void> {
+    if (this.count > 0) await new Promise<void>((resolve) => { this.idleWaiter = resolve })
+  }
+}
+
+export async function shutdown (
+  registry: Registry,
+  handlers: RunningHandlers,
+  removeConnection: (connection: Connection) => Promise<void>,
+  timeoutMs: number,
+): Promise<void> {
+  registry.closing = true
+  if (handlers.count > 0) await withTimeout(handlers.idle(), timeoutMs)
+  const connections = [...registry.connections.values()]
+  const closed = connections.map((connection) => socketClosed(connection.socket))
+  for (const connection of connections) connection.close(CloseCode.GoingAway, 'Server shutting down')
+  await withTimeout(Promise.allSettled(connections.map((connection) => removeConnection(connection))), timeoutMs)
+  await withTimeout(Promise.all(closed), 1000)
+  for (const connection of connections) {
+    if (connection.socket.readyState !== connection.socket.CLOSED) connection.socket.terminate()
+  }
+}
+
+function socketClosed (socket: WebSocket): Promise<void> {
+  if (socket.readyState === socket.CLOSED) return Promise.resolve()
+  return new Promise((resolve) => socket.once('close', () => resolve()))
+}
