@@ -35,6 +35,18 @@ export interface PresenceJoin {
   readonly firstForUser: boolean
 }
 
+/** Where a room's stream of durable messages stands. */
+export interface StreamPosition {
+  /** The last `seq` given in the room (0 when none). */
+  readonly seq: number
+  /**
+   * Names this numbering of the room: it changes when the numbering restarts (the room's history
+   * and counter were forgotten or lost, e.g. a Redis that restarted without its data), so a
+   * `since` from an older epoch is never answered with different messages under the same numbers.
+   */
+  readonly epoch: string
+}
+
 export interface Recovery {
   /** True when history held every durable message after `since`. */
   readonly recovered: boolean
@@ -97,8 +109,16 @@ export interface Adapter {
 
   /** The last `seq` given in the room (0 when none). */
   lastSeq(room: string): MaybePromise<number>
-  /** Durable messages after `since`, if history still holds all of them. */
-  recover(room: string, since: number): MaybePromise<Recovery>
+  /**
+   * The room's last `seq` and the epoch of its numbering. Optional: without it the hub uses
+   * `lastSeq` and sends no epoch (clients then cannot tell a restarted numbering).
+   */
+  position?(room: string): MaybePromise<StreamPosition>
+  /**
+   * Durable messages after `since`, if history still holds all of them. With `epoch` (the one
+   * the client saw), not recovered when the room's numbering is no longer that epoch.
+   */
+  recover(room: string, since: number, epoch?: string): MaybePromise<Recovery>
 
   /** Adapter-specific figures for `app.ws.stats()`. */
   stats?(): Record<string, unknown>

@@ -8,7 +8,7 @@ import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js
 
 /** What the built-ins need from the server; the hub provides it. */
 export interface BuiltinHost {
-  join(connection: Connection, room: string, since: number | undefined, id: string | undefined): Promise<void>
+  join(connection: Connection, room: string, since: number | undefined, id: string | undefined, epoch?: string): Promise<void>
   leave(connection: Connection, room: string): Promise<void>
   publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined>
   setExpiry(connection: Connection, expiresAt: number | undefined): void
@@ -27,8 +27,8 @@ function settled (result: unknown): undefined | Promise<void> {
 
 export function builtinHandlers (host: BuiltinHost, auth: Authenticator): Record<string, BuiltinHandler> {
   const handlers: Record<string, InternalHandler> = {
-    join_room: (connection, payload: { room: string, since?: number }, id) =>
-      host.join(connection, payload.room, payload.since, id).then(() => REPLIED),
+    join_room: (connection, payload: { room: string, since?: number, epoch?: string }, id) =>
+      host.join(connection, payload.room, payload.since, id, payload.epoch).then(() => REPLIED),
 
     leave_room: async (connection, payload: { room: string }) => {
       await host.leave(connection, payload.room)

@@ -109,8 +109,8 @@ export class Hub {
 
   // ── rooms (membership.ts) ───────────────────────────────────────────────
 
-  join (connection: Connection, room: string, since: number | undefined, id: string | undefined): Promise<void> {
-    return this.membership.join(connection, room, since, id)
+  join (connection: Connection, room: string, since: number | undefined, id: string | undefined, epoch?: string): Promise<void> {
+    return this.membership.join(connection, room, since, id, epoch)
   }
 
   leave (connection: Connection, room: string): Promise<void> {

@@ -32,9 +32,10 @@ export const builtinServerMessages = {
       room: RoomName,
       members: Type.Array(UserId, { description: 'Distinct user ids present in the room.' }),
       seq: Seq,
+      epoch: Type.Optional(Type.String({ description: 'Names this numbering of the room\'s `seq`: it changes when the numbering restarts (e.g. the backend lost its data). Send it back with `since` when joining again.' })),
       recovered: Type.Optional(Type.Boolean({ description: 'Answer to `since`: true when every message after it follows this reply.' })),
     }, { additionalProperties: false }),
-    examples: [{ room: 'general', members: ['alice', 'bob'], seq: 42 }],
+    examples: [{ room: 'general', members: ['alice', 'bob'], seq: 42, epoch: '1764079200.123456' }],
   },
   room_left: {
     summary: 'Reply to `leave_room`.',
@@ -99,9 +100,10 @@ export const builtinClientMessages = {
     payload: Type.Object({
       room: RoomName,
       since: Type.Optional(Type.Integer({ minimum: 0, description: 'Last `seq` the client saw in this room.' })),
+      epoch: Type.Optional(Type.String({ maxLength: 64, description: 'The `epoch` of the `room_joined` that `since` counts from: when the room\'s numbering has restarted since, the answer is `recovered: false`, never other messages under the same numbers.' })),
     }, { additionalProperties: false }),
     reply: 'room_joined',
-    examples: [{ room: 'general' }, { room: 'general', since: 40 }],
+    examples: [{ room: 'general' }, { room: 'general', since: 40, epoch: '1764079200.123456' }],
   },
   leave_room: {
     summary: 'Leave a room.',

@@ -219,6 +219,23 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
     t.same(recent.frames.map((f) => f.seq), [38, 39, 40], 'what history still holds is recoverable')
   })
 
+  tap.test('a room\'s numbering has one epoch while it lasts; recover against another epoch is not recovered', async (t) => {
+    const { adapter } = await start(t)
+    const position = adapter.position?.bind(adapter)
+    if (position === undefined) {
+      t.skip('this adapter names no epochs')
+      return
+    }
+    const { epoch } = await position('r')
+    t.type(epoch, 'string')
+    t.ok(epoch.length > 0, 'a room has an epoch before its first message')
+    await publishMany(adapter, 'r', 3)
+    t.same(await position('r'), { seq: 3, epoch }, 'messages keep the epoch')
+    t.equal((await adapter.recover('r', 1, epoch)).recovered, true, 'recovered within the epoch')
+    t.same(await adapter.recover('r', 1, `${epoch}-before`), { recovered: false, frames: [] }, 'never across epochs')
+    t.equal((await adapter.recover('r', 1)).recovered, true, 'without an epoch (older clients), seq alone decides')
+  })
+
   tap.test('recover from a seq the room never reached is not recovered', async (t) => {
     const { adapter } = await start(t)
     await publishMany(adapter, 'r', 2)
@@ -340,6 +357,8 @@ export function recoverySuite (tap: Tap, cluster: ClusterFactory): void {
     const [a] = await cluster(t, 1)
     const alice = await connect(t, a!, 'alice')
     const reply = await alice.request('join_room', { room: 'r', since: 5 })
-    t.same(reply.payload, { room: 'r', members: ['alice'], seq: 0, recovered: false })
+    const { epoch, ...rest } = reply.payload
+    t.same(rest, { room: 'r', members: ['alice'], seq: 0, recovered: false })
+    t.type(epoch, 'string', 'with the epoch of the room\'s numbering')
   })
 }

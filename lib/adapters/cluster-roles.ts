@@ -7,12 +7,11 @@
  * Every method may answer synchronously or with a promise; a rejection counts as the backend
  * being unreachable for that call (the adapter falls back to local delivery where it can).
  *
- * Where planned work plugs in, so it stays inside one role: a stream epoch (a store that
- * lost its data) — on `History` and the durable envelope, compared in `RoomFeeds`; paging older
- * messages — a `HistoryStore` read with `before`/`limit`; sharded pub/sub on Redis Cluster — inside the Redis transport
- * (channel names come only from `Transport.roomChannel`/`userChannel`).
+ * Where planned work plugs in, so it stays inside one role: paging older messages — a
+ * `HistoryStore` read with `before`/`limit`. (Sharded pub/sub on Redis Cluster lives inside the
+ * Redis transport: channel names come only from `Transport.roomChannel`/`userChannel`.)
  */
-import type { Exclusions, MaybePromise } from '../adapter.js'
+import type { Exclusions, MaybePromise, StreamPosition } from '../adapter.js'
 import type { RoomFrameParts } from '../protocol/stringify.js'
 
 /** Pub/sub: bytes on named channels, delivered to every instance subscribed to the channel. */
@@ -81,6 +80,8 @@ export interface History {
   readonly recovered: boolean
   /** The room's last `seq`. */
   readonly last: number
+  /** The epoch of the room's numbering (see `StreamPosition`). */
+  readonly epoch: string
   readonly frames: readonly HistoryFrame[]
 }
 
@@ -94,10 +95,13 @@ export interface HistoryStore {
    * it resolves to that append's `seq` — checked in the same step, so a retry never duplicates.
    */
   append(room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number>
-  /** The room's last `seq` (0 when none). */
-  lastSeq(room: string): MaybePromise<number>
-  /** Durable frames after `since`, if all are still kept. */
-  read(room: string, since: number): MaybePromise<History>
+  /**
+   * The room's last `seq` (0 when none) and the epoch of its numbering, created on first use
+   * and replaced whenever the numbering restarts (the store forgot or lost the room's counter).
+   */
+  position(room: string): MaybePromise<StreamPosition>
+  /** Durable frames after `since`, if all are still kept (and, with `epoch`, the numbering is still that one). */
+  read(room: string, since: number, epoch?: string): MaybePromise<History>
 }
 
 /** What a backend reports to the adapter. */

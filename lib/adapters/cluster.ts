@@ -11,7 +11,7 @@
  * - Outage: every call tries the backend once and falls back locally (durable publishes are
  *   refused: they need a `seq`); missed durable frames are fetched from history (`RoomFeeds`).
  */
-import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomDelivery, RoomPublish } from '../adapter.js'
+import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
 import { WsError } from '../errors.js'
 import { roomFrameParts } from '../protocol/stringify.js'
 import { withTimeout } from '../timeout.js'
@@ -176,11 +176,16 @@ export class ClusterAdapter implements Adapter {
   // ── seq and history ──────────────────────────────────────────────────────
 
   async lastSeq (room: string): Promise<number> {
-    return await this.attempt(() => this.backend.history.lastSeq(room), () => this.feeds.lastSeq(room) ?? 0, false)
+    return (await this.position(room)).seq
   }
 
-  async recover (room: string, since: number): Promise<Recovery> {
-    const history = await this.attempt(() => this.backend.history.read(room, since), () => undefined, false)
+  /** During an outage: the last `seq` delivered here, under an epoch no client holds (so nothing is recovered against it). */
+  async position (room: string): Promise<StreamPosition> {
+    return await this.attempt(() => this.backend.history.position(room), () => ({ seq: this.feeds.lastSeq(room) ?? 0, epoch: '' }), false)
+  }
+
+  async recover (room: string, since: number, epoch?: string): Promise<Recovery> {
+    const history = await this.attempt(() => this.backend.history.read(room, since, epoch), () => undefined, false)
     if (history === undefined || !history.recovered) return { recovered: false, frames: [] }
     return { recovered: true, frames: history.frames.map((frame) => ({ seq: frame.seq, data: frame.data, except: frame.except })) }
   }

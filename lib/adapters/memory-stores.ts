@@ -3,7 +3,8 @@
  * `ClusterAdapter` roles for several adapters in one process sharing them (a test cluster).
  * Everything answers synchronously.
  */
-import type { Exclusions } from '../adapter.js'
+import { randomUUID } from 'node:crypto'
+import type { Exclusions, StreamPosition } from '../adapter.js'
 import { joinRoomFrame, type RoomFrameParts } from '../protocol/stringify.js'
 import type { History, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
 import { encodeDurableEnvelope, encodeExclusions } from './envelope.js'
@@ -127,6 +128,8 @@ interface HistoryEntry { seq: number, data: string, at: number, except: Exclusio
  */
 class RoomLog {
   seq = 0
+  /** A new log is a new numbering: after a sweep, or a restart, the room's seq starts over. */
+  readonly epoch = randomUUID().slice(0, 8)
   lastAt = 0
   /** idempotency key → seq, oldest first; as many as the ring keeps. */
   readonly keys = new Map<string, { seq: number, at: number }>()
@@ -177,8 +180,7 @@ export class MemoryHistory implements HistoryStore {
    * `data` is undefined when `idempotencyKey` was already used (then `seq` is that frame's).
    */
   record (room: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): { seq: number, data: string | undefined } {
-    let log = this.logs.get(room)
-    if (log === undefined) this.logs.set(room, log = new RoomLog(this.limits.historySize))
+    const log = this.log(room)
     const now = Date.now()
     if (idempotencyKey !== undefined) {
       const done = log.keys.get(idempotencyKey)
@@ -205,13 +207,25 @@ export class MemoryHistory implements HistoryStore {
     return this.logs.get(room)?.seq ?? 0
   }
 
-  read (room: string, since: number): History {
-    const log = this.logs.get(room)
-    const last = log?.seq ?? 0
-    if (since > last) return { recovered: false, last, frames: [] }
-    const entries = log === undefined ? [] : log.after(since, Date.now() - this.limits.historyTtlMs)
-    if (entries === undefined) return { recovered: false, last, frames: [] }
-    return { recovered: true, last, frames: entries.map((entry) => ({ seq: entry.seq, data: entry.data, except: entry.except })) }
+  position (room: string): StreamPosition {
+    const log = this.log(room)
+    return { seq: log.seq, epoch: log.epoch }
+  }
+
+  read (room: string, since: number, epoch?: string): History {
+    const log = this.log(room)
+    const last = log.seq
+    if (since > last || (epoch !== undefined && epoch !== log.epoch)) return { recovered: false, last, epoch: log.epoch, frames: [] }
+    const entries = log.after(since, Date.now() - this.limits.historyTtlMs)
+    if (entries === undefined) return { recovered: false, last, epoch: log.epoch, frames: [] }
+    return { recovered: true, last, epoch: log.epoch, frames: entries.map((entry) => ({ seq: entry.seq, data: entry.data, except: entry.except })) }
+  }
+
+  /** The room's log, created (a new epoch) on first use; the sweep forgets it with the room. */
+  private log (room: string): RoomLog {
+    let log = this.logs.get(room)
+    if (log === undefined) this.logs.set(room, log = new RoomLog(this.limits.historySize))
+    return log
   }
 
   /** Forget the history and `seq` of rooms not `occupied` once their newest message has expired. */

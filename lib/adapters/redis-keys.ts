@@ -17,6 +17,8 @@ export class RedisKeys {
 
   seq (room: string): string { return this.prefix + '{r:' + room + '}:seq' }
   log (room: string): string { return this.prefix + '{r:' + room + '}:log' }
+  /** The epoch of the room's numbering (see `StreamPosition`); lives and dies with `seq`. */
+  epoch (room: string): string { return this.prefix + '{r:' + room + '}:epoch' }
   /** The record of a durable publish's idempotency key (its seq). */
   once (room: string, key: string): string { return this.prefix + '{r:' + room + '}:once:' + key }
   /** Hash: connection id → user id. */

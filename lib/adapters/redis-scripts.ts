@@ -12,9 +12,23 @@
 const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
+/**
+ * Keep the room's epoch (KEYS[3]) alive as long as its counter, or start a new one: a missing
+ * epoch means the numbering was forgotten or lost. Redis time names it (unique per room over
+ * time). Needs `NOW_MS`; `ttl` is the counter's TTL. Leaves it in `epoch` when `read` is set.
+ */
+function ensureEpoch (ttl: string, read: boolean): string {
+  const touch = `if redis.call('PEXPIRE', KEYS[3], ${ttl}) == 0 then
+  redis.call('SET', KEYS[3], t[1] .. '.' .. t[2], 'PX', ${ttl})
+end`
+  return read ? `${touch}
+local epoch = redis.call('GET', KEYS[3])` : touch
+}
+
 /** INCR, XADD, trim, publish; leaves the new seq in `seq`. Arguments: see `PUBLISH_DURABLE`. */
 const PUBLISH_BODY = `local seq = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
+${ensureEpoch('ARGV[7]', false)}
 local frame = ARGV[2] .. ',"seq":' .. seq .. ARGV[3]
 local maxLen = tonumber(ARGV[5])
 if maxLen > 0 then
@@ -25,7 +39,7 @@ end
 redis.call(ARGV[8], ARGV[1], seq .. '\\n' .. ARGV[4] .. '\\n' .. frame)`
 
 /**
- * Durable publish. KEYS: seq, log. ARGV: channel, head, tail, except, maxLen, ttlMs, seqTtlMs,
+ * Durable publish. KEYS: seq, log, epoch. ARGV: channel, head, tail, except, maxLen, ttlMs, seqTtlMs,
  * publish command (PUBLISH, or SPUBLISH on Redis Cluster). Returns the new seq. The pub/sub
  * payload is `<seq>\n<except>\n<frame>`.
  */
@@ -34,36 +48,50 @@ ${PUBLISH_BODY}
 return seq`
 
 /**
- * Idempotent durable publish: as `PUBLISH_DURABLE`, plus KEYS[3], the idempotency key's record
+ * Idempotent durable publish: as `PUBLISH_DURABLE`, plus KEYS[4], the idempotency key's record
  * (same hash tag). When it exists, the publish already ran: return its seq, publish nothing.
  */
-export const PUBLISH_DURABLE_ONCE = `local done = redis.call('GET', KEYS[3])
+export const PUBLISH_DURABLE_ONCE = `local done = redis.call('GET', KEYS[4])
 if done then return tonumber(done) end
 ${NOW_MS}
 ${PUBLISH_BODY}
-redis.call('SET', KEYS[3], seq, 'PX', ARGV[6])
+redis.call('SET', KEYS[4], seq, 'PX', ARGV[6])
 return seq`
 
 /**
- * Durable messages after `since`. KEYS: seq, log. ARGV: since, ttlMs, maxLen (the exact bound:
- * `MAXLEN ~` trims whole stream nodes, so the stream may hold a few more).
- * Returns `{recovered (0|1), last, frame, except, frame, except…}`. Seqs are contiguous (INCR and XADD are one step), so
- * the newest `last - since` entries are the missed ones exactly when the oldest of them is
- * `since + 1` and younger than the TTL (approximate trimming may leave older ones behind).
+ * Where the room's numbering stands. KEYS: seq, (unused), epoch. ARGV: seqTtlMs. Returns
+ * `{last, epoch}`; the epoch is created on first use, and its TTL and the counter's renewed.
+ */
+export const POSITION = `${NOW_MS}
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+${ensureEpoch('ARGV[1]', true)}
+return {tonumber(redis.call('GET', KEYS[1]) or '0'), epoch}`
+
+/**
+ * Durable messages after `since`. KEYS: seq, log, epoch. ARGV: since, ttlMs, maxLen (the exact
+ * bound: `MAXLEN ~` trims whole stream nodes, so the stream may hold a few more), the epoch the
+ * client saw ('' for none), seqTtlMs.
+ * Returns `{recovered (0|1), last, epoch, frame, except, frame, except…}`. Not recovered when the
+ * numbering is another epoch (it restarted: the same numbers are other messages). Seqs are
+ * contiguous (INCR and XADD are one step), so the newest `last - since` entries are the missed
+ * ones exactly when the oldest of them is `since + 1` and younger than the TTL (approximate
+ * trimming may leave older ones behind).
  */
 export const RECOVER = `${NOW_MS}
+${ensureEpoch('ARGV[5]', true)}
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local since = tonumber(ARGV[1])
-if since > last then return {0, last} end
+if ARGV[4] ~= '' and ARGV[4] ~= epoch then return {0, last, epoch} end
+if since > last then return {0, last, epoch} end
 local want = last - since
-if want == 0 then return {1, last} end
-if want > tonumber(ARGV[3]) then return {0, last} end
+if want == 0 then return {1, last, epoch} end
+if want > tonumber(ARGV[3]) then return {0, last, epoch} end
 local entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', want)
-if #entries < want then return {0, last} end
+if #entries < want then return {0, last, epoch} end
 local oldest = entries[want]
-if tonumber(oldest[2][2]) ~= since + 1 then return {0, last} end
-if tonumber(string.match(oldest[1], '^(%d+)')) < now - tonumber(ARGV[2]) then return {0, last} end
-local out = {1, last}
+if tonumber(oldest[2][2]) ~= since + 1 then return {0, last, epoch} end
+if tonumber(string.match(oldest[1], '^(%d+)')) < now - tonumber(ARGV[2]) then return {0, last, epoch} end
+local out = {1, last, epoch}
 for i = want, 1, -1 do
   out[#out + 1] = entries[i][2][4]
   out[#out + 1] = entries[i][2][6] or ''

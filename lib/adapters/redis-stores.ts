@@ -4,7 +4,7 @@
  * one room under one hash tag, runs on Redis Cluster too.
  */
 import type { Cluster, Redis, RedisCommander } from 'ioredis'
-import type { Exclusions } from '../adapter.js'
+import type { Exclusions, StreamPosition } from '../adapter.js'
 import type { RoomFrameParts } from '../protocol/stringify.js'
 import type { History, HistoryFrame, HistoryStore } from './cluster-roles.js'
 import { decodeExclusions, encodeExclusions } from './envelope.js'
@@ -13,9 +13,10 @@ import * as scripts from './redis-scripts.js'
 
 /** The adapter's scripts, as ioredis `defineCommand` adds them. */
 interface Scripted {
-  wsPublish(seqKey: string, logKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number, publish: PublishCommand): Promise<number>
-  wsPublishOnce(seqKey: string, logKey: string, onceKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number, publish: PublishCommand): Promise<number>
-  wsRecover(seqKey: string, logKey: string, since: number, ttlMs: number, maxLen: number): Promise<Array<number | string>>
+  wsPublish(seqKey: string, logKey: string, epochKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number, publish: PublishCommand): Promise<number>
+  wsPublishOnce(seqKey: string, logKey: string, epochKey: string, onceKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number, publish: PublishCommand): Promise<number>
+  wsPosition(seqKey: string, logKey: string, epochKey: string, seqTtlMs: number): Promise<[number, string]>
+  wsRecover(seqKey: string, logKey: string, epochKey: string, since: number, ttlMs: number, maxLen: number, epoch: string, seqTtlMs: number): Promise<Array<number | string>>
   wsAddMember(connsKey: string, usersKey: string, connectionId: string, userId: string): Promise<number>
   wsRemoveMember(connsKey: string, usersKey: string, connectionId: string, userId: string): Promise<number>
   wsAddMembers(connsKey: string, usersKey: string, ...connectionAndUserIds: string[]): Promise<number[]>
@@ -31,9 +32,10 @@ export type PublishCommand = 'PUBLISH' | 'SPUBLISH'
 
 /** Add the scripts to a command connection. */
 export function defineScripts<C extends Redis | Cluster> (client: C): C & Scripted {
-  client.defineCommand('wsPublish', { numberOfKeys: 2, lua: scripts.PUBLISH_DURABLE })
-  client.defineCommand('wsPublishOnce', { numberOfKeys: 3, lua: scripts.PUBLISH_DURABLE_ONCE })
-  client.defineCommand('wsRecover', { numberOfKeys: 2, lua: scripts.RECOVER })
+  client.defineCommand('wsPublish', { numberOfKeys: 3, lua: scripts.PUBLISH_DURABLE })
+  client.defineCommand('wsPublishOnce', { numberOfKeys: 4, lua: scripts.PUBLISH_DURABLE_ONCE })
+  client.defineCommand('wsPosition', { numberOfKeys: 3, lua: scripts.POSITION })
+  client.defineCommand('wsRecover', { numberOfKeys: 3, lua: scripts.RECOVER })
   client.defineCommand('wsAddMember', { numberOfKeys: 2, lua: scripts.ADD_MEMBER })
   client.defineCommand('wsRemoveMember', { numberOfKeys: 2, lua: scripts.REMOVE_MEMBER })
   client.defineCommand('wsAddMembers', { numberOfKeys: 2, lua: scripts.ADD_MEMBERS })
@@ -62,25 +64,28 @@ export class RedisHistory implements HistoryStore {
     const { historySize, historyTtlMs, sequenceTtlMs } = this.limits
     const encoded = encodeExclusions(except)
     if (idempotencyKey !== undefined) {
-      return this.cmd().wsPublishOnce(this.keys.seq(room), this.keys.log(room), this.keys.once(room, idempotencyKey), channel,
+      return this.cmd().wsPublishOnce(this.keys.seq(room), this.keys.log(room), this.keys.epoch(room), this.keys.once(room, idempotencyKey), channel,
         frame.head, frame.tail, encoded, historySize, historyTtlMs, sequenceTtlMs, this.publish)
     }
-    return this.cmd().wsPublish(this.keys.seq(room), this.keys.log(room), channel,
+    return this.cmd().wsPublish(this.keys.seq(room), this.keys.log(room), this.keys.epoch(room), channel,
       frame.head, frame.tail, encoded, historySize, historyTtlMs, sequenceTtlMs, this.publish)
   }
 
-  async lastSeq (room: string): Promise<number> {
-    return Number(await this.cmd().get(this.keys.seq(room)) ?? 0)
+  async position (room: string): Promise<StreamPosition> {
+    const [seq, epoch] = await this.cmd().wsPosition(this.keys.seq(room), this.keys.log(room), this.keys.epoch(room), this.limits.sequenceTtlMs)
+    return { seq: Number(seq), epoch: String(epoch) }
   }
 
-  async read (room: string, since: number): Promise<History> {
-    const reply = await this.cmd().wsRecover(this.keys.seq(room), this.keys.log(room), since, this.limits.historyTtlMs, this.limits.historySize)
+  async read (room: string, since: number, epoch?: string): Promise<History> {
+    const { historyTtlMs, historySize, sequenceTtlMs } = this.limits
+    const reply = await this.cmd().wsRecover(this.keys.seq(room), this.keys.log(room), this.keys.epoch(room), since, historyTtlMs, historySize, epoch ?? '', sequenceTtlMs)
     const last = Number(reply[1])
-    if (reply[0] !== 1) return { recovered: false, last, frames: [] }
+    const current = String(reply[2])
+    if (reply[0] !== 1) return { recovered: false, last, epoch: current, frames: [] }
     const frames: HistoryFrame[] = []
-    for (let i = 2; i + 1 < reply.length; i += 2) {
+    for (let i = 3; i + 1 < reply.length; i += 2) {
       frames.push({ seq: since + frames.length + 1, data: String(reply[i]), except: decodeExclusions(String(reply[i + 1])) })
     }
-    return { recovered: true, last, frames }
+    return { recovered: true, last, epoch: current, frames }
   }
 }

@@ -16,7 +16,7 @@ import { RedisProxy } from './redis.js'
 
 const run = promisify(execFile)
 
-interface Tap {
+export interface Tap {
   teardown(fn: () => unknown): void
   fail(message: string): unknown
   plan(n: number, reason?: string): void
@@ -48,7 +48,7 @@ export interface LocalCluster {
   ready(ports?: number[]): Promise<void>
 }
 
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const server = net.createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as net.AddressInfo
@@ -71,6 +71,20 @@ function alive (node: ClusterNodeProcess): boolean {
   return node.process.exitCode === null && node.process.signalCode === null
 }
 
+/** True when redis-server and redis-cli can run; otherwise skips the file (fails it under CI). */
+export async function requireRedisBinaries (t: Tap): Promise<boolean> {
+  const problem = await available()
+  if (problem === undefined) return true
+  const message = `redis-server/redis-cli are not on PATH (${problem})`
+  if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
+    t.fail(`${message}: tests with their own Redis servers are required when CI is set`)
+  } else {
+    t.comment(`${message}: skipping tests that start their own Redis servers.`)
+    t.plan(0, 'no redis-server on PATH')
+  }
+  return false
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -78,17 +92,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * must register no tests (skipped, or failed under CI).
  */
 export async function useLocalCluster (t: Tap, options: { masters?: number, replicas?: number, nodeTimeoutMs?: number } = {}): Promise<LocalCluster | undefined> {
-  const problem = await available()
-  if (problem !== undefined) {
-    const message = `redis-server/redis-cli are not on PATH (${problem})`
-    if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
-      t.fail(`${message}: Redis Cluster tests are required when CI is set`)
-    } else {
-      t.comment(`${message}: skipping Redis Cluster tests.`)
-      t.plan(0, 'no redis-server on PATH')
-    }
-    return undefined
-  }
+  if (!await requireRedisBinaries(t)) return undefined
   const masters = options.masters ?? 3
   const replicas = options.replicas ?? 0
   const dir = mkdtempSync(path.join(tmpdir(), 'ws-cluster-'))
