@@ -10,7 +10,7 @@ import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js
 export interface BuiltinHost {
   join(connection: Connection, room: string, since: number | undefined, id: string | undefined, epoch?: string): Promise<void>
   leave(connection: Connection, room: string): Promise<void>
-  publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined>
+  publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined>
   setExpiry(connection: Connection, expiresAt: number | undefined): void
   /** Publishes take effect in call order even when one starts before the previous settled (`Adapter.ordersPublishes`). */
   readonly publishesInOrder: boolean
@@ -35,10 +35,12 @@ export function builtinHandlers (host: BuiltinHost, auth: Authenticator): Record
       return { room: payload.room }
     },
 
-    message: (connection, payload: { room: string, content: string }) => {
+    message: (connection, payload: { room: string, content: string, idempotencyKey?: string }) => {
       requireMember(connection, payload.room)
+      // Scoped to the sender (length-prefixed, so no two users' keys can collide).
+      const key = payload.idempotencyKey === undefined ? undefined : `${connection.userId.length}:${connection.userId}:${payload.idempotencyKey}`
       return settled(host.publish(payload.room, 'message',
-        { userId: connection.userId, content: payload.content, ts: Date.now() }, true, undefined))
+        { userId: connection.userId, content: payload.content, ts: Date.now() }, true, undefined, key))
     },
 
     typing: (connection, payload: { room: string }) => {

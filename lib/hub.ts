@@ -123,8 +123,8 @@ export class Hub {
 
   // ── deliveries (delivery.ts) ────────────────────────────────────────────
 
-  publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined> {
-    return this.delivery.publish(room, type, payload, durable, except)
+  publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined> {
+    return this.delivery.publish(room, type, payload, durable, except, idempotencyKey)
   }
 
   broadcast (room: string, type: string, payload: unknown, options?: BroadcastOptions): MaybePromise<number | undefined> {

@@ -116,8 +116,9 @@ export const builtinClientMessages = {
     payload: Type.Object({
       room: RoomName,
       content: Type.String({ minLength: 1, maxLength: 4000 }),
+      idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Makes a retry safe: a message refused with `unavailable` may still have been sent; sent again with the same key (by the same user, to the same room, within the history TTL) it is delivered once.' })),
     }, { additionalProperties: false }),
-    examples: [{ room: 'general', content: 'Hello!' }],
+    examples: [{ room: 'general', content: 'Hello!' }, { room: 'general', content: 'Hello!', idempotencyKey: 'b1946ac9' }],
   },
   typing: {
     summary: 'Tell the other members of a room that you are typing.',
