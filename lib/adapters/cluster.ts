@@ -21,13 +21,7 @@ import { Liveness } from './cluster-liveness.js'
 import { encodeRoomEnvelope, parseRoomEnvelope } from './envelope.js'
 import { LocalMembers } from './local-members.js'
 import { RoomFeeds } from './room-feeds.js'
-
-interface Subscription {
-  readonly kind: 'room' | 'user'
-  readonly name: string
-  /** Settles once the transport subscribed (or failed: it subscribes again on `subscriberReady`). */
-  readonly ready: Promise<void>
-}
+import { Subscriptions } from './cluster-subscriptions.js'
 
 export class ClusterAdapter implements Adapter {
   readonly ordersPublishes: boolean
@@ -36,7 +30,7 @@ export class ClusterAdapter implements Adapter {
   /** userId → local connections, for the user channel's reference count. */
   private readonly userConnections = new Map<string, number>()
   /** channel → what it carries; the channels this instance wants to receive. */
-  private readonly subscriptions = new Map<string, Subscription>()
+  private readonly subscriptions: Subscriptions
   private readonly feeds: RoomFeeds
   /** Room frames ready for delivery in this tick, in order (see `flush`). */
   private inbox: RoomDelivery[] = []
@@ -47,6 +41,7 @@ export class ClusterAdapter implements Adapter {
   constructor (protected readonly backend: ClusterBackend, private readonly timings: ClusterTimings, private readonly logContext: object = {}) {
     this.ordersPublishes = backend.ordersPublishes
     this.health = new ClusterHealth(backend.label, logContext)
+    this.subscriptions = new Subscriptions(backend.transport, (err) => this.health.error(err))
     this.feeds = new RoomFeeds({
       deliver: (room, data, seq, except) => this.deliver({ room, data, seq, except }),
       history: (room, since) => this.readHistory(room, since),
@@ -72,7 +67,7 @@ export class ClusterAdapter implements Adapter {
       message: (channel, payload) => this.onMessage(channel, payload),
       // The subscriber reconnected, or (Redis Cluster) the topology changed: a shard may have failed over and lost presence.
       subscriberReady: () => {
-        this.resubscribe()
+        this.subscriptions.resubscribe().then(() => this.feeds.catchUp(), (err: unknown) => this.health.error(err))
         void liveness.resync()
       },
       up: () => { if (this.health.up()) liveness.afterOutage() },
@@ -132,7 +127,7 @@ export class ClusterAdapter implements Adapter {
   /** Subscribe to the user's channel before the connection is greeted, so nothing sent after is missed. */
   async addConnection (userId: string): Promise<void> {
     this.userConnections.set(userId, (this.userConnections.get(userId) ?? 0) + 1)
-    await this.subscribe(this.backend.transport.userChannel(userId), 'user', userId)
+    await this.subscriptions.add(this.backend.transport.userChannel(userId), 'user', userId)
   }
 
   removeConnection (userId: string): void {
@@ -142,7 +137,7 @@ export class ClusterAdapter implements Adapter {
       return
     }
     this.userConnections.delete(userId)
-    this.unsubscribe(this.backend.transport.userChannel(userId))
+    this.subscriptions.remove(this.backend.transport.userChannel(userId))
   }
 
   // ── presence ─────────────────────────────────────────────────────────────
@@ -150,7 +145,7 @@ export class ClusterAdapter implements Adapter {
   async addMember (room: string, userId: string, connectionId: string): Promise<PresenceJoin> {
     const { firstInRoom, firstForUser } = this.local.add(room, userId, connectionId)
     if (firstInRoom) this.feeds.open(room)
-    await this.subscribe(this.backend.transport.roomChannel(room), 'room', room)
+    await this.subscriptions.add(this.backend.transport.roomChannel(room), 'room', room)
     // The connection may have left (or gone) during the subscription's round trip: its removal
     // found nothing to remove in the store yet, so recording it now would leave a phantom member.
     if (!this.local.has(room, userId, connectionId)) return { firstForUser: false }
@@ -163,7 +158,7 @@ export class ClusterAdapter implements Adapter {
     if (!removed) return false
     if (lastInRoom) {
       this.feeds.close(room)
-      this.unsubscribe(this.backend.transport.roomChannel(room))
+      this.subscriptions.remove(this.backend.transport.roomChannel(room))
     }
     const member: Membership = [room, userId, connectionId]
     return await this.attempt(() => this.backend.presence.remove(this.host!.instanceId, member), () => lastForUser)
@@ -279,30 +274,4 @@ export class ClusterAdapter implements Adapter {
     if (host.deliverBurst !== undefined) host.deliverBurst(frames)
     else for (const f of frames) host.deliverToRoom(f.room, f.data, f.seq, f.except)
   }
-
-  private subscribe (channel: string, kind: Subscription['kind'], name: string): Promise<void> {
-    let subscription = this.subscriptions.get(channel)
-    if (subscription === undefined) {
-      const ready = settle(() => this.backend.transport.subscribe([channel]))
-        .catch((err: unknown) => this.health.error(err))
-      subscription = { kind, name, ready }
-      this.subscriptions.set(channel, subscription)
-    }
-    return subscription.ready
-  }
-
-  private unsubscribe (channel: string): void {
-    if (!this.subscriptions.delete(channel)) return
-    settle(() => this.backend.transport.unsubscribe(channel)).catch((err: unknown) => this.health.error(err))
-  }
-
-  /** On every subscriber (re)connection: subscribe to every wanted channel, then fetch what the transport missed. */
-  private resubscribe (): void {
-    settle(() => this.backend.transport.subscribe([...this.subscriptions.keys()])).then(() => this.feeds.catchUp(), (err: unknown) => this.health.error(err))
-  }
-}
-
-/** Run a role call that may answer synchronously, throw, or return a promise, as a promise. */
-async function settle (run: () => unknown): Promise<void> {
-  await run()
 }
