@@ -8,46 +8,34 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import { MemoryAdapter } from './lib/adapters/memory.js'
 import { installAsyncApi, type AsyncApiAccessor } from './lib/asyncapi/install.js'
+import { claimRoute } from './lib/asyncapi/routes.js'
 import { createAuthenticator, upgradeRequestLog } from './lib/auth.js'
 import { builtinHandlers } from './lib/builtin-handlers.js'
 import { buildCatalog } from './lib/catalog.js'
 import { createSocketLifecycle, onSocketError } from './lib/connection-lifecycle.js'
-import type { Protocol, WsActions } from './lib/define.js'
+import type { Protocol } from './lib/define.js'
 import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
 import { startHeartbeat } from './lib/heartbeat.js'
+import { Hooks, sealHooks, type WsHooks } from './lib/hooks.js'
 import { Hub } from './lib/hub.js'
+import { closeOtherSockets } from './lib/shutdown.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
-import type { WsStats } from './lib/types.js'
-
-/** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
-export interface WsServer<S = {}> extends WsActions<S> {
-  /** Rooms with members on this instance. */
-  rooms(): string[]
-  stats(): WsStats
-  /** Unique id of this instance. */
-  readonly instanceId: string
-}
-
-/**
- * Register your protocol to type `app.ws` with its messages:
- *   declare module 'fastify-ws-rooms' { interface Register { protocol: typeof protocol } }
- */
-export interface Register {}
-/** Without the augmentation only the built-in server messages type-check on `app.ws`. */
-type RegisteredServerSchemas = Register extends { protocol: Protocol<infer S, any> } ? S : {}
+import { createWsServer, type WsServer } from './lib/ws-server.js'
+import type { RegisteredClientMessages, RegisteredServerSchemas } from './lib/register.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    ws: WsServer<RegisteredServerSchemas>
+    /** Typed by the registered protocol (`Register`); without it only the built-in messages type-check. */
+    ws: WsServer<RegisteredServerSchemas, RegisteredClientMessages>
     /** The AsyncAPI document of this app's protocol (after `ready()`); `{ yaml: true }` for YAML text. */
     asyncapi: AsyncApiAccessor
   }
 }
 
 /** `app.ws` typed by a given protocol, when module augmentation is not wanted (e.g. in tests). */
-export function wsOf<S> (app: FastifyInstance, _protocol: Protocol<S, any>): WsServer<S> {
-  return app.ws as unknown as WsServer<S>
+export function wsOf<S, C> (app: FastifyInstance, _protocol: Protocol<S, C, any>): WsServer<S, C> {
+  return app.ws as unknown as WsServer<S, C>
 }
 
 async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<void> {
@@ -55,39 +43,46 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   const catalog = buildCatalog(options.protocol)
   const adapter = opts.adapter ?? new MemoryAdapter()
 
-  if (options.auth !== false && options.auth.verify === undefined && !app.hasDecorator('jwt')) {
-    if (options.auth.secret === undefined) {
+  if (app.hasDecorator('ws')) {
+    throw new WsRegistrationError('WS_ERR_ALREADY_REGISTERED',
+      'fastify-ws-rooms is already registered in this app (app.ws exists): register it once; it serves one WebSocket endpoint per Fastify instance')
+  }
+  // auth.authenticate identifies clients itself; a secret beside it still verifies refresh_token.
+  if (options.auth !== false && options.auth.verify === undefined && (options.auth.authenticate === undefined || options.auth.secret !== undefined)) {
+    if (app.hasDecorator('jwt')) {
+      // Two secrets would mean tokens signed with auth.secret are refused (4001) without a word.
+      if (options.auth.secret !== undefined) {
+        throw new WsRegistrationError('WS_ERR_AUTH_CONFIG',
+          'auth.secret is set but the app already registered @fastify/jwt, which this plugin uses to verify tokens: remove auth.secret, or pass auth.verify to verify tokens another way')
+      }
+    } else if (options.auth.secret === undefined) {
       throw new WsRegistrationError('WS_ERR_AUTH_CONFIG',
         'Authentication needs a way to verify tokens: pass auth.secret, pass auth.verify, register @fastify/jwt before this plugin, or set auth: false')
+    } else {
+      await app.register(fastifyJwt, { secret: options.auth.secret })
     }
-    await app.register(fastifyJwt, { secret: options.auth.secret })
   }
   if (app.hasDecorator('websocketServer')) {
     throw new WsRegistrationError('WS_ERR_WEBSOCKET_REGISTERED',
-      '@fastify/websocket is already registered: its maxPayload and close hook would override this plugin\'s limits and graceful shutdown. ' +
-      'Let this plugin register it (set perMessageDeflate here if you need compression); your own WebSocket routes can use it once this plugin is registered')
+      '@fastify/websocket is already registered (by the app, or by this plugin in this context): its maxPayload and close hook would override this plugin\'s limits and graceful shutdown. ' +
+      'Register this plugin instead of @fastify/websocket (set perMessageDeflate here if you need compression); your own WebSocket routes use the @fastify/websocket it registers')
   }
+  claimRoute(app, options.path, 'path')
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: options.perMessageDeflate },
-    // The hub closes sockets itself (with 1001, after running handlers finish).
+    // Client tracking lets app.close() reach sockets of the app's own WebSocket routes too.
+    options: { maxPayload: options.maxPayload, clientTracking: true, perMessageDeflate: options.perMessageDeflate },
+    // The hub closes its own sockets (with 1001, after running handlers finish); see preClose below.
     preClose: async () => {},
     errorHandler: onSocketError,
   })
 
-  const hub = new Hub(app, catalog, adapter, options)
+  const hooks = new Hooks(options.hookTimeoutMs)
+  const hub = new Hub(app, catalog, adapter, options, hooks)
   const authenticator = createAuthenticator(app, options.auth)
-  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator), options.rateLimit)
+  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator, options.authorizePublish), options.rateLimit)
   const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed)
 
-  // Implemented once for any protocol: the hub checks types at run time, the declaration types the caller.
-  const server: WsServer<any> = {
-    instanceId: hub.instanceId,
-    broadcast: async (room, type, payload, broadcastOptions) => hub.broadcast(room, type, payload, broadcastOptions),
-    sendToUser: async (userId, type, payload) => hub.sendToUser(userId, type, payload),
-    members: async (room) => adapter.members(room),
-    rooms: () => [...hub.rooms.keys()],
-    stats: () => hub.stats(),
-  }
+  const { server, markReady } = createWsServer(hub, adapter, hooks)
   app.decorate('ws', server)
   installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
 
@@ -103,13 +98,16 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
 
   let stopHeartbeat = (): void => {}
   app.addHook('onReady', async () => {
+    sealHooks(hooks, dispatcher, (connection) => hub.contextFor(connection))
     await adapter.init(hub.adapterHost)
+    markReady()
     app.server.on('upgrade', lifecycle.onUpgradeWhileClosing)
     stopHeartbeat = startHeartbeat(options.heartbeatIntervalMs, (now) => hub.sweep(now))
   })
   app.addHook('preClose', async () => {
     stopHeartbeat()
     await hub.shutdown()
+    await closeOtherSockets(app.websocketServer.clients, options.shutdownTimeoutMs)
   })
   app.addHook('onClose', async () => {
     app.server.off('upgrade', lifecycle.onUpgradeWhileClosing)
@@ -121,21 +119,25 @@ const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
 
 export default plugin
 export { plugin as wsPlugin }
-export type { WsPluginOptions, AuthOptions, RateLimitOptions } from './lib/options.js'
+export type { WsPluginOptions, AuthOptions, AuthenticatedUser, RateLimitOptions } from './lib/options.js'
 export { defineProtocol, Protocol } from './lib/define.js'
-export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload } from './lib/define.js'
+export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload, ProtocolOptions, OptionalBuiltin } from './lib/define.js'
+export type { Register, ConnectionData, AppErrorCode } from './lib/register.js'
+export { HookTimeoutError } from './lib/hooks.js'
+export type { WsHooks, HookName, IncomingClientMessage, PublishedMessage, JoinEvent, LeaveEvent } from './lib/hooks.js'
 export { WsError, WsRegistrationError } from './lib/errors.js'
+export type { WsErrorCode } from './lib/errors.js'
 export { CloseCode, closeCodes, errorCodes, shouldReconnect } from './lib/protocol/codes.js'
 export type { ErrorCode, CloseCodeInfo } from './lib/protocol/codes.js'
 export { MemoryAdapter } from './lib/adapters/memory.js'
 export type { MemoryAdapterOptions } from './lib/adapters/memory.js'
-export { RedisAdapter, defaultRedisRetryStrategy } from './lib/adapters/redis.js'
-export type { RedisAdapterOptions } from './lib/adapters/redis.js'
+// The Redis adapter is at 'fastify-ws-rooms/redis': this entry must load without ioredis.
 export type { Adapter, AdapterHost, RoomPublish, Recovery, PresenceJoin, Exclusions, StreamPosition } from './lib/adapter.js'
 export { ClusterAdapter } from './lib/adapters/cluster.js'
 export type { ClusterBackend, ClusterEvents, ClusterTimings, Transport, PresenceStore, HistoryStore, History, HistoryFrame, Membership } from './lib/adapters/cluster-roles.js'
 export { encodeDurableEnvelope, encodeExclusions } from './lib/adapters/envelope.js'
 export type { WsUser, WsStats } from './lib/types.js'
+export type { WsServer } from './lib/ws-server.js'
 export type { AsyncApiOptions, AsyncApiServer } from './lib/asyncapi/options.js'
 export type { AsyncApiDocument } from './lib/asyncapi/build-document.js'
 export type { AsyncApiAccessor, AsyncApiView } from './lib/asyncapi/install.js'

@@ -12,9 +12,12 @@ export interface Identity {
   readonly user: WsUser
   /** Token expiry (epoch ms), from the `exp` claim. */
   readonly expiresAt: number | undefined
+  /** The connection's initial app data (`auth.authenticate`). */
+  readonly data?: unknown
 }
 
-export type AuthResult = { ok: true, identity: Identity } | { ok: false, reason: string }
+/** `cause`: the verifier's error code (e.g. `FAST_JWT_INVALID_SIGNATURE`), for the log only. */
+export type AuthResult = { ok: true, identity: Identity } | { ok: false, reason: string, cause?: string }
 
 export interface Authenticator {
   /** Identify the client of an upgrade request. */
@@ -68,7 +71,7 @@ export function createAuthenticator (app: FastifyInstance, auth: AuthOptions | f
       verify: async () => anonymous,
     }
   }
-  const getUserId = auth.getUserId ?? ((claims) => claims.sub as string)
+  const getUserId = auth.getUserId ?? ((claims) => claims.sub)
   const decode: (token: string) => Promise<unknown> = auth.verify !== undefined
     ? async (token) => auth.verify!(token)
     : async (token) => {
@@ -84,29 +87,60 @@ export function createAuthenticator (app: FastifyInstance, auth: AuthOptions | f
     try {
       claims = await decode(token)
     } catch (err) {
-      return { ok: false, reason: isExpired(err) ? 'Token expired' : 'Token invalid' }
+      const cause = errorCode(err)
+      return { ok: false, reason: cause?.includes('EXPIRED') === true ? 'Token expired' : 'Token invalid', ...(cause === undefined ? {} : { cause }) }
     }
     if (typeof claims !== 'object' || claims === null) return { ok: false, reason: 'Token invalid' }
     const record = claims as Record<string, unknown>
-    const id = getUserId(record)
-    if (typeof id !== 'string' || id.length === 0) return { ok: false, reason: 'Token has no user id (sub)' }
+    const id = userIdOf(getUserId(record))
+    if (id === undefined) return { ok: false, reason: 'Token has no user id (sub)' }
     const exp = record.exp
     const expiresAt = typeof exp === 'number' ? exp * 1000 : undefined
     if (expiresAt !== undefined && expiresAt <= Date.now()) return { ok: false, reason: 'Token expired' }
     return { ok: true, identity: { user: { id, claims: record }, expiresAt } }
   }
 
+  const custom = auth.authenticate
   return {
     async authenticate (request) {
-      const token = tokenOf(request)
-      if (token === undefined) return { ok: false, reason: 'Token missing' }
-      return verify(token)
+      const token = custom === undefined ? tokenOf(request) : undefined
+      const result: AuthResult = custom !== undefined
+        ? await authenticateWith(custom, request)
+        : token === undefined ? { ok: false, reason: 'Token missing' } : await verify(token)
+      // A refused client is a normal event, but its reason is what an operator needs: never the token.
+      if (!result.ok) request.log.info({ reason: result.reason, cause: result.cause }, 'WebSocket authentication failed')
+      return result
     },
     verify,
   }
 }
 
-function isExpired (err: unknown): boolean {
+/** The app's own authentication of the upgrade request (cookie, session…). */
+async function authenticateWith (custom: NonNullable<AuthOptions['authenticate']>, request: FastifyRequest): Promise<AuthResult> {
+  let user: Awaited<ReturnType<typeof custom>>
+  try {
+    user = await custom(request)
+  } catch (err) {
+    request.log.error({ err }, 'auth.authenticate failed')
+    return { ok: false, reason: 'Authentication failed' }
+  }
+  if (user === undefined || user === null) return { ok: false, reason: 'Unauthorized' }
+  if (typeof user.id !== 'string' || user.id.length === 0) {
+    request.log.error('auth.authenticate returned a user without an id')
+    return { ok: false, reason: 'Authentication failed' }
+  }
+  const { expiresAt } = user
+  if (expiresAt !== undefined && expiresAt <= Date.now()) return { ok: false, reason: 'Session expired' }
+  return { ok: true, identity: { user: { id: user.id, claims: user.claims ?? {} }, expiresAt, data: user.data } }
+}
+
+function errorCode (err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && code.includes('EXPIRED')
+  return typeof code === 'string' ? code : undefined
+}
+
+/** A user id is a non-empty string; a numeric claim (`"sub": 42`) becomes its decimal string. */
+function userIdOf (value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)
+  return typeof value === 'string' && value.length > 0 ? value : undefined
 }

@@ -5,6 +5,7 @@ import type { Authenticator } from './auth.js'
 import type { Connection } from './connection.js'
 import { WsError } from './errors.js'
 import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
+import type { ResolvedOptions } from './options.js'
 
 /** What the built-ins need from the server; the hub provides it. */
 export interface BuiltinHost {
@@ -12,6 +13,9 @@ export interface BuiltinHost {
   leave(connection: Connection, room: string): Promise<void>
   publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined>
   setExpiry(connection: Connection, expiresAt: number | undefined): void
+  /** The app's `onPublish` hooks (hooks.ts). */
+  hasHook(name: 'onPublish'): boolean
+  runHook(name: 'onPublish', connection: Connection, event: unknown): MaybePromise<void>
   /** Publishes take effect in call order even when one starts before the previous settled (`Adapter.ordersPublishes`). */
   readonly publishesInOrder: boolean
 }
@@ -25,7 +29,28 @@ function settled (result: unknown): undefined | Promise<void> {
   return isPromise(result) ? result.then(() => undefined) : undefined
 }
 
-export function builtinHandlers (host: BuiltinHost, auth: Authenticator): Record<string, BuiltinHandler> {
+type PublishType = 'message' | 'typing'
+
+export function builtinHandlers (host: BuiltinHost, auth: Authenticator, authorizePublish: ResolvedOptions['authorizePublish']): Record<string, BuiltinHandler> {
+  /** A member's publish into a room: `authorizePublish` → publish (`seq`) → `onPublish` hooks → ack. */
+  function publishFrom (connection: Connection, room: string, type: PublishType, payload: object, except: Exclusions | undefined, idempotencyKey?: string): unknown {
+    requireMember(connection, room)
+    if (authorizePublish === undefined) return publish(connection, room, type, payload, except, idempotencyKey)
+    const allowed = authorizePublish({ id: connection.userId, claims: connection.claims }, room, type)
+    const decide = (ok: boolean): unknown => {
+      if (!ok) throw new WsError('forbidden', `Not allowed to send "${type}" to room "${room}"`)
+      return publish(connection, room, type, payload, except, idempotencyKey)
+    }
+    return isPromise(allowed) ? allowed.then(decide) : decide(allowed)
+  }
+
+  function publish (connection: Connection, room: string, type: PublishType, payload: object, except: Exclusions | undefined, idempotencyKey?: string): unknown {
+    const result = host.publish(room, type, payload, type === 'message', except, idempotencyKey)
+    if (!host.hasHook('onPublish')) return settled(result)
+    const published = (seq: number | undefined): MaybePromise<void> => host.runHook('onPublish', connection, { room, type, payload, seq })
+    return isPromise(result) ? result.then(published) : published(result)
+  }
+
   const handlers: Record<string, InternalHandler> = {
     join_room: (connection, payload: { room: string, since?: number, epoch?: string }, id) =>
       host.join(connection, payload.room, payload.since, id, payload.epoch).then(() => REPLIED),
@@ -35,18 +60,13 @@ export function builtinHandlers (host: BuiltinHost, auth: Authenticator): Record
       return { room: payload.room }
     },
 
-    message: (connection, payload: { room: string, content: string, idempotencyKey?: string }) => {
-      requireMember(connection, payload.room)
-      // Scoped to the sender (length-prefixed, so no two users' keys can collide).
-      const key = payload.idempotencyKey === undefined ? undefined : `${connection.userId.length}:${connection.userId}:${payload.idempotencyKey}`
-      return settled(host.publish(payload.room, 'message',
-        { userId: connection.userId, content: payload.content, ts: Date.now() }, true, undefined, key))
-    },
+    message: (connection, payload: { room: string, content: string, idempotencyKey?: string }) =>
+      publishFrom(connection, payload.room, 'message', { userId: connection.userId, content: payload.content, ts: Date.now() }, undefined,
+        // Scoped to the sender (length-prefixed, so no two users' keys can collide).
+        payload.idempotencyKey === undefined ? undefined : `${connection.userId.length}:${connection.userId}:${payload.idempotencyKey}`),
 
-    typing: (connection, payload: { room: string }) => {
-      requireMember(connection, payload.room)
-      return settled(host.publish(payload.room, 'typing', { userId: connection.userId }, false, { users: [connection.userId] }))
-    },
+    typing: (connection, payload: { room: string }) =>
+      publishFrom(connection, payload.room, 'typing', { userId: connection.userId }, { users: [connection.userId] }),
 
     ping: () => ({ ts: Date.now() }),
 
@@ -61,7 +81,8 @@ export function builtinHandlers (host: BuiltinHost, auth: Authenticator): Record
       return result.identity.expiresAt === undefined ? {} : { expiresAt: result.identity.expiresAt }
     },
   }
-  // `message` and `typing` are one publish each, started synchronously: pipelinable when the adapter keeps publishes in order.
-  const pipelinable = new Set(host.publishesInOrder ? ['message', 'typing'] : [])
+  // `message` and `typing` are one publish each, started synchronously: pipelinable when the adapter
+  // keeps publishes in order and no app check runs first (`onPublish` hooks: see dispatch applyHooks).
+  const pipelinable = new Set(host.publishesInOrder && authorizePublish === undefined ? ['message', 'typing'] : [])
   return Object.fromEntries(Object.entries(handlers).map(([type, run]) => [type, { run, pipelined: pipelinable.has(type) }]))
 }

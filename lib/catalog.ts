@@ -7,6 +7,7 @@ import type { TSchema } from 'typebox'
 import { builtinClientMessages, builtinServerMessages } from '../schemas/builtin.js'
 import type { AnyProtocol, ClientMessageDef, ServerMessageDef } from './define.js'
 import { WsRegistrationError } from './errors.js'
+import { errorCodes } from './protocol/codes.js'
 
 export interface PayloadIssue { path: string, message: string }
 
@@ -19,6 +20,8 @@ export interface CompiledClientMessage {
 export interface Catalog {
   readonly server: ReadonlyMap<string, ServerMessageDef>
   readonly client: ReadonlyMap<string, CompiledClientMessage>
+  /** Every error code → its meaning: the built-in table, then the protocol's own codes. */
+  readonly errorCodes: Readonly<Record<string, string>>
 }
 
 const MAX_REPORTED_ISSUES = 10
@@ -42,11 +45,15 @@ function docs (spec: { summary?: string, description?: string, examples?: readon
 
 export function buildCatalog (protocol: AnyProtocol | undefined): Catalog {
   const server = new Map<string, ServerMessageDef>()
+  // Switched-off built-ins (`defineProtocol({ builtins })`) are left out both ways.
+  const disabled: ReadonlySet<string> = protocol?.disabledBuiltins ?? new Set()
   for (const [name, spec] of Object.entries(builtinServerMessages)) {
+    if (disabled.has(name)) continue
     server.set(name, { name, payload: spec.payload, durable: 'durable' in spec && spec.durable, builtin: true, ...docs(spec) })
   }
   const clientDefs: ClientMessageDef[] = []
   for (const [name, spec] of Object.entries(builtinClientMessages)) {
+    if (disabled.has(name)) continue
     clientDefs.push({ name, payload: spec.payload, reply: 'reply' in spec ? spec.reply : undefined, builtin: true, handler: undefined, ...docs(spec) })
   }
   if (protocol !== undefined) {
@@ -61,5 +68,5 @@ export function buildCatalog (protocol: AnyProtocol | undefined): Catalog {
     }
     client.set(def.name, { def, validate: compilePayload(def.payload) })
   }
-  return { server, client }
+  return { server, client, errorCodes: { ...errorCodes, ...Object.fromEntries(protocol?.errorCodes ?? []) } }
 }

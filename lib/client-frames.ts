@@ -12,7 +12,8 @@ export type { ClientFrame } from './protocol/envelope.js'
 
 export function parseClientFrame (text: string): ParseResult {
   const result = parseEnvelope(text)
-  if (!result.ok || (!text.includes('__proto__') && !text.includes('constructor'))) return result
+  // Keys may be spelled with JSON escapes (`\u005f_proto__`): scan those frames too.
+  if (!result.ok || (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u'))) return result
   try {
     secureJson.scan(JSON.parse(text), { protoAction: 'error', constructorAction: 'error' })
   } catch {

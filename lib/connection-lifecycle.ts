@@ -1,15 +1,17 @@
 /**
  * A WebSocket connection's life on the route: origin checked and authenticated before the upgrade,
  * admitted by the hub, listeners attached, greeted, then its frames dispatched until it closes.
- * Hooks "on connect" (after auth, before `connected`) go between admission and the greeting in
- * `onSocket`; "on disconnect" in `Hub.removeConnection`.
+ * The app's `onConnect` hooks run between admission and the greeting (`admit`); their frames wait
+ * behind `connected` (greeting.ts). `onDisconnect` runs in `Hub.removeConnection`.
  */
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { Authenticator, AuthResult } from './auth.js'
+import type { Connection } from './connection.js'
 import { CloseCode } from './protocol/codes.js'
 import type { Dispatcher } from './dispatch.js'
+import { WsError } from './errors.js'
 import type { Hub } from './hub.js'
 import { releaseUpgradeResponse } from './upgrade-memory.js'
 
@@ -54,9 +56,11 @@ export function createSocketLifecycle (
       socket.close(CloseCode.Unauthorized, auth?.reason ?? 'Unauthorized')
       return
     }
-    const { user, expiresAt } = auth.identity
+    const { user, expiresAt, data } = auth.identity
     const connection = hub.addConnection(socket, user, expiresAt, request.log)
-    if (connection === undefined) return
+    // Refused by a cap, or its token expired between authentication and now (already forgotten).
+    if (connection === undefined || connection.closed) return
+    if (data !== undefined) connection.data = data
     // Listeners go on synchronously after the upgrade: no early frame is lost.
     socket.on('message', (data, isBinary) => dispatcher.onFrame(connection, data as Buffer, isBinary))
     socket.on('pong', () => { connection.alive = true })
@@ -68,8 +72,47 @@ export function createSocketLifecycle (
     socket.on('close', () => {
       hub.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
     })
+    if (!hub.hasHook('onConnect')) {
+      connection.accepted = true
+      welcome(connection)
+      return
+    }
+    // Frames wait while the hooks run (busy); what the hooks send waits behind `connected` (pending).
+    connection.busy = true
+    connection.pending = []
+    let ran: unknown
+    try {
+      ran = hub.runHook('onConnect', connection)
+    } catch (err) {
+      refuse(connection, err)
+      return
+    }
+    if (ran === undefined) accept(connection)
+    else (ran as Promise<void>).then(() => accept(connection), (err: unknown) => refuse(connection, err))
+  }
+
+  function accept (connection: Connection): void {
+    if (connection.closed) return
+    connection.accepted = true
+    connection.busy = false
+    welcome(connection)
+  }
+
+  /** `connected`, then the frames that waited (before the greeting, or while hooks ran). */
+  function welcome (connection: Connection): void {
     const greeted = hub.greet(connection)
-    if (greeted !== undefined) void greeted.then(() => dispatcher.drain(connection))
+    if (greeted === undefined) dispatcher.drain(connection)
+    else void greeted.then(() => dispatcher.drain(connection))
+  }
+
+  function refuse (connection: Connection, err: unknown): void {
+    if (err instanceof WsError) {
+      connection.log.info({ code: err.code, reason: err.message }, 'onConnect hook refused the connection')
+      hub.disconnect(connection, CloseCode.ConnectionRefused, closeReason(`${err.code}: ${err.message}`))
+      return
+    }
+    connection.log.error({ err, hook: 'onConnect' }, 'onConnect hook failed')
+    hub.disconnect(connection, CloseCode.InternalError, 'Internal error')
   }
 
   function onUpgradeWhileClosing (_request: unknown, socket: Duplex): void {
@@ -77,6 +120,13 @@ export function createSocketLifecycle (
   }
 
   return { checkOrigin, authenticate, onSocket, onUpgradeWhileClosing }
+}
+
+/** A WebSocket close reason holds at most 123 bytes of UTF-8. */
+function closeReason (text: string): string {
+  let reason = text
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1)
+  return reason
 }
 
 /**

@@ -37,6 +37,12 @@ export class Connection implements ConnectionInfo {
   dropped = 0
   holding: Map<string, HeldFrame[]> | undefined = undefined
   context: HandlerContext<any> | undefined = undefined
+  /** The app's data for this connection (`ctx.data`). */
+  data: unknown = {}
+  /** While `onConnect` hooks run, frames wait here so `connected` still goes first (greeting.ts). */
+  pending: OutgoingFrame[] | undefined = undefined
+  /** Its `onConnect` hooks succeeded (or there were none): `onDisconnect` hooks will run for it. */
+  accepted = false
 
   constructor (
     readonly id: string,
@@ -64,6 +70,10 @@ export class Connection implements ConnectionInfo {
    */
   write (out: OutgoingFrame, highWaterMark: number, force = false): boolean {
     if (this.closed) return false
+    if (this.pending !== undefined) {
+      this.pending.push(out)
+      return true
+    }
     const socket = this.socket
     if (socket.bufferedAmount > highWaterMark) {
       if (this.overSince === 0) this.overSince = Date.now()

@@ -32,5 +32,7 @@ export function createHandlerContext (host: ContextHost, connection: Connection)
     broadcast: async (room, type, payload, options) => host.broadcast(room, type, payload, options),
     sendToUser: async (userId, type, payload) => host.sendToUser(userId, type, payload),
     members: async (room) => host.members(room),
+    get data () { return connection.data as HandlerContext<any>['data'] },
+    set data (value) { connection.data = value },
   }
 }

@@ -14,6 +14,8 @@ import { builtinClientMessages, builtinServerMessages } from '../schemas/builtin
 import { WsRegistrationError } from './errors.js'
 import { checkSchemaSupported } from './schema-support.js'
 import { isMessageName, MESSAGE_NAME_PATTERN } from './protocol/names.js'
+import { errorCodes } from './protocol/codes.js'
+import type { ConnectionData } from './register.js'
 
 export { MESSAGE_NAME_PATTERN }
 
@@ -76,6 +78,8 @@ export interface HandlerContext<S> extends WsActions<S> {
   leave(room: string): Promise<void>
   /** Send a frame to this connection only. */
   send<K extends ServerMessageName<S>>(type: K, payload: ServerPayload<S, K>): void
+  /** The app's data for this connection (`auth.authenticate`'s `data`, or set in an `onConnect` hook). @default {} */
+  data: ConnectionData
 }
 
 export interface MessageDocs<P extends TSchema> {
@@ -124,14 +128,48 @@ export interface ClientMessageDef {
   readonly handler: ((ctx: HandlerContext<any>, payload: any) => unknown) | undefined
 }
 
-export class Protocol<S = {}, C = {}> {
+/** Built-in chat messages an app may switch off; they then vanish from the catalog, the document and the client. */
+export type OptionalBuiltin = 'message' | 'typing'
+
+export interface ProtocolOptions {
+  /**
+   * Built-in messages to keep. `message: false` drops `message` both ways, `typing: false` drops `typing`.
+   * @default { message: true, typing: true }
+   */
+  builtins?: { readonly [K in OptionalBuiltin]?: boolean }
+}
+
+export class Protocol<S = {}, C = {}, E extends string = never> {
   /** @internal type carrier only */
-  declare readonly types: { server: S, client: C }
+  declare readonly types: { server: S, client: C, errors: E }
   readonly serverMessages = new Map<string, ServerMessageDef>()
   readonly clientMessages = new Map<string, ClientMessageDef>()
+  /** App error codes → their meaning, published with the built-in ones. */
+  readonly errorCodes = new Map<string, string>()
+  readonly disabledBuiltins: ReadonlySet<OptionalBuiltin>
+
+  constructor (options: ProtocolOptions = {}) {
+    const builtins = options.builtins ?? {}
+    this.disabledBuiltins = new Set((['message', 'typing'] as const).filter((name) => builtins[name] === false))
+  }
+
+  /** Declare an app error code (lower snake_case) with its meaning; `WsError` then accepts it. */
+  error<const N extends string> (code: N, description: string): Protocol<S, C, E | N> {
+    if (!isMessageName(code)) {
+      throw new WsRegistrationError('WS_ERR_INVALID_ERROR_CODE', `Error code ${JSON.stringify(code)} must be lower snake_case (${MESSAGE_NAME_PATTERN.source})`)
+    }
+    if (Object.hasOwn(errorCodes, code) || this.errorCodes.has(code)) {
+      throw new WsRegistrationError('WS_ERR_DUPLICATE_ERROR_CODE', `The error code "${code}" is ${this.errorCodes.has(code) ? 'declared twice' : 'built in'}`)
+    }
+    if (typeof description !== 'string' || description.trim() === '') {
+      throw new WsRegistrationError('WS_ERR_INVALID_ERROR_CODE', `Error code "${code}" needs a description (it is published in the AsyncAPI document)`)
+    }
+    this.errorCodes.set(code, description)
+    return this as unknown as Protocol<S, C, E | N>
+  }
 
   /** Declare a server → client message. */
-  server<const N extends string, P extends TSchema> (name: N, spec: ServerMessageSpec<P>): Protocol<S & { [K in N]: P }, C> {
+  server<const N extends string, P extends TSchema> (name: N, spec: ServerMessageSpec<P>): Protocol<S & { [K in N]: P }, C, E> {
     checkName(name, 'server', builtinServerMessages, this.serverMessages)
     checkSchemaSupported(spec.payload, `server message "${name}"`)
     this.serverMessages.set(name, {
@@ -143,13 +181,13 @@ export class Protocol<S = {}, C = {}> {
       description: spec.description,
       examples: spec.examples ?? [],
     })
-    return this as unknown as Protocol<S & { [K in N]: P }, C>
+    return this as unknown as Protocol<S & { [K in N]: P }, C, E>
   }
 
   /** Declare a client → server message with its handler. Declare the server messages it uses first. */
   client<const N extends string, P extends TSchema, R extends ServerMessageName<S> | undefined = undefined> (
     name: N, spec: ClientMessageSpec<S, P, R>,
-  ): Protocol<S, C & { [K in N]: { payload: P, reply: R } }> {
+  ): Protocol<S, C & { [K in N]: { payload: P, reply: R } }, E> {
     checkName(name, 'client', builtinClientMessages, this.clientMessages)
     checkSchemaSupported(spec.payload, `client message "${name}"`)
     if (typeof spec.handler !== 'function') {
@@ -165,16 +203,16 @@ export class Protocol<S = {}, C = {}> {
       examples: spec.examples ?? [],
       handler: spec.handler,
     })
-    return this as unknown as Protocol<S, C & { [K in N]: { payload: P, reply: R } }>
+    return this as unknown as Protocol<S, C & { [K in N]: { payload: P, reply: R } }, E>
   }
 }
 
 /** Start declaring an app's messages. */
-export function defineProtocol (): Protocol {
-  return new Protocol()
+export function defineProtocol (options?: ProtocolOptions): Protocol {
+  return new Protocol(options)
 }
 
-export type AnyProtocol = Protocol<any, any>
+export type AnyProtocol = Protocol<any, any, any>
 
 function checkName (name: string, side: 'server' | 'client', builtins: object, declared: Map<string, unknown>): void {
   if (!isMessageName(name)) {

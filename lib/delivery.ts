@@ -7,7 +7,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Adapter, AdapterHost, Exclusions, MaybePromise, RoomDelivery } from './adapter.js'
 import { isPromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
-import { CloseCode, type ErrorCode } from './protocol/codes.js'
+import { CloseCode } from './protocol/codes.js'
+import type { WsErrorCode } from './errors.js'
 import type { Connection } from './connection.js'
 import type { BroadcastOptions, ServerMessageDef } from './define.js'
 import type { Disconnect } from './expiry.js'
@@ -26,7 +27,7 @@ export class Delivery implements AdapterHost {
   messagesIn = 0
   messagesOut = 0
   framesDropped = 0
-  readonly errorCounts: Partial<Record<ErrorCode, number>> = {}
+  readonly errorCounts: Partial<Record<WsErrorCode, number>> = {}
 
   constructor (
     readonly instanceId: string,
@@ -72,7 +73,7 @@ export class Delivery implements AdapterHost {
     this.writeFrame(connection, new OutgoingFrame(Buffer.from(encodeFrame(type, payload, id))), true)
   }
 
-  sendError (connection: Connection, code: ErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void {
+  sendError (connection: Connection, code: WsErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void {
     this.errorCounts[code] = (this.errorCounts[code] ?? 0) + 1
     const payload = details === undefined
       ? { code, message: clip(message) }

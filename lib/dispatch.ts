@@ -5,15 +5,15 @@
  * `pipelined` (see handler.ts) may start while the connection's previous pipelined ones are in
  * flight — their effects take place in frame order, their replies are chained to leave in frame
  * order, and any other frame waits for all of them.
- * Hooks that must run before every client message (built-ins included) belong in `processFrame`,
- * between validation and `route.run`; a frame answered out of band (a `ping` while a handler runs)
- * is decided in `onFrame`, before the busy check.
+ * The app's `preHandler` hooks wrap `route.run` once the app is ready (`applyHooks`): without
+ * hooks, the frame path is untouched. A frame answered out of band (a `ping` while a handler
+ * runs) is decided in `onFrame`, before the busy check.
  */
 import type { Catalog } from './catalog.js'
-import { CloseCode, type ErrorCode } from './protocol/codes.js'
+import { CloseCode } from './protocol/codes.js'
 import type { Connection } from './connection.js'
 import type { HandlerContext } from './define.js'
-import { WsError } from './errors.js'
+import { WsError, type WsErrorCode } from './errors.js'
 import { isPromise } from './adapter.js'
 import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
 import type { ResolvedOptions } from './options.js'
@@ -22,7 +22,7 @@ import { parseClientFrame } from './client-frames.js'
 /** Frames a connection may have waiting behind a running handler before it counts as flooding. */
 const MAX_BACKLOG = 1024
 
-interface Route {
+export interface Route {
   readonly type: string
   readonly reply: string | undefined
   readonly validate: (payload: unknown) => Array<{ path: string, message: string }> | undefined
@@ -38,7 +38,7 @@ export interface DispatchHost {
   countIn(): void
   disconnect(connection: Connection, code: number, reason: string): void
   send(connection: Connection, type: string, payload: unknown, id?: string): void
-  sendError(connection: Connection, code: ErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void
+  sendError(connection: Connection, code: WsErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void
   /** A handler started / settled (shutdown waits for the running ones). */
   handlerStarted(): void
   handlerDone(): void
@@ -51,6 +51,11 @@ export interface Dispatcher {
   onFrame(connection: Connection, data: Buffer, isBinary: boolean): void
   /** Process frames that waited while the connection was busy (e.g. before its greeting). */
   drain(connection: Connection): void
+  /**
+   * Once hooks are fixed (app ready): wrap every handler with `wrap` when given, and stop
+   * pipelining when `pipelining` is false (hooks must see a connection's frames one at a time).
+   */
+  applyHooks(wrap: ((route: Route) => InternalHandler) | undefined, pipelining: boolean): void
 }
 
 export function createDispatcher (
@@ -219,7 +224,18 @@ export function createDispatcher (
     }
   }
 
+  function applyHooks (wrap: ((route: Route) => InternalHandler) | undefined, pipelining: boolean): void {
+    for (const [type, route] of routes) {
+      routes.set(type, { ...route, run: wrap === undefined ? route.run : wrap(route), pipelined: pipelining && route.pipelined })
+    }
+  }
+
   function fail (connection: Connection, route: Route, id: string | undefined, err: unknown): void {
+    if (err instanceof WsError && !Object.hasOwn(catalog.errorCodes, err.code)) {
+      connection.log.error({ err, messageType: route.type, requestId: id }, `WsError code "${err.code}" is not declared: declare it with defineProtocol().error()`)
+      if (!connection.closed) host.sendError(connection, 'internal_error', 'Internal error', id)
+      return
+    }
     const expected = err instanceof WsError
     // A bug is logged even when its client has gone meanwhile; only the reply is moot then.
     if (!expected) connection.log.error({ err, messageType: route.type, requestId: id }, 'message handler failed')
@@ -228,7 +244,7 @@ export function createDispatcher (
     else host.sendError(connection, 'internal_error', 'Internal error', id)
   }
 
-  return { onFrame, drain }
+  return { onFrame, drain, applyHooks }
 }
 
 const ID_NEAR_START = /"id"\s*:\s*("(?:[^"\\]|\\.){1,64}")/

@@ -1,11 +1,19 @@
 import type { ErrorCode } from './protocol/codes.js'
+import type { AppErrorCode } from './register.js'
 
-/** A failure that reaches the client as an `error` frame with a documented code. Throw it from handlers. */
+/** A built-in error code, or one the registered protocol declares with `.error()`. */
+export type WsErrorCode = ErrorCode | AppErrorCode
+
+/**
+ * A failure that reaches the client as an `error` frame with a documented code. Throw it from
+ * handlers and hooks. App codes type-check once the protocol is registered (see `Register`); a
+ * code the protocol does not declare is logged and answered as `internal_error`.
+ */
 export class WsError extends Error {
-  readonly code: ErrorCode
+  readonly code: WsErrorCode
   readonly details: ReadonlyArray<{ path: string, message: string }> | undefined
 
-  constructor (code: ErrorCode, message: string, details?: ReadonlyArray<{ path: string, message: string }>) {
+  constructor (code: WsErrorCode, message: string, details?: ReadonlyArray<{ path: string, message: string }>) {
     super(message)
     this.name = 'WsError'
     this.code = code

@@ -11,7 +11,8 @@ export function setExpiry (connection: Connection, expiresAt: number | undefined
   clearTimeout(connection.expiryTimer)
   connection.expiryTimer = undefined
   connection.expiresAt = expiresAt
-  if (expiresAt === undefined) return
+  // A refresh that finished after the connection closed must not arm a timer that holds it.
+  if (expiresAt === undefined || connection.closed) return
   const arm = (): void => {
     const delay = expiresAt - Date.now()
     if (delay <= 0) {

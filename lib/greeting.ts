@@ -15,16 +15,24 @@ export function greet (connection: Connection, adapter: Adapter, delivery: Deliv
     : { connectionId: connection.id, userId: connection.userId, expiresAt: connection.expiresAt }
   const registered = adapter.addConnection?.(connection.userId, connection.id)
   if (registered === undefined || !isPromise(registered)) {
-    connection.greeted = true
-    delivery.send(connection, 'connected', greeting)
+    sendGreeting(connection, greeting, delivery)
     return undefined
   }
   connection.busy = true
   return registered
     .catch((err: unknown) => connection.log.error({ err }, 'adapter connection setup failed'))
     .then(() => {
-      connection.greeted = true
       connection.busy = false
-      if (!connection.closed) delivery.send(connection, 'connected', greeting)
+      sendGreeting(connection, greeting, delivery)
     })
+}
+
+/** `connected`, then the frames `onConnect` hooks caused meanwhile (e.g. their joins' `room_joined`). */
+function sendGreeting (connection: Connection, greeting: object, delivery: Delivery): void {
+  connection.greeted = true
+  const pending = connection.pending
+  connection.pending = undefined
+  if (connection.closed) return
+  delivery.send(connection, 'connected', greeting)
+  if (pending !== undefined) for (const frame of pending) delivery.writeFrame(connection, frame, true)
 }

@@ -6,15 +6,16 @@
  *   membership.ts join/leave, presence, recovery delivery.ts    every delivery, flow control
  *   heartbeat.ts  liveness sweep                  shutdown.ts   graceful shutdown
  * Server-side control (join/remove a user or connection, disconnect a user everywhere) belongs
- * here as methods over registry + membership; lifecycle hooks go where the hub admits, greets
- * (connection-lifecycle.ts), removes (removeConnection) and where membership records presence.
+ * here as methods over registry + membership. The app's hooks (hooks.ts) run through `runHook`:
+ * onConnect in connection-lifecycle.ts, onDisconnect in removeConnection, onJoin/onLeave in
+ * membership.ts, preHandler in dispatch.ts, onPublish in builtin-handlers.ts.
  */
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Adapter, AdapterHost, Exclusions, MaybePromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
-import type { ErrorCode } from './protocol/codes.js'
+import type { WsErrorCode } from './errors.js'
 import type { Connection } from './connection.js'
 import { createHandlerContext } from './context.js'
 import type { BroadcastOptions, HandlerContext, ServerMessageDef } from './define.js'
@@ -22,6 +23,7 @@ import { Delivery } from './delivery.js'
 import { setExpiry, stopExpiry, type Disconnect } from './expiry.js'
 import { greet } from './greeting.js'
 import { sweep } from './heartbeat.js'
+import type { HookName, Hooks } from './hooks.js'
 import { Membership } from './membership.js'
 import type { ResolvedOptions } from './options.js'
 import { Registry } from './registry.js'
@@ -44,10 +46,11 @@ export class Hub {
     catalog: Catalog,
     private readonly adapter: Adapter,
     private readonly options: ResolvedOptions,
+    private readonly hooks: Hooks,
   ) {
     this.registry = new Registry(options)
     this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection)
-    this.membership = new Membership(this.registry, adapter, this.delivery, options)
+    this.membership = new Membership(this.registry, adapter, this.delivery, options, this)
     this.publishesInOrder = adapter.ordersPublishes === true
   }
 
@@ -94,6 +97,24 @@ export class Hub {
     } catch (err) {
       connection.log.error({ err }, 'adapter connection cleanup failed')
     }
+    if (connection.accepted && this.hooks.has('onDisconnect')) {
+      try {
+        await this.runHook('onDisconnect', connection)
+      } catch (err) {
+        connection.log.error({ err, hook: 'onDisconnect' }, 'onDisconnect hook failed')
+      }
+    }
+  }
+
+  // ── app hooks (hooks.ts) ────────────────────────────────────────────────
+
+  hasHook (name: HookName): boolean {
+    return this.hooks.has(name)
+  }
+
+  /** Run the app's hooks of `name` for a connection; undefined when they all ran synchronously. */
+  runHook (name: HookName, connection: Connection, event?: unknown): MaybePromise<void> {
+    return this.hooks.run(name, this.contextFor(connection), event)
   }
 
   /**
@@ -139,7 +160,7 @@ export class Hub {
     this.delivery.send(connection, type, payload, id)
   }
 
-  sendError (connection: Connection, code: ErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void {
+  sendError (connection: Connection, code: WsErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void {
     this.delivery.sendError(connection, code, message, id, details)
   }
 

@@ -5,7 +5,7 @@
  * sees its reply first and every message once, in `seq` order. A replay is bounded today only by
  * the adapter's history; a per-join bound belongs where `join` writes the recovered frames.
  */
-import type { Adapter, Recovery } from './adapter.js'
+import type { Adapter, MaybePromise, Recovery } from './adapter.js'
 import type { Connection } from './connection.js'
 import { isExcluded, type Delivery } from './delivery.js'
 import { WsError } from './errors.js'
@@ -24,12 +24,19 @@ export interface RoomJoinedPayload {
 
 type MembershipOptions = Pick<ResolvedOptions, 'authorizeJoin' | 'maxRoomsPerConnection'>
 
+/** The app's `onJoin`/`onLeave` hooks (hooks.ts); the hub runs them with the connection's context. */
+export interface MembershipHooks {
+  hasHook(name: 'onJoin' | 'onLeave'): boolean
+  runHook(name: 'onJoin' | 'onLeave', connection: Connection, event: unknown): MaybePromise<void>
+}
+
 export class Membership {
   constructor (
     private readonly registry: Registry,
     private readonly adapter: Adapter,
     private readonly delivery: Delivery,
     private readonly options: MembershipOptions,
+    private readonly hooks: MembershipHooks,
   ) {}
 
   /**
@@ -60,6 +67,8 @@ export class Membership {
           if (presence.firstForUser) {
             await this.delivery.publish(room, 'user_joined', { userId: connection.userId }, false, { users: [connection.userId] })
           }
+          if (this.hooks.hasHook('onJoin')) await this.joinedHook(connection, room, presence.firstForUser)
+          if (connection.closed) return
         }
       }
       const [members, position, recovery] = await Promise.all([
@@ -85,7 +94,17 @@ export class Membership {
     }
   }
 
-  async leave (connection: Connection, room: string): Promise<void> {
+  /** A throw of an `onJoin` hook undoes the join (presence too, without `onLeave`) and answers the request. */
+  private async joinedHook (connection: Connection, room: string, firstForUser: boolean): Promise<void> {
+    try {
+      await this.hooks.runHook('onJoin', connection, { room, firstForUser })
+    } catch (err) {
+      await this.leave(connection, room, false, false)
+      throw err
+    }
+  }
+
+  async leave (connection: Connection, room: string, disconnecting = false, runHooks = true): Promise<void> {
     if (!connection.rooms.delete(room)) return
     connection.holding?.delete(room)
     const members = this.registry.rooms.get(room)
@@ -93,9 +112,11 @@ export class Membership {
       members.delete(connection)
       if (members.size === 0) this.registry.rooms.delete(room)
     }
-    if (await this.adapter.removeMember(room, connection.userId, connection.id)) {
+    const lastForUser = await this.adapter.removeMember(room, connection.userId, connection.id)
+    if (lastForUser) {
       await this.delivery.publish(room, 'user_left', { userId: connection.userId }, false, undefined)
     }
+    if (runHooks && this.hooks.hasHook('onLeave')) await this.hooks.runHook('onLeave', connection, { room, lastForUser, disconnecting })
   }
 
   /** Leave every room of a connection that is going away; one failure does not stop the others. */
@@ -103,7 +124,7 @@ export class Membership {
     const leaving = [...connection.rooms]
     await Promise.all(leaving.map(async (room) => {
       try {
-        await this.leave(connection, room)
+        await this.leave(connection, room, true)
       } catch (err) {
         connection.log.error({ err, room }, 'leaving room on disconnect failed')
       }

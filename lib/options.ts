@@ -3,12 +3,26 @@
  * registration with a coded error naming the bad option.
  */
 import { randomUUID } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
 import type { PerMessageDeflateOptions } from 'ws'
 import type { Adapter } from './adapter.js'
 import type { AsyncApiOptions } from './asyncapi/options.js'
 import type { AnyProtocol } from './define.js'
 import { invalidOption } from './errors.js'
+import type { ConnectionData } from './register.js'
 import type { WsUser } from './types.js'
+import { checkOptionKeys, type KeyTable } from './option-keys.js'
+
+/** Who an `auth.authenticate` function identified. */
+export interface AuthenticatedUser {
+  readonly id: string
+  /** Shown to handlers as `ctx.connection.claims`. @default {} */
+  readonly claims?: Record<string, unknown>
+  /** When the session ends (epoch ms): the connection is closed with 4001 then. @default never */
+  readonly expiresAt?: number
+  /** The connection's initial `ctx.data`. @default {} */
+  readonly data?: ConnectionData
+}
 
 export interface AuthOptions {
   /**
@@ -22,10 +36,17 @@ export interface AuthOptions {
    */
   verify?: (token: string) => Record<string, unknown> | Promise<Record<string, unknown>>
   /**
-   * The user id of verified claims.
+   * The user id of verified claims. A number (e.g. a numeric `sub`) is used as its decimal string.
    * @default claims => claims.sub
    */
-  getUserId?: (claims: Record<string, unknown>) => string
+  getUserId?: (claims: Record<string, unknown>) => string | number
+  /**
+   * Identify the client from the upgrade request itself (a session cookie, a header…) instead of
+   * a token. Return the user, or undefined/null to refuse (close 4001). `refresh_token` still
+   * verifies tokens (`secret`/`verify`/`@fastify/jwt`) when one of them is configured.
+   * @default reads the token from `?token=` or `Authorization: Bearer`
+   */
+  authenticate?: (request: FastifyRequest) => AuthenticatedUser | undefined | null | Promise<AuthenticatedUser | undefined | null>
 }
 
 export interface RateLimitOptions {
@@ -46,6 +67,15 @@ export interface WsPluginOptions {
   auth?: AuthOptions | false
   /** Who may join which room. A false answer is `error` `forbidden`; the connection stays. @default everyone may join any room */
   authorizeJoin?: (user: WsUser, room: string) => boolean | Promise<boolean>
+  // ── hooks (see lib/hooks.ts and the README's "Hooks") ──
+  /**
+   * Who may publish with the built-in `message`/`typing` into which room (read-only rooms,
+   * announcement channels, `user:<id>` inboxes). A false answer is `error` `forbidden`.
+   * @default every member may publish
+   */
+  authorizePublish?: (user: WsUser, room: string, type: 'message' | 'typing') => boolean | Promise<boolean>
+  /** How long (ms) a hook may run before it counts as failed (logged, `internal_error`). @default 5000 */
+  hookTimeoutMs?: number
   /** Cluster engine: presence, fan-out, `seq` and history. @default new MemoryAdapter() */
   adapter?: Adapter
   /** Largest accepted frame in bytes; larger ones close the connection with 1009. @default 65536 */
@@ -89,6 +119,8 @@ export interface ResolvedOptions {
   protocol: AnyProtocol | undefined
   auth: AuthOptions | false
   authorizeJoin: WsPluginOptions['authorizeJoin']
+  authorizePublish: WsPluginOptions['authorizePublish']
+  hookTimeoutMs: number
   maxPayload: number
   rateLimit: Required<RateLimitOptions> | false
   maxRoomsPerConnection: number
@@ -102,6 +134,15 @@ export interface ResolvedOptions {
   generateConnectionId: () => string
   perMessageDeflate: boolean | PerMessageDeflateOptions
 }
+
+const PLUGIN_KEYS: KeyTable<WsPluginOptions> = {
+  path: true, protocol: true, auth: true, authorizeJoin: true, adapter: true, maxPayload: true, rateLimit: true,
+  maxRoomsPerConnection: true, maxConnections: true, maxConnectionsPerUser: true, highWaterMark: true,
+  slowConsumerGraceMs: true, heartbeatIntervalMs: true, shutdownTimeoutMs: true, allowedOrigins: true,
+  generateConnectionId: true, perMessageDeflate: true, asyncapi: true, authorizePublish: true, hookTimeoutMs: true,
+}
+const AUTH_KEYS: KeyTable<AuthOptions> = { secret: true, verify: true, getUserId: true, authenticate: true }
+const RATE_LIMIT_KEYS: KeyTable<RateLimitOptions> = { perSecond: true, burst: true, closeAfter: true }
 
 function positiveInt (name: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback
@@ -117,6 +158,10 @@ function optionalFunction<T> (name: string, value: T | undefined): T | undefined
 }
 
 export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
+  // Fastify's own register options (prefix, logLevel, logSerializers) arrive here too.
+  const { prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...own } = options as Record<string, unknown>
+  checkOptionKeys(own, PLUGIN_KEYS, '')
   const path = options.path ?? '/ws'
   if (typeof path !== 'string' || !path.startsWith('/')) throw invalidOption('path', 'a route path starting with "/"', path)
 
@@ -126,12 +171,15 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     if (auth.secret !== undefined && (typeof auth.secret !== 'string' || auth.secret.length === 0)) throw invalidOption('auth.secret', 'a non-empty string', auth.secret)
     optionalFunction('auth.verify', auth.verify)
     optionalFunction('auth.getUserId', auth.getUserId)
+    checkOptionKeys(auth, AUTH_KEYS, 'auth')
+    optionalFunction('auth.authenticate', auth.authenticate)
   }
 
   let rateLimit: ResolvedOptions['rateLimit'] = false
   if (options.rateLimit !== false) {
     const given = options.rateLimit ?? {}
     if (typeof given !== 'object' || given === null) throw invalidOption('rateLimit', 'an object or false', given)
+    checkOptionKeys(given, RATE_LIMIT_KEYS, 'rateLimit')
     rateLimit = {
       perSecond: positiveInt('rateLimit.perSecond', given.perSecond, 20),
       burst: positiveInt('rateLimit.burst', given.burst, 50),
@@ -160,6 +208,8 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     protocol: options.protocol,
     auth,
     authorizeJoin: optionalFunction('authorizeJoin', options.authorizeJoin),
+    authorizePublish: optionalFunction('authorizePublish', options.authorizePublish),
+    hookTimeoutMs: positiveInt('hookTimeoutMs', options.hookTimeoutMs, 5000),
     maxPayload: positiveInt('maxPayload', options.maxPayload, 64 * 1024),
     rateLimit,
     maxRoomsPerConnection: positiveInt('maxRoomsPerConnection', options.maxRoomsPerConnection, 100),

@@ -53,3 +53,22 @@ function socketClosed (socket: WebSocket): Promise<void> {
   if (socket.readyState === socket.CLOSED) return Promise.resolve()
   return new Promise((resolve) => socket.once('close', () => resolve()))
 }
+
+/**
+ * Sockets of the app's own WebSocket routes share this plugin's @fastify/websocket: close them
+ * (1001) after the hub's, and terminate any that did not finish the closing handshake in time,
+ * or the HTTP server (and app.close()) would wait for them forever.
+ */
+export async function closeOtherSockets (clients: Set<WebSocket>, timeoutMs: number): Promise<void> {
+  const open = [...clients].filter((socket) => socket.readyState !== socket.CLOSED)
+  if (open.length === 0) return
+  await new Promise<void>((resolve) => {
+    let left = open.length
+    const timer = setTimeout(() => { for (const socket of open) socket.terminate() }, Math.max(timeoutMs, 100))
+    for (const socket of open) {
+      socket.once('close', () => { if (--left === 0) { clearTimeout(timer); resolve() } })
+      if (socket.readyState === socket.OPEN) socket.close(CloseCode.GoingAway, 'Server shutting down')
+      else if (socket.readyState === socket.CONNECTING) socket.terminate()
+    }
+  })
+}

@@ -2,7 +2,7 @@
  * Types shared by the server modules and exported to apps. They live apart from the modules that
  * use them so that no lower layer (auth, options) has to import the hub to name a user.
  */
-import type { ErrorCode } from './protocol/codes.js'
+import type { WsErrorCode } from './errors.js'
 
 export interface WsUser {
   readonly id: string
@@ -16,6 +16,6 @@ export interface WsStats {
   messagesIn: number
   messagesOut: number
   framesDropped: number
-  errors: Partial<Record<ErrorCode, number>>
+  errors: Partial<Record<WsErrorCode, number>>
   adapter: Record<string, unknown> | undefined
 }

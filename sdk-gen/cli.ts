@@ -1,5 +1,5 @@
 /**
- * `npm run sdk [-- --openapi <file|url>] [--asyncapi <file|url>] [--url <base>] [--input <file|url>]
+ * `fastify-ws-rooms-sdk [--openapi <file|url>] [--asyncapi <file|url>] [--url <base>] [--input <file|url>]
  * [--out <dir>] [--name <package>]`: generate one typed client package from an app's OpenAPI and/or
  * AsyncAPI documents. Exit codes: 0 done, 1 generation failed, 2 usage.
  */
@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_PACKAGE_NAME, generateSdk } from './generate.js'
 import { SdkGenError } from './errors.js'
 
-const USAGE = `Usage: npm run sdk -- [--url <base-url>] [--openapi <file|url>] [--asyncapi <file|url>] [--out <dir>] [--name <package-name>]
+const USAGE = `Usage: fastify-ws-rooms-sdk [--url <base-url>] [--openapi <file|url>] [--asyncapi <file|url>] [--out <dir>] [--name <package-name>]
 
   -u, --url       base URL of a running app: finds /asyncapi.json and the OpenAPI JSON
                   (/documentation/json, /openapi.json, /swagger.json, /docs/json)

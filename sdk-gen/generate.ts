@@ -92,19 +92,20 @@ export async function generateSdk (options: GenerateOptions): Promise<GenerateRe
   const outDir = resolve(options.out)
 
   const documents = await readDocuments(options)
-  // A private copy of the template with the protocol module installed (see protocol-copy.ts).
-  const template = await prepareTemplate()
+  // A private copy of the template with the protocol module installed (see protocol-copy.ts);
+  // an OpenAPI-only run needs none.
+  const template = documents.asyncapi === undefined ? undefined : await prepareTemplate()
   try {
     let document: unknown
     let model: Model | undefined
     if (documents.asyncapi !== undefined) {
       document = await parseDocument(documents.asyncapi.text, documents.asyncapi.source)
-      model = modelOf(template, document)
+      model = modelOf(template!, document)
     }
     const parsed = performance.now()
 
     for (const doc of [documents.asyncapi, documents.openapi]) if (doc !== undefined) await prepareOutput(outDir, doc.source)
-    if (document !== undefined) await render(template, document, outDir, packageName)
+    if (template !== undefined && document !== undefined) await render(template, document, outDir, packageName)
     let rest: { title: string, version: string, methods: string[] } | undefined
     if (documents.openapi !== undefined) {
       rest = await addRestHalf(documents.openapi, outDir, packageName, model === undefined
@@ -137,9 +138,11 @@ export async function generateSdk (options: GenerateOptions): Promise<GenerateRe
       timings: { parseMs: parsed - started, renderMs: rendered - parsed, buildMs: built - rendered, totalMs: built - started },
     }
   } finally {
-    // The helpers were loaded from the private copy: let them go with it.
-    for (const id of Object.keys(require.cache)) if (id.startsWith(template + sep)) delete require.cache[id]
-    await rm(template, { recursive: true, force: true })
+    if (template !== undefined) {
+      // The helpers were loaded from the private copy: let them go with it.
+      for (const id of Object.keys(require.cache)) if (id.startsWith(template + sep)) delete require.cache[id]
+      await rm(template, { recursive: true, force: true })
+    }
   }
 }
 

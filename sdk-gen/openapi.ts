@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { compilerApi, redirectTypeScriptImports } from './compiler.js'
 import { SdkGenError } from './errors.js'
 
@@ -70,10 +70,28 @@ async function loadGenerator (): Promise<HeyApi> {
     entry = fileURLToPath(import.meta.resolve(OPENAPI_GENERATOR))
   } catch {
     throw new SdkGenError('SDK_ERR_MISSING_DEPENDENCY',
-      `An OpenAPI document needs ${OPENAPI_GENERATOR} (an optional peer dependency of fastify-ws-rooms): npm install --save-dev --save-exact ${OPENAPI_GENERATOR}@${OPENAPI_GENERATOR_VERSION}`)
+      `An OpenAPI document needs ${OPENAPI_GENERATOR}: npm install --save-dev --save-exact ${OPENAPI_GENERATOR}@${OPENAPI_GENERATOR_VERSION}`)
+  }
+  // Its output changes between 0.x minors, and it is not a peer (a peer would block installs):
+  // the version is checked here instead.
+  const version = await installedVersion(entry)
+  if (version !== OPENAPI_GENERATOR_VERSION) {
+    throw new SdkGenError('SDK_ERR_MISSING_DEPENDENCY',
+      `The REST half is generated with ${OPENAPI_GENERATOR} ${OPENAPI_GENERATOR_VERSION}, found ${version ?? 'an unknown version'}: npm install --save-dev --save-exact ${OPENAPI_GENERATOR}@${OPENAPI_GENERATOR_VERSION}`)
   }
   redirectTypeScriptImports(entry, compiler)
   return await import(OPENAPI_GENERATOR) as HeyApi
+}
+
+/** The `version` of the package.json nearest above `entry` that names the generator. */
+async function installedVersion (entry: string): Promise<string | undefined> {
+  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { name?: string, version?: string }
+      if (manifest.name === OPENAPI_GENERATOR) return manifest.version
+    } catch {}
+  }
+  return undefined
 }
 
 /** Generate `<srcDir>/rest/` and return the operations, checked against what was written. */

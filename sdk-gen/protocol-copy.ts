@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import ts from 'typescript'
+import { compilerApi } from './compiler.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -32,6 +32,8 @@ export async function installProtocol (templateDir: string): Promise<void> {
   const files = (await readdir(PROTOCOL_DIR)).filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts')).sort()
   const packageDir = join(templateDir, 'template', PACKAGE_PROTOCOL_DIR)
   const helpersDir = join(templateDir, HELPERS_PROTOCOL_DIR)
+  // The compiler API (TypeScript 5/6, or the `typescript-5` alias beside an app's TypeScript 7).
+  const { ts } = compilerApi()
   await mkdir(packageDir, { recursive: true })
   await mkdir(helpersDir, { recursive: true })
   for (const file of files) {

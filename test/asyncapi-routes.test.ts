@@ -3,14 +3,16 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import fastifySwagger from '@fastify/swagger'
 import { parse as parseYaml } from 'yaml'
 import wsPlugin, { type WsPluginOptions } from '../plugin.js'
+import wsDocs from '../docs.js'
 
 interface Tap { teardown(fn: () => unknown): void }
 
-async function readyApp (t: Tap, options: WsPluginOptions = {}, setup?: (app: FastifyInstance) => Promise<void>): Promise<FastifyInstance> {
+async function readyApp (t: Tap, options: WsPluginOptions = {}, setup?: (app: FastifyInstance) => Promise<void>, after?: (app: FastifyInstance) => Promise<void>): Promise<FastifyInstance> {
   const app = Fastify()
   t.teardown(() => app.close())
   if (setup !== undefined) await setup(app)
   await app.register(wsPlugin, { auth: { secret: 'test-secret' }, heartbeatIntervalMs: 0, ...options })
+  if (after !== undefined) await after(app)
   await app.ready()
   return app
 }
@@ -38,65 +40,101 @@ t.test('GET /asyncapi.yaml serves the same document as YAML', async (t) => {
   t.same(parseYaml(response.body), servedFrom(app.asyncapi()))
 })
 
-t.test('GET /docs serves an HTML page whose script and stylesheet are served by the app', async (t) => {
-  const app = await readyApp(t)
-  const page = await app.inject('/docs')
+t.test('the docs plugin serves an HTML page whose script and stylesheet are served by the app', async (t) => {
+  const app = await readyApp(t, {}, undefined, async (app) => { await app.register(wsDocs) })
+  const page = await app.inject('/asyncapi')
   t.equal(page.statusCode, 200)
   t.equal(page.headers['content-type'], 'text/html; charset=utf-8')
   const urls = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!)
-  t.same(urls, ['/docs/asyncapi-react.css', '/docs/asyncapi-react.js'], 'only local assets')
-  const css = await app.inject('/docs/asyncapi-react.css')
+  t.same(urls, ['/asyncapi/asyncapi-react.css', '/asyncapi/asyncapi-react.js'], 'only local assets')
+  const css = await app.inject('/asyncapi/asyncapi-react.css')
   t.equal(css.statusCode, 200)
   t.equal(css.headers['content-type'], 'text/css; charset=utf-8')
-  const js = await app.inject('/docs/asyncapi-react.js')
+  const js = await app.inject('/asyncapi/asyncapi-react.js')
   t.equal(js.statusCode, 200)
   t.equal(js.headers['content-type'], 'text/javascript; charset=utf-8')
   t.match(js.body.slice(0, 500), /AsyncApiStandalone/)
 })
 
+t.test('without the docs plugin there is no page: the core serves only the document', async (t) => {
+  const app = await readyApp(t)
+  for (const url of ['/asyncapi', '/docs', '/asyncapi/asyncapi-react.js']) t.equal((await app.inject(url)).statusCode, 404, url)
+  t.equal((await app.inject('/asyncapi.json')).statusCode, 200)
+})
+
 t.test('a title with markup cannot break out of the docs page', async (t) => {
-  const app = await readyApp(t, { asyncapi: { info: { title: '</script><script>alert(1)</script>' } } })
-  const page = (await app.inject('/docs')).body
+  const app = await readyApp(t, { asyncapi: { info: { title: '</script><script>alert(1)</script>' } } }, undefined, async (app) => { await app.register(wsDocs) })
+  const page = (await app.inject('/asyncapi')).body
   t.equal(page.match(/<script/g)?.length, 2, 'only the page\'s own two scripts')
 })
 
-t.test('routePrefix moves the document routes and docsPath moves the docs page', async (t) => {
-  const app = await readyApp(t, { asyncapi: { routePrefix: '/api', docsPath: '/api/ws-docs' } })
+t.test('routePrefix moves the document routes and the docs plugin\'s routePrefix moves the page', async (t) => {
+  const app = await readyApp(t, { asyncapi: { routePrefix: '/api' } }, undefined, async (app) => { await app.register(wsDocs, { routePrefix: '/api/ws-docs' }) })
   t.equal((await app.inject('/api/asyncapi.json')).statusCode, 200)
   t.equal((await app.inject('/api/asyncapi.yaml')).statusCode, 200)
   t.equal((await app.inject('/asyncapi.json')).statusCode, 404)
-  t.equal((await app.inject('/docs')).statusCode, 404)
+  t.equal((await app.inject('/asyncapi')).statusCode, 404)
   const page = await app.inject('/api/ws-docs')
   t.equal(page.statusCode, 200)
   t.match(page.body, 'src="/api/ws-docs/asyncapi-react.js"')
   t.equal((await app.inject('/api/ws-docs/asyncapi-react.js')).statusCode, 200)
 })
 
-t.test('docsPath: false keeps the document routes and drops the page', async (t) => {
-  const app = await readyApp(t, { asyncapi: { docsPath: false } })
-  t.equal((await app.inject('/asyncapi.json')).statusCode, 200)
-  t.equal((await app.inject('/docs')).statusCode, 404)
-  t.equal((await app.inject('/docs/asyncapi-react.js')).statusCode, 404)
+t.test('under an encapsulation prefix, the document\'s channel address and the docs page\'s assets follow the prefix', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(async (child) => {
+    await child.register(wsPlugin, { auth: false, heartbeatIntervalMs: 0 })
+    await child.register(wsDocs)
+  }, { prefix: '/chat' })
+  await app.ready()
+  const document = (await app.inject('/chat/asyncapi.json')).json()
+  // The served document declares the request's server; its pathname carries the prefixed route.
+  t.same(Object.values(document.servers).map((server) => (server as { pathname: string }).pathname), ['/chat/ws'])
+  const page = await app.inject('/chat/asyncapi')
+  t.equal(page.statusCode, 200)
+  const urls = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!)
+  t.same(urls, ['/chat/asyncapi/asyncapi-react.css', '/chat/asyncapi/asyncapi-react.js'])
+  for (const url of urls) t.equal((await app.inject(url)).statusCode, 200, url)
+})
+
+t.test('a docs page on a path the app already uses (e.g. @fastify/swagger-ui at /docs) names the option that moves it', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  app.get('/docs', async () => 'swagger-ui')
+  await app.register(wsPlugin, { auth: false })
+  await t.rejects(async () => { await app.register(wsDocs, { routePrefix: '/docs' }) }, { code: 'WS_ERR_ROUTE_TAKEN', message: /GET \/docs.*"routePrefix"/ })
+})
+
+t.test('the docs plugin without the main plugin, or with a typo in its options, fails with a coded error', async (t) => {
+  const alone = Fastify()
+  t.teardown(() => alone.close())
+  await t.rejects(async () => { await alone.register(wsDocs) }, { code: 'WS_ERR_DOCS_WITHOUT_PLUGIN', message: /register the main plugin first/ })
+  const typo = Fastify()
+  t.teardown(() => typo.close())
+  await typo.register(wsPlugin, { auth: false })
+  await t.rejects(async () => { await typo.register(wsDocs, { routPrefix: '/x' } as never) }, { code: 'WS_ERR_INVALID_OPTION', message: /"routPrefix".*did you mean "routePrefix"/ })
 })
 
 t.test('expose: false serves nothing, and app.asyncapi() still works', async (t) => {
   const app = await readyApp(t, { asyncapi: { expose: false } })
-  for (const url of ['/asyncapi.json', '/asyncapi.yaml', '/docs']) t.equal((await app.inject(url)).statusCode, 404, url)
+  for (const url of ['/asyncapi.json', '/asyncapi.yaml']) t.equal((await app.inject(url)).statusCode, 404, url)
   t.equal(app.asyncapi().asyncapi, '3.0.0')
 })
 
 t.test('with @fastify/swagger, the routes appear with their content types and point to the WebSocket description; /ws does not', async (t) => {
   const app = await readyApp(t, {}, async (app) => {
     await app.register(fastifySwagger, { openapi: { info: { title: 'HTTP API', version: '1.0.0' } } })
-  })
+  }, async (app) => { await app.register(wsDocs) })
   const openapi = app.swagger() as unknown as { paths: Record<string, Record<string, { description?: string, responses: Record<string, { content?: Record<string, unknown> }> }>> }
-  t.same(Object.keys(openapi.paths).sort(), ['/asyncapi.client.json', '/asyncapi.client.yaml', '/asyncapi.json', '/asyncapi.yaml', '/docs'])
+  t.same(Object.keys(openapi.paths).sort(), ['/asyncapi', '/asyncapi.client.json', '/asyncapi.client.yaml', '/asyncapi.json', '/asyncapi.yaml'])
   t.same(Object.keys(openapi.paths['/asyncapi.json']!.get!.responses['200']!.content!), ['application/json'])
   t.same(Object.keys(openapi.paths['/asyncapi.yaml']!.get!.responses['200']!.content!), ['application/yaml'])
-  t.same(Object.keys(openapi.paths['/docs']!.get!.responses['200']!.content!), ['text/html'])
-  for (const path of ['/asyncapi.json', '/asyncapi.yaml', '/docs']) {
+  t.same(Object.keys(openapi.paths['/asyncapi']!.get!.responses['200']!.content!), ['text/html'])
+  for (const path of ['/asyncapi.json', '/asyncapi.yaml']) {
     t.match(openapi.paths[path]!.get!.description, /`GET \/ws`.*AsyncAPI/, `${path} says where /ws is described`)
   }
+  t.match(openapi.paths['/asyncapi']!.get!.description, /WebSocket API.*AsyncAPI document/)
   // The routes still answer normally with a response schema in place.
   t.equal((await app.inject('/asyncapi.json')).json().asyncapi, '3.0.0')
 })

@@ -120,7 +120,10 @@ t.test('frames with __proto__ or constructor.prototype keys are refused, as Fast
   const alice = await connect(t, server)
   alice.sendRaw('{"type":"ping","id":"a","payload":{"__proto__":{"polluted":true}}}')
   alice.sendRaw('{"type":"ping","id":"b","payload":{"constructor":{"prototype":{"polluted":true}}}}')
-  for (const id of ['a', 'b']) {
+  // The same keys spelled with JSON escapes decode to the same keys: they must not slip past.
+  alice.sendRaw('{"type":"ping","id":"c","payload":{"\\u005f_proto__":{"polluted":true}}}')
+  alice.sendRaw('{"type":"ping","id":"d","payload":{"\\u0063onstructor":{"prototype":{"polluted":true}}}}')
+  for (const id of ['a', 'b', 'c', 'd']) {
     const error = await alice.waitFor((frame) => frame.id === id)
     t.equal(error.payload.code, 'invalid_message')
     t.match(error.payload.message, /forbidden/)

@@ -121,6 +121,6 @@ t.test('the published package holds the protocol source the generator copies fro
   const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })
   const files = new Set((JSON.parse(output) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path))
   for (const file of sources) t.ok(files.has(`lib/protocol/${file}`), `lib/protocol/${file}`)
-  t.ok(files.has('sdk-gen/protocol-copy.ts'))
+  t.ok(files.has('dist/sdk-gen/protocol-copy.js'), 'the compiled generator (built by prepare) ships')
   t.ok(files.has('sdk-gen/template-dir/helpers/model.cjs'))
 })

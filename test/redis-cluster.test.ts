@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { RedisAdapter } from '../plugin.js'
+import type { RedisAdapter } from '../redis.js'
 import { multiInstanceScenarios, instances, member } from './helpers/redis-scenarios.js'
 import { useRedis } from './helpers/redis.js'
 

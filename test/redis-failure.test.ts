@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Type } from 'typebox'
-import { defineProtocol, wsOf, type RedisAdapter, type RedisAdapterOptions } from '../plugin.js'
+import { defineProtocol, wsOf } from '../plugin.js'
+import type { RedisAdapter, RedisAdapterOptions } from '../redis.js'
 import { buildApp, connect, type TestApp, type TestClient } from './helpers/index.js'
 import { RedisProxy, useRedis, type RedisTestContext } from './helpers/redis.js'
 

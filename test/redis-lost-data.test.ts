@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import WebSocket from 'ws'
-import { RedisAdapter, type RedisAdapterOptions } from '../plugin.js'
+import { RedisAdapter, type RedisAdapterOptions } from '../redis.js'
 import { buildChatApp } from '../examples/chat/app.js'
 import { buildApp, connect, SECRET, tokenFor, type TestApp, type TestClient } from './helpers/index.js'
 import { useOwnRedis, type OwnRedis } from './helpers/redis-server.js'

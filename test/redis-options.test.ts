@@ -1,5 +1,5 @@
 import t from 'tap'
-import { RedisAdapter, defaultRedisRetryStrategy } from '../plugin.js'
+import { RedisAdapter, defaultRedisRetryStrategy } from '../redis.js'
 
 t.test('bad RedisAdapter options fail at construction with a coded error naming the option', async (t) => {
   const cases: Array<[string, object]> = [

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Adapter } from '../plugin.js'
-import { RedisAdapter } from '../plugin.js'
+import { RedisAdapter } from '../redis.js'
 import { useLocalSentinel } from './helpers/redis-sentinel.js'
 import { instances, member } from './helpers/redis-scenarios.js'
 import type { TestClient } from './helpers/index.js'

@@ -195,7 +195,7 @@ t.test('usage errors exit with 2 and print the usage; a missing input exits with
   const lines: string[] = []
   const io = { out: (line: string) => lines.push(line), err: (line: string) => lines.push(line) }
   t.equal(await main(['--bogus'], io), 2)
-  t.match(lines.join('\n'), /Usage: npm run sdk/)
+  t.match(lines.join('\n'), /Usage: fastify-ws-rooms-sdk/)
   lines.length = 0
   t.equal(await main(['--input', join(work, 'missing.yaml'), '--out', join(work, 'y')], io), 1)
   t.match(lines.join('\n'), /SDK_ERR_INPUT: Cannot read the AsyncAPI document .*missing\.yaml: ENOENT/)

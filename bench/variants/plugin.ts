@@ -12,9 +12,9 @@ export async function start (config: ServerConfig): Promise<RunningServer> {
   let adapter: Adapter | undefined
   if (config.redis !== undefined) {
     // The Redis adapter may not exist yet in this tree: then the scenario reports "not available".
-    const exports = await import('../../plugin.js') as Record<string, unknown>
+    const exports = await import('../../redis.js') as Record<string, unknown>
     const RedisAdapter = exports.RedisAdapter as (new (options: { url: string, keyPrefix: string }) => Adapter) | undefined
-    if (typeof RedisAdapter !== 'function') throw new NotAvailable('RedisAdapter is not exported by plugin.ts')
+    if (typeof RedisAdapter !== 'function') throw new NotAvailable('RedisAdapter is not exported by redis.ts')
     adapter = new RedisAdapter({ url: config.redis.url, keyPrefix: config.redis.prefix })
   }
   const app = Fastify({ logger: false })

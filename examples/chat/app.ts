@@ -1,6 +1,8 @@
 /** The example chat server as a function, so tests and scripts build the same app `npm start` runs. */
 import Fastify, { type FastifyInstance } from 'fastify'
-import wsPlugin, { RedisAdapter, type WsPluginOptions } from '../../plugin.js'
+import wsPlugin, { type WsPluginOptions } from '../../plugin.js'
+import { RedisAdapter } from '../../redis.js'
+import wsDocs from '../../docs.js'
 import { chatProtocol } from './protocol.js'
 
 export const DEV_JWT_SECRET = 'development-secret-do-not-use-in-production'
@@ -24,5 +26,7 @@ export async function buildChatApp (options: ChatAppOptions): Promise<FastifyIns
     protocol: chatProtocol,
     auth: { secret: options.jwtSecret },
   })
+  // The browsable protocol docs the chat page links to (needs @asyncapi/react-component).
+  await app.register(wsDocs, { routePrefix: '/docs' })
   return app
 }

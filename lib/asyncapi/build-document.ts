@@ -11,7 +11,7 @@ import { builtinServerMessages } from '../../schemas/builtin.js'
 import type { Catalog } from '../catalog.js'
 import type { ClientMessageDef, ServerMessageDef } from '../define.js'
 import { WsRegistrationError } from '../errors.js'
-import { closeCodesExtension, codesMarkdown, ERROR_CODE_SCHEMA, errorCodeSchema, errorCodesExtension } from './codes.js'
+import { closeCodesExtension, codesMarkdown, ERROR_CODE_SCHEMA, errorCodeSchema, errorCodesExtension, type ErrorCodeTable } from './codes.js'
 import { clientFrameExamples, payloadExamples, serverFrameExamples } from './examples.js'
 import { clientFrameSchema, serverFrameSchema } from './frame-schema.js'
 import { documentInfo, TAGS, type DocumentInfo, type TagName } from './info.js'
@@ -113,9 +113,9 @@ function namedFrame (direction: Direction, type: string, frame: JsonSchema, comp
 }
 
 /** The built-in `error` payload's `code`: the enum of the one code table. */
-function withErrorCodeEnum (type: string, payload: JsonSchema, components: SchemaComponents): JsonSchema {
+function withErrorCodeEnum (type: string, payload: JsonSchema, components: SchemaComponents, errorCodes: ErrorCodeTable): JsonSchema {
   if (type !== 'error') return payload
-  putSchema(components, ERROR_CODE_SCHEMA, errorCodeSchema(), 'the error codes')
+  putSchema(components, ERROR_CODE_SCHEMA, errorCodeSchema(errorCodes), 'the error codes')
   const properties = payload.properties as Record<string, JsonSchema>
   return { ...payload, properties: { ...properties, code: { $ref: SCHEMA_REF + ERROR_CODE_SCHEMA } } }
 }
@@ -134,11 +134,11 @@ function clientMessage (def: ClientMessageDef, components: SchemaComponents): Re
   }
 }
 
-function serverMessage (def: ServerMessageDef, replies: ReadonlySet<string>, components: SchemaComponents): Record<string, unknown> {
+function serverMessage (def: ServerMessageDef, replies: ReadonlySet<string>, components: SchemaComponents, errorCodes: ErrorCodeTable): Record<string, unknown> {
   const where = `server message "${def.name}"`
   const room = isRoomDelivery(def)
   const isReply = replies.has(def.name)
-  const frame = serverFrameSchema(def.name, withErrorCodeEnum(def.name, sanitizeSchema(def.payload, components, where), components))
+  const frame = serverFrameSchema(def.name, withErrorCodeEnum(def.name, sanitizeSchema(def.payload, components, where), components, errorCodes))
   return {
     ...describe(def),
     payload: namedFrame('server', def.name, frame, components, where),
@@ -204,12 +204,12 @@ export function buildDocument (source: DocumentSource): AsyncApiDocument {
   }
   for (const def of catalog.server.values()) {
     const key = messageKey('server', def.name)
-    messages[key] = serverMessage(def, replies, components)
+    messages[key] = serverMessage(def, replies, components, catalog.errorCodes)
     channelMessages[key] = { $ref: `#/components/messages/${key}` }
     operations[operationId('server', def.name)] = operation('server', def)
   }
 
-  const description = [options.info.description, CONVENTION, codesMarkdown()].filter((part) => part !== undefined).join('\n\n')
+  const description = [options.info.description, CONVENTION, codesMarkdown(catalog.errorCodes)].filter((part) => part !== undefined).join('\n\n')
   const servers = Object.entries(options.servers).map(([name, server]) => [name, serverObject(server, wsPath, auth)] as const)
   const { title, version, contact, license } = options.info
   const document: AsyncApiDocument = {
@@ -244,7 +244,7 @@ export function buildDocument (source: DocumentSource): AsyncApiDocument {
       },
     },
     'x-view': 'server',
-    'x-error-codes': errorCodesExtension(),
+    'x-error-codes': errorCodesExtension(catalog.errorCodes),
     'x-close-codes': closeCodesExtension(),
   }
   if (auth) {

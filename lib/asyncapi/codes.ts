@@ -2,9 +2,12 @@
  * The error and close codes of `lib/protocol/codes.ts` (the one table), as document extensions and as
  * markdown prose for `info.description`.
  */
-import { closeCodes, errorCodes, type CloseCodeInfo } from '../protocol/codes.js'
+import { closeCodes, type CloseCodeInfo } from '../protocol/codes.js'
 
-export function errorCodesExtension (): Record<string, { description: string }> {
+/** Error code → meaning: the catalog's table (built-in codes, then the app's). */
+export type ErrorCodeTable = Readonly<Record<string, string>>
+
+export function errorCodesExtension (errorCodes: ErrorCodeTable): Record<string, { description: string }> {
   const out: Record<string, { description: string }> = {}
   for (const [code, description] of Object.entries(errorCodes)) out[code] = { description }
   return out
@@ -20,7 +23,7 @@ export function closeCodesExtension (): Record<string, { name: string, reconnect
 
 const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 
-export function codesMarkdown (): string {
+export function codesMarkdown (errorCodes: ErrorCodeTable): string {
   const lines = [
     '### Error codes',
     '',
@@ -49,6 +52,6 @@ export function codesMarkdown (): string {
 export const ERROR_CODE_SCHEMA = 'ErrorCode'
 
 /** `payload.code` of `error` frames: an enum of the table, so generated types know every code. */
-export function errorCodeSchema (): { title: string, type: 'string', enum: string[], description: string } {
+export function errorCodeSchema (errorCodes: ErrorCodeTable): { title: string, type: 'string', enum: string[], description: string } {
   return { title: ERROR_CODE_SCHEMA, type: 'string', enum: Object.keys(errorCodes), description: 'One of the documented error codes (`x-error-codes`).' }
 }

@@ -1,29 +1,48 @@
 /**
  * The docs page: a small HTML page that renders the document with the standalone bundle of
  * `@asyncapi/react-component`, every byte served by the app itself (no CDN, works offline).
+ * The renderer is an optional peer dependency: it is looked up when the docs plugin registers.
  */
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
+import { WsRegistrationError } from '../errors.js'
 
 const require = createRequire(import.meta.url)
 
-/** Static assets of the page, by file name under the docs path. */
+export const RENDERER_PACKAGE = '@asyncapi/react-component'
+
+/** Static assets of the page, by file name under the page's path. */
 export const DOCS_ASSETS = {
-  'asyncapi-react.js': { module: '@asyncapi/react-component/browser/standalone/index.js', contentType: 'text/javascript; charset=utf-8' },
-  'asyncapi-react.css': { module: '@asyncapi/react-component/styles/default.min.css', contentType: 'text/css; charset=utf-8' },
+  'asyncapi-react.js': { module: `${RENDERER_PACKAGE}/browser/standalone/index.js`, contentType: 'text/javascript; charset=utf-8' },
+  'asyncapi-react.css': { module: `${RENDERER_PACKAGE}/styles/default.min.css`, contentType: 'text/css; charset=utf-8' },
 } as const
 
 export type DocsAsset = keyof typeof DOCS_ASSETS
 
-const loaded = new Map<DocsAsset, Promise<Buffer>>()
+/** Where each asset is on disk; a coded error naming the package to install when it is missing. */
+export function locateDocsAssets (): Record<DocsAsset, string> {
+  const found = {} as Record<DocsAsset, string>
+  for (const name of Object.keys(DOCS_ASSETS) as DocsAsset[]) {
+    try {
+      found[name] = require.resolve(DOCS_ASSETS[name].module)
+    } catch {
+      throw new WsRegistrationError('WS_ERR_DOCS_RENDERER_MISSING',
+        `The AsyncAPI docs page renders with ${RENDERER_PACKAGE}, an optional peer dependency that is not installed: ` +
+        `run \`npm install ${RENDERER_PACKAGE}\`, or do not register fastify-ws-rooms/docs (the document routes work without it)`)
+    }
+  }
+  return found
+}
 
-/** The asset's bytes, read from node_modules once per process (the bundle is about 3 MB). */
-export function readDocsAsset (name: DocsAsset): Promise<Buffer> {
-  let bytes = loaded.get(name)
+const loaded = new Map<string, Promise<Buffer>>()
+
+/** The file's bytes, read once per process (the bundle is about 3 MB). */
+export function readDocsAsset (file: string): Promise<Buffer> {
+  let bytes = loaded.get(file)
   if (bytes === undefined) {
-    bytes = readFile(require.resolve(DOCS_ASSETS[name].module))
-    bytes.catch(() => loaded.delete(name))
-    loaded.set(name, bytes)
+    bytes = readFile(file)
+    bytes.catch(() => loaded.delete(file))
+    loaded.set(file, bytes)
   }
   return bytes
 }
@@ -35,18 +54,20 @@ const escapeHtml = (text: string): string =>
 const scriptJson = (value: unknown): string =>
   JSON.stringify(value).replaceAll('<', '\\u003c').replaceAll('\u2028', '\\u2028').replaceAll('\u2029', '\\u2029')
 
-export function docsPageHtml (document: { info: { title: string } }, docsPath: string): string {
+/** `pagePath` is the page's full URL path (with any encapsulation prefix): the assets live under it. */
+export function docsPageHtml (document: { info: { title: string } }, pagePath: string): string {
+  const base = escapeHtml(pagePath === '/' ? '' : pagePath)
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(document.info.title)} · AsyncAPI</title>
-<link rel="stylesheet" href="${docsPath}/asyncapi-react.css">
+<link rel="stylesheet" href="${base}/asyncapi-react.css">
 </head>
 <body>
 <div id="asyncapi"></div>
-<script src="${docsPath}/asyncapi-react.js"></script>
+<script src="${base}/asyncapi-react.js"></script>
 <script>
 AsyncApiStandalone.render({
   schema: ${scriptJson(document)},

@@ -7,6 +7,7 @@ import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { WsRegistrationError } from '../errors.js'
+import { fieldWithoutExample, withStringDefaults } from './example-values.js'
 
 interface Documented { readonly name: string, readonly payload: TSchema, readonly examples: readonly unknown[] }
 
@@ -15,10 +16,15 @@ export function payloadExamples (def: Documented, side: 'client' | 'server'): un
   const validator = Compile(def.payload)
   if (def.examples.length === 0) {
     let created: unknown
-    try { created = Value.Create(def.payload) } catch { created = undefined }
+    try { created = Value.Create(withStringDefaults(def.payload)) } catch { created = undefined }
     if (created === undefined || !validator.Check(created)) {
+      const field = fieldWithoutExample(def.payload)
+      const first = field === undefined && created !== undefined ? [...validator.Errors(created)][0] : undefined
+      const where = field !== undefined
+        ? ` (field "${field.path}": ${field.why}; give that field \`examples: [...]\` or a \`default\`, or give the message \`examples\`)`
+        : first !== undefined ? ` (field "${first.instancePath || '/'}": ${first.message}; give the message \`examples\`)` : ''
       throw new WsRegistrationError('WS_ERR_MISSING_EXAMPLE',
-        `The ${side} message "${def.name}" needs \`examples\`: no valid example can be made from its schema, and the AsyncAPI document needs one`)
+        `The ${side} message "${def.name}" needs \`examples\`: no valid example can be made from its schema, and the AsyncAPI document needs one${where}`)
     }
     return [created]
   }

@@ -1,17 +1,16 @@
 /**
  * Wires the AsyncAPI export into a Fastify instance: checks the options and every message
  * example at registration, decorates `app.asyncapi()` (built on first call after `ready()`,
- * then cached) and registers the routes unless `expose: false`.
+ * then cached) and registers the document routes unless `expose: false`.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Catalog } from '../catalog.js'
 import { WsRegistrationError } from '../errors.js'
 import { buildDocument, type AsyncApiDocument } from './build-document.js'
 import { toClientView } from './client-view.js'
-import { docsPageHtml } from './docs-page.js'
 import { payloadExamples } from './examples.js'
 import { resolveAsyncApiOptions, type AsyncApiOptions } from './options.js'
-import { registerAsyncApiRoutes } from './routes.js'
+import { fullPath, registerAsyncApiRoutes } from './routes.js'
 import { withRequestServer, type AsyncApiView, type RequestOrigin } from './served-document.js'
 
 export type { AsyncApiView }
@@ -29,6 +28,7 @@ export interface AsyncApiAccessor {
 
 export interface AsyncApiSource {
   catalog: Catalog
+  /** The route as registered; the document gets it with the context's prefix. */
   wsPath: string
   auth: boolean
 }
@@ -43,6 +43,8 @@ function deepFreeze<T> (value: T): T {
 
 export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, given: AsyncApiOptions | undefined): void {
   const options = resolveAsyncApiOptions(given)
+  // Registered under a prefix, the endpoint clients reach is the prefixed path.
+  source = { ...source, wsPath: fullPath(app, source.wsPath) }
   // Fail at registration, not at the first request, when an example is stale.
   for (const { def } of source.catalog.client.values()) payloadExamples(def, 'client')
   for (const def of source.catalog.server.values()) payloadExamples(def, 'server')
@@ -51,7 +53,6 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
   const documents = new Map<AsyncApiView, AsyncApiDocument>()
   const yamls = new Map<AsyncApiView, string>()
   const jsons = new Map<AsyncApiView, string>()
-  let html: string | undefined
 
   function get (view: AsyncApiView = 'server'): AsyncApiDocument {
     if (!ready) {
@@ -101,6 +102,5 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
       const doc = served(view, origin)
       return doc === undefined ? accessor({ yaml: true, view }) : toYaml(doc)
     },
-    html: (docsPath) => (html ??= docsPageHtml(get(), docsPath)),
-  }, { routePrefix: options.routePrefix, docsPath: options.docsPath, wsPath: source.wsPath })
+  }, { routePrefix: options.routePrefix, wsPath: source.wsPath })
 }

@@ -5,6 +5,7 @@
 import { invalidOption } from '../errors.js'
 import { licenseFromSpdx, titleFromPackageName, type AsyncApiContact, type AsyncApiLicense } from './info.js'
 export type { AsyncApiContact, AsyncApiLicense } from './info.js'
+import { checkOptionKeys, type KeyTable } from '../option-keys.js'
 import { readPackageInfo } from './package-info.js'
 
 
@@ -41,9 +42,7 @@ export interface AsyncApiOptions {
   servers?: Record<string, AsyncApiServer>
   /** Path prefix of `asyncapi.json` and `asyncapi.yaml`, e.g. `/api` serves `/api/asyncapi.json`. @default '' */
   routePrefix?: string
-  /** Path of the browsable docs page, or `false` for none. @default '/docs' */
-  docsPath?: string | false
-  /** Serve the document and the docs page over HTTP. `app.asyncapi()` works either way. @default true */
+  /** Serve the document over HTTP. `app.asyncapi()` works either way. @default true */
   expose?: boolean
 }
 
@@ -51,8 +50,14 @@ export interface ResolvedAsyncApiOptions {
   info: { title: string, version: string, description: string | undefined, contact: AsyncApiContact | undefined, license: AsyncApiLicense | undefined }
   servers: Record<string, AsyncApiServer>
   routePrefix: string
-  docsPath: string | false
   expose: boolean
+}
+
+const ASYNCAPI_KEYS: KeyTable<AsyncApiOptions> = { info: true, servers: true, routePrefix: true, expose: true }
+const INFO_KEYS: KeyTable<NonNullable<AsyncApiOptions['info']>> = { title: true, version: true, description: true, contact: true, license: true }
+const SERVER_KEYS: KeyTable<AsyncApiServer> = { host: true, protocol: true, pathname: true, title: true, summary: true, description: true, security: true }
+const MOVED = {
+  docsPath: ': the docs page is a separate plugin now: `app.register(wsDocs, { routePrefix })` from \'fastify-ws-rooms/docs\'',
 }
 
 function optionalString (name: string, value: unknown): string | undefined {
@@ -69,7 +74,7 @@ function infoObject<T extends object> (name: string, value: T | undefined, requi
   return value
 }
 
-function routePath (name: string, value: unknown, allowEmpty: boolean): string {
+export function routePath (name: string, value: unknown, allowEmpty: boolean): string {
   if (typeof value !== 'string' || (value === '' ? !allowEmpty : !value.startsWith('/')) || (value.length > 1 && value.endsWith('/'))) {
     throw invalidOption(name, `a path starting with "/" without a trailing "/"${allowEmpty ? ' (or "")' : ''}`, value)
   }
@@ -79,8 +84,10 @@ function routePath (name: string, value: unknown, allowEmpty: boolean): string {
 export function resolveAsyncApiOptions (given: AsyncApiOptions | undefined): ResolvedAsyncApiOptions {
   if (given !== undefined && (typeof given !== 'object' || given === null)) throw invalidOption('asyncapi', 'an object', given)
   const options = given ?? {}
+  checkOptionKeys(options, ASYNCAPI_KEYS, 'asyncapi', MOVED)
   const info = options.info ?? {}
   if (typeof info !== 'object' || info === null) throw invalidOption('asyncapi.info', 'an object', info)
+  checkOptionKeys(info, INFO_KEYS, 'asyncapi.info')
   const pkg = readPackageInfo()
 
   const servers = options.servers ?? {}
@@ -91,11 +98,11 @@ export function resolveAsyncApiOptions (given: AsyncApiOptions | undefined): Res
       throw invalidOption(`asyncapi.servers.${name}.host`, 'a non-empty string', server?.host)
     }
     if (server.protocol !== 'ws' && server.protocol !== 'wss') throw invalidOption(`asyncapi.servers.${name}.protocol`, '"ws" or "wss"', server.protocol)
+    checkOptionKeys(server, SERVER_KEYS, `asyncapi.servers.${name}`)
   }
 
   const expose = options.expose ?? true
   if (typeof expose !== 'boolean') throw invalidOption('asyncapi.expose', 'a boolean', expose)
-  const docsPath = options.docsPath === undefined ? '/docs' : options.docsPath
   return {
     info: {
       title: optionalString('asyncapi.info.title', info.title) ?? titleFromPackageName(pkg.name ?? '') ?? 'WebSocket API',
@@ -106,7 +113,6 @@ export function resolveAsyncApiOptions (given: AsyncApiOptions | undefined): Res
     },
     servers,
     routePrefix: routePath('asyncapi.routePrefix', options.routePrefix ?? '', true),
-    docsPath: docsPath === false ? false : routePath('asyncapi.docsPath', docsPath, false),
     expose,
   }
 }

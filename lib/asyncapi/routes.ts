@@ -1,34 +1,55 @@
 /**
- * HTTP routes: the document as JSON and YAML, and the docs page with its assets. Each route
- * carries a schema so that `@fastify/swagger`, when the app uses it, lists them correctly and
- * points readers of the OpenAPI document to the AsyncAPI description of the WebSocket endpoint.
+ * HTTP routes: the document as JSON and YAML, in the server's view and the client's (the
+ * browsable page is the opt-in `fastify-ws-rooms/docs`). Each route carries a schema so that
+ * `@fastify/swagger`, when the app uses it, lists them correctly and points readers of the OpenAPI
+ * document to the AsyncAPI description of the WebSocket endpoint.
  */
-import type { FastifyInstance, FastifySchema } from 'fastify'
-import { DOCS_ASSETS, readDocsAsset, type DocsAsset } from './docs-page.js'
+import type { FastifyInstance } from 'fastify'
+import { WsRegistrationError } from '../errors.js'
 import type { AsyncApiView, RequestOrigin } from './served-document.js'
 
 export interface DocumentViews {
   json(view: AsyncApiView, origin: RequestOrigin): string
   yaml(view: AsyncApiView, origin: RequestOrigin): string
-  html(docsPath: string): string
 }
 
 export interface RouteSettings {
   routePrefix: string
-  docsPath: string | false
   wsPath: string
 }
 
-const TAGS = ['asyncapi']
-/** Page assets are plumbing, not API: keep them out of an OpenAPI document (`@fastify/swagger`). */
-const HIDDEN: FastifySchema = { hide: true } as FastifySchema
+export const TAGS = ['asyncapi']
+
+/** What a route says about the WebSocket endpoint, for readers of an OpenAPI document. */
+export function aboutWsEndpoint (wsPath: string): string {
+  return `The WebSocket endpoint \`GET ${wsPath}\` is described by an AsyncAPI 3.0.0 document (every message, its schema, request/reply pairs, error and close codes), not by this OpenAPI document.`
+}
+
+/** The URL path a route of `app` answers on: Fastify puts the context's prefix in front. */
+export function fullPath (app: FastifyInstance, url: string): string {
+  if (app.prefix === '') return url
+  return url === '/' ? app.prefix : app.prefix + url
+}
+
+/**
+ * Fail with a coded error naming the option that moves the route, rather than Fastify's
+ * duplicated-route error (e.g. `/docs` of `@fastify/swagger-ui`).
+ */
+export function claimRoute (app: FastifyInstance, url: string, option: string): void {
+  if (app.hasRoute({ method: 'GET', url })) {
+    throw new WsRegistrationError('WS_ERR_ROUTE_TAKEN',
+      `GET ${fullPath(app, url)} is already a route of this app: move this plugin's route with the option "${option}"`)
+  }
+}
 
 export function registerAsyncApiRoutes (app: FastifyInstance, views: DocumentViews, settings: RouteSettings): void {
-  const { routePrefix, docsPath, wsPath } = settings
-  const about = `The WebSocket endpoint \`GET ${wsPath}\` is described by an AsyncAPI 3.0.0 document (every message, its schema, request/reply pairs, error and close codes), not by this OpenAPI document.`
+  const { routePrefix, wsPath } = settings
+  const about = aboutWsEndpoint(wsPath)
 
   // `asyncapi.*` is the server's view (canonical); `asyncapi.client.*` the client's, for client generators.
   for (const [view, base, which] of [['server', 'asyncapi', ''], ['client', 'asyncapi.client', ' from the client\'s view']] as const) {
+    claimRoute(app, `${routePrefix}/${base}.json`, 'asyncapi.routePrefix')
+    claimRoute(app, `${routePrefix}/${base}.yaml`, 'asyncapi.routePrefix')
     app.get(`${routePrefix}/${base}.json`, {
       schema: {
         summary: `AsyncAPI document${which} (JSON)`,
@@ -56,29 +77,5 @@ export function registerAsyncApiRoutes (app: FastifyInstance, views: DocumentVie
         },
       },
     }, async (request, reply) => reply.type('application/yaml; charset=utf-8').send(views.yaml(view, request)))
-  }
-
-  if (docsPath === false) return
-  app.get(docsPath, {
-    schema: {
-      summary: 'AsyncAPI docs page',
-      description: `${about} This page renders it; it loads nothing from outside this server.`,
-      tags: TAGS,
-      response: {
-        200: {
-          description: 'An HTML page rendering the AsyncAPI document.',
-          content: { 'text/html': { schema: { type: 'string' } } },
-        },
-      },
-    },
-  }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(views.html(docsPath)))
-
-  for (const name of Object.keys(DOCS_ASSETS) as DocsAsset[]) {
-    app.get(`${docsPath}/${name}`, { schema: HIDDEN }, async (_request, reply) => {
-      return reply
-        .type(DOCS_ASSETS[name].contentType)
-        .header('cache-control', 'public, max-age=86400')
-        .send(await readDocsAsset(name))
-    })
   }
 }

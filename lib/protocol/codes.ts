@@ -12,7 +12,7 @@ export const errorCodes = {
   invalid_message: 'The frame breaks the schema of its message type; `details` lists the failing paths.',
   unknown_type: 'No handler is declared for this message type.',
   not_in_room: 'The connection must join the room before sending to it.',
-  forbidden: 'The app refused the request (for example `authorizeJoin` said no, or a refreshed token names another user).',
+  forbidden: 'The app refused the request (for example `authorizeJoin` or `authorizePublish` said no, or a refreshed token names another user).',
   unauthorized: 'The token in `refresh_token` did not verify (bad signature, malformed or expired).',
   rate_limited: 'Too many frames: this one was not processed. Slow down; flooding on closes the connection with 1008.',
   room_limit: 'The connection is already in the maximum number of rooms.',
@@ -41,6 +41,7 @@ export const CloseCode = {
   InternalError: 1011,
   TryAgainLater: 1013,
   Unauthorized: 4001,
+  ConnectionRefused: 4003,
   TooManyUserConnections: 4008,
 } as const
 
@@ -56,6 +57,7 @@ export const closeCodes: Readonly<Record<CloseCode, CloseCodeInfo>> = {
   1011: { name: 'internal_error', reconnect: true, description: 'The server hit an unexpected condition on this connection.' },
   1013: { name: 'try_again_later', reconnect: true, description: 'The server is overloaded: connection cap reached, or this client read too slowly (slow consumer). Reconnect with backoff.' },
   4001: { name: 'unauthorized', reconnect: false, description: 'Authentication failed: token missing, malformed, badly signed or expired. Get a fresh token before trying again.' },
+  4003: { name: 'connection_refused', reconnect: false, description: 'The app refused the connection (an `onConnect` hook threw a `WsError`); the reason is `<code>: <message>`.' },
   4008: { name: 'too_many_connections', reconnect: false, description: 'The user already holds the maximum number of connections (`maxConnectionsPerUser`).' },
 }
 

@@ -2,7 +2,8 @@
  * Test helpers: a real server on a random port and real WebSocket clients with a frame queue,
  * so no frame is missed between `await`s.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { Server } from 'node:http'
+import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify'
 import WebSocket from 'ws'
 import { createSigner } from 'fast-jwt'
 import wsPlugin, { type WsPluginOptions } from '../../plugin.js'
@@ -32,10 +33,18 @@ export interface TestApp {
 }
 
 /** A listening app with the plugin (auth on `SECRET` unless overridden), closed at teardown. */
-export async function buildApp (t: Tap, options: WsPluginOptions = {}, setup?: (app: FastifyInstance) => void | Promise<void>): Promise<TestApp> {
-  const app = Fastify({ logger: false })
+export async function buildApp (
+  t: Tap,
+  options: WsPluginOptions = {},
+  setup?: (app: FastifyInstance) => void | Promise<void>,
+  /** Runs once the plugin is registered (e.g. `app.ws.addHook`). */
+  registered?: (app: FastifyInstance) => void | Promise<void>,
+  fastifyOptions: FastifyHttpOptions<Server> = { logger: false },
+): Promise<TestApp> {
+  const app = Fastify(fastifyOptions)
   if (setup !== undefined) await setup(app)
   await app.register(wsPlugin, { auth: { secret: SECRET }, ...options })
+  if (registered !== undefined) await registered(app)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
-import { RedisAdapter, type RedisAdapterOptions } from '../../plugin.js'
+import { RedisAdapter, type RedisAdapterOptions } from '../../redis.js'
 import { RedisProxy } from './redis.js'
 
 const run = promisify(execFile)

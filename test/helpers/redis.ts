@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import net from 'node:net'
 import { Redis } from 'ioredis'
-import { RedisAdapter, type RedisAdapterOptions } from '../../plugin.js'
+import { RedisAdapter, type RedisAdapterOptions } from '../../redis.js'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 

@@ -4,7 +4,7 @@
  */
 import Fastify from 'fastify'
 import { Type } from 'typebox'
-import { defineProtocol, wsOf } from '../../plugin.js'
+import { defineProtocol, WsError, wsOf } from '../../plugin.js'
 import '../../examples/chat/protocol.js'
 
 const protocol = defineProtocol()
@@ -56,3 +56,30 @@ void ws.sendToUser('u', 'score', {})
 void app.ws.broadcast('general', 'reaction', { userId: 'a', seq: 1, emoji: '👍' })
 // @ts-expect-error missing fields
 void app.ws.broadcast('general', 'reaction', { emoji: '👍' })
+
+// Hooks are typed by the protocol: messages are discriminated by `type`, events carry their flags.
+ws.addHook('preHandler', (ctx, message) => {
+  if (message.type === 'add') message.payload = { n: message.payload.n + 1 }
+  // @ts-expect-error a replacement payload must match its message's schema
+  if (message.type === 'add') message.payload = { n: 'one' }
+  if (message.type === 'message') {
+    const content: string = message.payload.content
+    void content
+  }
+  // @ts-expect-error not a client message of this protocol
+  if (message.type === 'nope') return
+  void ctx.data
+})
+ws.addHook('onJoin', (_ctx, event) => { const first: boolean = event.firstForUser; void first })
+// @ts-expect-error onLeave events have no firstForUser
+ws.addHook('onLeave', (_ctx, event) => { void event.firstForUser })
+ws.addHook('onPublish', (_ctx, published) => {
+  if (published.type === 'message') { const seq: number = published.seq; void seq }
+  // @ts-expect-error typing has no seq
+  if (published.type === 'typing') { const seq: number = published.seq; void seq }
+})
+// @ts-expect-error not a hook name
+ws.addHook('onSomething', () => {})
+// @ts-expect-error an app error code the registered (chat) protocol does not declare
+void new WsError('no_such_code', 'no')
+void new WsError('forbidden', 'built-in codes always type-check')

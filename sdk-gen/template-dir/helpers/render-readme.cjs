@@ -16,7 +16,7 @@ function renderReadme (model, packageName) {
   return `# ${packageName}
 
 Typed, resilient WebSocket client for **${model.title}** ${model.version}, generated from its AsyncAPI
-document by \`npm run sdk\` (fastify-ws-rooms). Do not edit: regenerate.
+document by \`fastify-ws-rooms-sdk\` (the bin of fastify-ws-rooms). Do not edit: regenerate.
 
 Zero runtime dependencies. Runs in browsers and in Node ≥ 22 (global \`WebSocket\`); on Node 20 pass
 an implementation such as \`ws\`.
