@@ -21,11 +21,30 @@ export interface RoomPublish {
   /** Durable deliveries get the room's next `seq` and go into history. */
   readonly durable: boolean
   readonly except: Exclusions | undefined
+  /**
+   * Makes a durable publish idempotent: repeated with the same key (e.g. retried after an attempt
+   * that timed out, which may still have run), it is sequenced and delivered once, and every
+   * attempt resolves to the first one's `seq`. Remembered while history keeps the message.
+   * Without a key a retried publish is at-least-once. Ignored for non-durable publishes.
+   */
+  readonly idempotencyKey?: string | undefined
 }
 
 export interface PresenceJoin {
   /** True when this is the user's first connection in the room, cluster-wide. */
   readonly firstForUser: boolean
+}
+
+/** Where a room's stream of durable messages stands. */
+export interface StreamPosition {
+  /** The last `seq` given in the room (0 when none). */
+  readonly seq: number
+  /**
+   * Names this numbering of the room: it changes when the numbering restarts (the room's history
+   * and counter were forgotten or lost, e.g. a Redis that restarted without its data), so a
+   * `since` from an older epoch is never answered with different messages under the same numbers.
+   */
+  readonly epoch: string
 }
 
 export interface Recovery {
@@ -93,8 +112,16 @@ export interface Adapter {
 
   /** The last `seq` given in the room (0 when none). */
   lastSeq(room: string): MaybePromise<number>
-  /** Durable messages after `since`, if history still holds all of them. */
-  recover(room: string, since: number): MaybePromise<Recovery>
+  /**
+   * The room's last `seq` and the epoch of its numbering. Optional: without it the hub uses
+   * `lastSeq` and sends no epoch (clients then cannot tell a restarted numbering).
+   */
+  position?(room: string): MaybePromise<StreamPosition>
+  /**
+   * Durable messages after `since`, if history still holds all of them. With `epoch` (the one
+   * the client saw), not recovered when the room's numbering is no longer that epoch.
+   */
+  recover(room: string, since: number, epoch?: string): MaybePromise<Recovery>
 
   /**
    * The newest `limit` durable frames it still keeps with `seq < before`, oldest first (each with

@@ -9,9 +9,9 @@ import type { ResolvedOptions } from './options.js'
 
 /** What the built-ins need from the server; the hub provides it. */
 export interface BuiltinHost {
-  join(connection: Connection, room: string, since: number | undefined, id: string | undefined): Promise<void>
+  join(connection: Connection, room: string, since: number | undefined, id: string | undefined, epoch?: string): Promise<void>
   leave(connection: Connection, room: string): Promise<void>
-  publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined>
+  publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined>
   setExpiry(connection: Connection, expiresAt: number | undefined): void
   /** The app's `onPublish` hooks (hooks.ts). */
   hasHook(name: 'onPublish'): boolean
@@ -33,35 +33,37 @@ type PublishType = 'message' | 'typing'
 
 export function builtinHandlers (host: BuiltinHost, auth: Authenticator, authorizePublish: ResolvedOptions['authorizePublish']): Record<string, BuiltinHandler> {
   /** A member's publish into a room: `authorizePublish` → publish (`seq`) → `onPublish` hooks → ack. */
-  function publishFrom (connection: Connection, room: string, type: PublishType, payload: object, except: Exclusions | undefined): unknown {
+  function publishFrom (connection: Connection, room: string, type: PublishType, payload: object, except: Exclusions | undefined, idempotencyKey?: string): unknown {
     requireMember(connection, room)
-    if (authorizePublish === undefined) return publish(connection, room, type, payload, except)
+    if (authorizePublish === undefined) return publish(connection, room, type, payload, except, idempotencyKey)
     const allowed = authorizePublish({ id: connection.userId, claims: connection.claims }, room, type)
     const decide = (ok: boolean): unknown => {
       if (!ok) throw new WsError('forbidden', `Not allowed to send "${type}" to room "${room}"`)
-      return publish(connection, room, type, payload, except)
+      return publish(connection, room, type, payload, except, idempotencyKey)
     }
     return isPromise(allowed) ? allowed.then(decide) : decide(allowed)
   }
 
-  function publish (connection: Connection, room: string, type: PublishType, payload: object, except: Exclusions | undefined): unknown {
-    const result = host.publish(room, type, payload, type === 'message', except)
+  function publish (connection: Connection, room: string, type: PublishType, payload: object, except: Exclusions | undefined, idempotencyKey?: string): unknown {
+    const result = host.publish(room, type, payload, type === 'message', except, idempotencyKey)
     if (!host.hasHook('onPublish')) return settled(result)
     const published = (seq: number | undefined): MaybePromise<void> => host.runHook('onPublish', connection, { room, type, payload, seq })
     return isPromise(result) ? result.then(published) : published(result)
   }
 
   const handlers: Record<string, InternalHandler> = {
-    join_room: (connection, payload: { room: string, since?: number }, id) =>
-      host.join(connection, payload.room, payload.since, id).then(() => REPLIED),
+    join_room: (connection, payload: { room: string, since?: number, epoch?: string }, id) =>
+      host.join(connection, payload.room, payload.since, id, payload.epoch).then(() => REPLIED),
 
     leave_room: async (connection, payload: { room: string }) => {
       await host.leave(connection, payload.room)
       return { room: payload.room }
     },
 
-    message: (connection, payload: { room: string, content: string }) =>
-      publishFrom(connection, payload.room, 'message', { userId: connection.userId, content: payload.content, ts: Date.now() }, undefined),
+    message: (connection, payload: { room: string, content: string, idempotencyKey?: string }) =>
+      publishFrom(connection, payload.room, 'message', { userId: connection.userId, content: payload.content, ts: Date.now() }, undefined,
+        // Scoped to the sender (length-prefixed, so no two users' keys can collide).
+        payload.idempotencyKey === undefined ? undefined : `${connection.userId.length}:${connection.userId}:${payload.idempotencyKey}`),
 
     typing: (connection, payload: { room: string }) =>
       publishFrom(connection, payload.room, 'typing', { userId: connection.userId }, { users: [connection.userId] }),

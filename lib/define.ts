@@ -46,6 +46,14 @@ export interface BroadcastOptions {
     readonly users?: Iterable<string>
     readonly connections?: Iterable<string>
   }
+  /**
+   * Makes a durable broadcast safe to retry: a broadcast that failed with `unavailable` may still
+   * have been sent (its Redis command timed out after running); retried with the same key in the
+   * same room, it is sent once and resolves to the first one's `seq`. Remembered as long as
+   * history keeps messages (`historyTtlMs`). Without a key a retry may duplicate.
+   * @default undefined (at-least-once on retry)
+   */
+  readonly idempotencyKey?: string
 }
 
 /** What app code can do about a room or user, typed by the protocol's server messages. */

@@ -46,15 +46,15 @@ export class Delivery implements AdapterHost {
   // ── publishing (through the adapter, to every instance) ───────────────────
 
   /** Deliver a server message to a room through the adapter; encoded once for every recipient. */
-  publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined> {
-    return this.adapter.publishToRoom({ room, frame: roomFrameParts(type, room, payload), durable, except })
+  publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined> {
+    return this.adapter.publishToRoom({ room, frame: roomFrameParts(type, room, payload), durable, except, idempotencyKey })
   }
 
   /** App-facing broadcast: durability comes from the message's declaration. */
   broadcast (room: string, type: string, payload: unknown, options?: BroadcastOptions): MaybePromise<number | undefined> {
     const def = this.declared(type)
     assertRoomName(room)
-    return this.publish(room, type, payload, def.durable, toExclusions(options))
+    return this.publish(room, type, payload, def.durable, toExclusions(options), options?.idempotencyKey)
   }
 
   sendToUser (userId: string, type: string, payload: unknown): MaybePromise<void> {

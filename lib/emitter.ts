@@ -15,7 +15,8 @@ import { encodeRoomEnvelope } from './adapters/envelope.js'
 import { invalidOption } from './errors.js'
 import { RedisKeys } from './adapters/redis-keys.js'
 import { resolveRedisOptions, type RedisAdapterOptions } from './adapters/redis-options.js'
-import { defineScripts, RedisHistory, RedisPresence, type CommandClient } from './adapters/redis-stores.js'
+import { RedisPresence } from './adapters/redis-presence.js'
+import { defineScripts, RedisHistory, type CommandClient } from './adapters/redis-stores.js'
 import { buildControl, encodeUserControl, type ControlTarget, type UserControl } from './control-message.js'
 import type { WsControl } from './control.js'
 import type { BroadcastOptions, Protocol, ServerMessageName, ServerPayload, WsActions } from './define.js'
@@ -43,6 +44,8 @@ type Durability = ReadonlyMap<string, boolean>
 
 export class WsEmitter<S = {}> implements WsActions<S>, WsControl {
   private readonly cmd: CommandClient
+  /** The connection itself, for closing it. */
+  private readonly client: Redis
   private readonly keys: RedisKeys
   private readonly history: RedisHistory
   private readonly presence: RedisPresence
@@ -63,6 +66,7 @@ export class WsEmitter<S = {}> implements WsActions<S>, WsControl {
       // A command lost with its connection is not sent again: a durable message would get two seqs.
       autoResendUnfulfilledCommands: false,
     } satisfies RedisOptions)
+    this.client = client
     this.cmd = defineScripts(client)
     this.keys = new RedisKeys(resolved.keyPrefix)
     this.history = new RedisHistory(() => this.cmd, this.keys, resolved)
@@ -115,9 +119,9 @@ export class WsEmitter<S = {}> implements WsActions<S>, WsControl {
   async close (): Promise<void> {
     if (!this.ownsClient) return
     try {
-      await this.cmd.quit()
+      await this.client.quit()
     } catch {
-      this.cmd.disconnect()
+      this.client.disconnect()
     }
   }
 

@@ -141,8 +141,8 @@ export class Hub {
 
   // ── rooms (membership.ts) ───────────────────────────────────────────────
 
-  join (connection: Connection, room: string, since: number | undefined, id: string | undefined): Promise<void> {
-    return this.membership.join(connection, room, since, id)
+  join (connection: Connection, room: string, since: number | undefined, id: string | undefined, epoch?: string): Promise<void> {
+    return this.membership.join(connection, room, since, id, 'client', epoch)
   }
 
   leave (connection: Connection, room: string): Promise<void> {
@@ -155,8 +155,8 @@ export class Hub {
 
   // ── deliveries (delivery.ts) ────────────────────────────────────────────
 
-  publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined> {
-    return this.delivery.publish(room, type, payload, durable, except)
+  publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined> {
+    return this.delivery.publish(room, type, payload, durable, except, idempotencyKey)
   }
 
   broadcast (room: string, type: string, payload: unknown, options?: BroadcastOptions): MaybePromise<number | undefined> {

@@ -18,6 +18,7 @@ export interface RoomJoinedPayload {
   room: string
   members: string[]
   seq: number
+  epoch?: string
   recovered?: boolean
 }
 
@@ -46,7 +47,7 @@ export class Membership {
    * live ones that arrived meanwhile (held until then), so the client sees the reply first and
    * every message in `seq` order.
    */
-  async join (connection: Connection, room: string, since: number | undefined, id: string | undefined, by: JoinedBy = 'client'): Promise<void> {
+  async join (connection: Connection, room: string, since: number | undefined, id: string | undefined, by: JoinedBy = 'client', epoch?: string): Promise<void> {
     assertRoomName(room)
     // The server adding a member changes nothing when it is one already.
     if (by === 'server' && connection.rooms.has(room)) return
@@ -75,10 +76,10 @@ export class Membership {
           if (connection.closed) return
         }
       }
-      const [members, lastSeq, recovery] = await Promise.all([
+      const [members, position, recovery] = await Promise.all([
         this.adapter.members(room),
-        this.adapter.lastSeq(room),
-        since === undefined ? undefined : this.adapter.recover(room, since),
+        positionOf(this.adapter, room),
+        since === undefined ? undefined : this.adapter.recover(room, since, epoch),
       ])
       if (connection.closed) return
       // Removed by the server meanwhile (`room_removed` is out): no reply may say it is a member.
@@ -87,7 +88,9 @@ export class Membership {
         throw new WsError('forbidden', `Removed from room "${room}" while joining it`)
       }
       recoveredUpTo = lastRecoveredSeq(recovery)
-      const reply: RoomJoinedPayload = { room, members, seq: Math.max(lastSeq, recoveredUpTo) }
+      const reply: RoomJoinedPayload = { room, members, seq: Math.max(position.seq, recoveredUpTo) }
+      // The client sends it back with `since`; a new epoch means the room's numbering restarted.
+      if (position.epoch !== undefined && position.epoch !== '') reply.epoch = position.epoch
       if (recovery !== undefined) reply.recovered = recovery.recovered
       this.delivery.send(connection, by === 'client' ? 'room_joined' : 'room_added', reply, id)
       // Recovered frames are part of the answer (bounded by the history size): never dropped.
@@ -176,4 +179,9 @@ function hold (connection: Connection, room: string): void {
 function lastRecoveredSeq (recovery: Recovery | undefined): number {
   if (recovery === undefined || recovery.frames.length === 0) return 0
   return recovery.frames[recovery.frames.length - 1]!.seq
+}
+
+/** The room's position; `epoch` only from adapters that name their numbering. */
+async function positionOf (adapter: Adapter, room: string): Promise<{ seq: number, epoch?: string | undefined }> {
+  return adapter.position !== undefined ? await adapter.position(room) : { seq: await adapter.lastSeq(room) }
 }

@@ -32,9 +32,10 @@ export const builtinServerMessages = {
       room: RoomName,
       members: Type.Array(UserId, { description: 'Distinct user ids present in the room.' }),
       seq: Seq,
+      epoch: Type.Optional(Type.String({ description: 'Names this numbering of the room\'s `seq`: it changes when the numbering restarts (e.g. the backend lost its data). Send it back with `since` when joining again.' })),
       recovered: Type.Optional(Type.Boolean({ description: 'Answer to `since`: true when every message after it follows this reply.' })),
     }, { additionalProperties: false }),
-    examples: [{ room: 'general', members: ['alice', 'bob'], seq: 42 }],
+    examples: [{ room: 'general', members: ['alice', 'bob'], seq: 42, epoch: '1764079200.123456' }],
   },
   room_left: {
     summary: 'Reply to `leave_room`.',
@@ -48,8 +49,9 @@ export const builtinServerMessages = {
       room: RoomName,
       members: Type.Array(UserId, { description: 'Distinct user ids present in the room.' }),
       seq: Seq,
+      epoch: Type.Optional(Type.String({ description: 'Names this numbering of the room\'s `seq`, as in `room_joined`: send it back with `since` when joining again.' })),
     }, { additionalProperties: false }),
-    examples: [{ room: 'team-42', members: ['alice', 'bob'], seq: 7 }],
+    examples: [{ room: 'team-42', members: ['alice', 'bob'], seq: 7, epoch: '1764079200.123456' }],
   },
   room_removed: {
     summary: 'The server removed this connection from a room (`app.ws.removeFromRoom`), with a reason.',
@@ -118,9 +120,10 @@ export const builtinClientMessages = {
     payload: Type.Object({
       room: RoomName,
       since: Type.Optional(Type.Integer({ minimum: 0, description: 'Last `seq` the client saw in this room.' })),
+      epoch: Type.Optional(Type.String({ maxLength: 64, description: 'The `epoch` of the `room_joined` that `since` counts from: when the room\'s numbering has restarted since, the answer is `recovered: false`, never other messages under the same numbers.' })),
     }, { additionalProperties: false }),
     reply: 'room_joined',
-    examples: [{ room: 'general' }, { room: 'general', since: 40 }],
+    examples: [{ room: 'general' }, { room: 'general', since: 40, epoch: '1764079200.123456' }],
   },
   leave_room: {
     summary: 'Leave a room.',
@@ -133,8 +136,9 @@ export const builtinClientMessages = {
     payload: Type.Object({
       room: RoomName,
       content: Type.String({ minLength: 1, maxLength: 4000 }),
+      idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Makes a retry safe: a message refused with `unavailable` may still have been sent; sent again with the same key (by the same user, to the same room, within the history TTL) it is delivered once.' })),
     }, { additionalProperties: false }),
-    examples: [{ room: 'general', content: 'Hello!' }],
+    examples: [{ room: 'general', content: 'Hello!' }, { room: 'general', content: 'Hello!', idempotencyKey: 'b1946ac9' }],
   },
   typing: {
     summary: 'Tell the other members of a room that you are typing.',

@@ -147,6 +147,23 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
     t.same(JSON.parse(host.rooms[1]!.data), { type: 'message', room: 'r', seq: 2, payload: { userId: 'bob', content: 'm1', ts: 1 } })
   })
 
+  tap.test('a durable publish repeated with the same idempotency key is sequenced and delivered once; every attempt answers its seq', async (t) => {
+    const { adapter, host } = await start(t)
+    await adapter.addMember('r', 'alice', 'a1')
+    const publish = (content: string, idempotencyKey: string): Promise<number | undefined> | number | undefined =>
+      adapter.publishToRoom({ room: 'r', frame: frame('r', content), durable: true, except: undefined, idempotencyKey })
+    t.equal(await publish('first', 'k1'), 1)
+    t.equal(await publish('first, retried', 'k1'), 1, 'the retry answers the first attempt\'s seq')
+    t.equal(await publish('first, again', 'k1'), 1, 'and so does every later one')
+    t.equal(await publish('second', 'k2'), 2, 'another key is another message')
+    t.equal(await adapter.lastSeq('r'), 2)
+    // Deliveries come in seq order: a duplicate would arrive before 'second'.
+    await host.until(() => host.rooms.length >= 2, 'two deliveries')
+    t.same(host.rooms.slice(0, 2).map((d) => JSON.parse(d.data).payload.content), ['first', 'second'], 'each message delivered once')
+    const recovery = await adapter.recover('r', 0)
+    t.same(recovery.frames.map((f) => JSON.parse(f.data).payload.content), ['first', 'second'], 'and kept once')
+  })
+
   tap.test('non-durable publishes carry no seq and do not advance it', async (t) => {
     const { adapter, host } = await start(t)
     await adapter.addMember('r', 'alice', 'a1')
@@ -227,6 +244,23 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
     t.same(await adapter.recover('r', 0), { recovered: false, frames: [] })
     const recent = await adapter.recover('r', 37)
     t.same(recent.frames.map((f) => f.seq), [38, 39, 40], 'what history still holds is recoverable')
+  })
+
+  tap.test('a room\'s numbering has one epoch while it lasts; recover against another epoch is not recovered', async (t) => {
+    const { adapter } = await start(t)
+    const position = adapter.position?.bind(adapter)
+    if (position === undefined) {
+      t.skip('this adapter names no epochs')
+      return
+    }
+    const { epoch } = await position('r')
+    t.type(epoch, 'string')
+    t.ok(epoch.length > 0, 'a room has an epoch before its first message')
+    await publishMany(adapter, 'r', 3)
+    t.same(await position('r'), { seq: 3, epoch }, 'messages keep the epoch')
+    t.equal((await adapter.recover('r', 1, epoch)).recovered, true, 'recovered within the epoch')
+    t.same(await adapter.recover('r', 1, `${epoch}-before`), { recovered: false, frames: [] }, 'never across epochs')
+    t.equal((await adapter.recover('r', 1)).recovered, true, 'without an epoch (older clients), seq alone decides')
   })
 
   tap.test('recover from a seq the room never reached is not recovered', async (t) => {
@@ -350,6 +384,8 @@ export function recoverySuite (tap: Tap, cluster: ClusterFactory): void {
     const [a] = await cluster(t, 1)
     const alice = await connect(t, a!, 'alice')
     const reply = await alice.request('join_room', { room: 'r', since: 5 })
-    t.same(reply.payload, { room: 'r', members: ['alice'], seq: 0, recovered: false })
+    const { epoch, ...rest } = reply.payload
+    t.same(rest, { room: 'r', members: ['alice'], seq: 0, recovered: false })
+    t.type(epoch, 'string', 'with the epoch of the room\'s numbering')
   })
 }

@@ -82,7 +82,7 @@ t.test('through Redis', async (t) => {
     const bob = await connect(t, b, 'bob')
     await joined(bob, 'recovery')
     const carol = await connect(t, a, 'carol')
-    await joined(carol, 'recovery')
+    const first = await carol.request('join_room', { room: 'recovery' })
     await emitFromAnotherProcess(redis.prefix, [{ broadcast: { room: 'recovery', content: 'seen' } }])
     const seen = await carol.waitFor('message')
     await carol.close()
@@ -92,8 +92,9 @@ t.test('through Redis', async (t) => {
       { broadcast: { room: 'recovery', content: 'missed 2' } },
     ])
     const back = await connect(t, a, 'carol')
-    const reply = await back.request('join_room', { room: 'recovery', since: seen.seq })
-    t.same(reply.payload, { room: 'recovery', members: reply.payload.members, seq: 3, recovered: true })
+    const reply = await back.request('join_room', { room: 'recovery', since: seen.seq, epoch: first.payload.epoch })
+    t.same(reply.payload, { room: 'recovery', members: reply.payload.members, seq: 3, epoch: first.payload.epoch, recovered: true },
+      'the emitter numbers the room in the same epoch as the servers')
     t.same(await messages(back, 2), ['message:missed 1#2', 'message:missed 2#3'], 'replayed in seq order')
   })
 

@@ -155,3 +155,32 @@ if (redis !== undefined) {
     t.equal((await alice.closed).code, 1001)
   })
 }
+
+if (redis !== undefined) {
+  t.test('a message refused as unavailable because Redis stalled past the command timeout was sent all the same; resent with its idempotency key it is delivered once', async (t) => {
+    const proxy = new RedisProxy()
+    await proxy.up()
+    t.teardown(() => proxy.down())
+    const keyPrefix = clusterPrefix(redis)
+    const a = await instance(t, redis, { keyPrefix, url: proxy.url, commandTimeoutMs: 300 })
+    const b = await instance(t, redis, { keyPrefix })
+    const alice = await member(t, a, 'alice', 'r')
+    const bob = await member(t, b, 'bob', 'r')
+    const payload = { room: 'r', content: 'exactly once', idempotencyKey: 'k-1' }
+
+    proxy.stall()
+    const refused = await alice.request('message', payload)
+    t.same([refused.type, refused.payload.code], ['error', 'unavailable'], 'the sender cannot know whether it went out')
+    t.equal((await bob.waitFor('message', 3000)).payload.content, 'exactly once', 'it did: Redis ran the command')
+    proxy.resume()
+    t.ok(await eventually(async () => (await alice.request('message', payload)).type === 'ack'), 'the retry is acknowledged')
+    await alice.request('message', { room: 'r', content: 'next' })
+    const next = await bob.waitFor('message', 3000)
+    t.equal(next.payload.content, 'next', 'the retry was not delivered again')
+    t.equal(next.seq, 2, 'nor sequenced again')
+    const other = await connect(t, b, 'carol')
+    await other.request('join_room', { room: 'r' })
+    await other.request('message', { room: 'r', content: 'carol\'s own', idempotencyKey: 'k-1' })
+    t.equal((await bob.waitFor('message', 3000)).payload.content, 'carol\'s own', 'keys are per user: another user\'s k-1 is another message')
+  })
+}

@@ -6,7 +6,9 @@ t.test('join_room replies room_joined with the distinct members and the room\'s 
   const alice = await connect(t, server, 'alice')
   const bob = await connect(t, server, 'bob')
   const first = await joined(alice, 'general')
-  t.same(first.payload, { room: 'general', members: ['alice'], seq: 0 })
+  const { epoch, ...rest } = first.payload
+  t.same(rest, { room: 'general', members: ['alice'], seq: 0 })
+  t.type(epoch, 'string', 'and the epoch of the room\'s numbering')
   await alice.request('message', { room: 'general', content: 'one' })
   const second = await joined(bob, 'general')
   t.same(second.payload.members.sort(), ['alice', 'bob'])

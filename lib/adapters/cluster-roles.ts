@@ -7,14 +7,10 @@
  * Every method may answer synchronously or with a promise; a rejection counts as the backend
  * being unreachable for that call (the adapter falls back to local delivery where it can).
  *
- * Where planned work plugs in, so it stays inside one role: idempotent durable publish — a
- * request id on `HistoryStore.append`, deduplicated in the same step; a stream epoch (a store that
- * lost its data) — on `History` and the durable envelope, compared in `RoomFeeds`; paging older
- * messages — `HistoryStore.page`; batched reaping — inside
- * `PresenceStore.removeInstance`; sharded pub/sub on Redis Cluster — inside the Redis transport
- * (channel names come only from `Transport.roomChannel`/`userChannel`).
+ * Where planned work plugs in, so it stays inside one role: sharded pub/sub on Redis Cluster lives
+ * inside the Redis transport (channel names come only from `Transport.roomChannel`/`userChannel`).
  */
-import type { Exclusions, MaybePromise } from '../adapter.js'
+import type { Exclusions, MaybePromise, StreamPosition } from '../adapter.js'
 import type { RoomFrameParts } from '../protocol/stringify.js'
 
 /** Pub/sub: bytes on named channels, delivered to every instance subscribed to the channel. */
@@ -45,23 +41,34 @@ export interface PresenceStore {
   add(instanceId: string, member: Membership): MaybePromise<boolean>
   /** Forget it. True when it was the user's last connection in the room. */
   remove(instanceId: string, member: Membership): MaybePromise<boolean>
+  /**
+   * Record several memberships of `instanceId` at once (a resync after an outage): one entry per
+   * member, true when it was that user's first connection in its room. Batched, so thousands cost
+   * a few round trips.
+   */
+  addMany(instanceId: string, members: readonly Membership[]): MaybePromise<boolean[]>
+  /** Forget several memberships at once: one entry per member, true when it was the user's last connection in its room. */
+  removeMany(instanceId: string, members: readonly Membership[]): MaybePromise<boolean[]>
   /** Distinct users of the room. */
   members(room: string): MaybePromise<string[]>
   /** The memberships recorded for `instanceId`. */
   held(instanceId: string): MaybePromise<Membership[]>
   /**
-   * Remove every membership of `instanceId` (claimed dead, or closing). Returns the (room, user)
-   * pairs whose user thereby left the room.
+   * Remove every membership of `instanceId` (claimed dead, or closing), in batches, calling
+   * `onLeft` with the (room, user) pairs whose user thereby left a room as each batch completes.
+   * A membership stays recorded for `instanceId` until it is removed from its room, so a removal
+   * cut short (timeout, crash) can be finished later by whoever claims the instance.
    */
-  removeInstance(instanceId: string): MaybePromise<Array<readonly [room: string, userId: string]>>
+  removeInstance(instanceId: string, onLeft: (left: Array<readonly [room: string, userId: string]>) => void): MaybePromise<void>
   /** Liveness beat. True when the instance was not registered (first beat, or it was reaped). */
   beat(instanceId: string): MaybePromise<boolean>
   /**
    * Claim up to `limit` instances silent for `timeoutMs`, never `self`: each dead instance is
-   * claimed by exactly one survivor, which then calls `removeInstance`.
+   * claimed by exactly one survivor, which then calls `removeInstance`. A claim whose survivor
+   * went silent too (it died mid-reap) may be claimed again, so no dead instance is left behind.
    */
   claimDead(timeoutMs: number, limit: number, self: string): MaybePromise<string[]>
-  /** Unregister a closing instance's liveness. */
+  /** Unregister a closing instance's liveness (after its memberships are removed). */
   unregister(instanceId: string): MaybePromise<void>
 }
 
@@ -72,6 +79,8 @@ export interface History {
   readonly recovered: boolean
   /** The room's last `seq`. */
   readonly last: number
+  /** The epoch of the room's numbering (see `StreamPosition`). */
+  readonly epoch: string
   readonly frames: readonly HistoryFrame[]
 }
 
@@ -80,13 +89,18 @@ export interface HistoryStore {
   /**
    * Give the frame the room's next `seq`, keep it, and publish its envelope
    * (`encodeDurableEnvelope`) on `channel` — as one step, so every subscriber receives a room's
-   * durable frames in `seq` order and history has no hole. Resolves to the `seq`.
+   * durable frames in `seq` order and history has no hole. Resolves to the `seq`. With an
+   * `idempotencyKey` already used in the room (while history keeps it), nothing is appended and
+   * it resolves to that append's `seq` — checked in the same step, so a retry never duplicates.
    */
-  append(room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined): MaybePromise<number>
-  /** The room's last `seq` (0 when none). */
-  lastSeq(room: string): MaybePromise<number>
-  /** Durable frames after `since`, if all are still kept. */
-  read(room: string, since: number): MaybePromise<History>
+  append(room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number>
+  /**
+   * The room's last `seq` (0 when none) and the epoch of its numbering, created on first use
+   * and replaced whenever the numbering restarts (the store forgot or lost the room's counter).
+   */
+  position(room: string): MaybePromise<StreamPosition>
+  /** Durable frames after `since`, if all are still kept (and, with `epoch`, the numbering is still that one). */
+  read(room: string, since: number, epoch?: string): MaybePromise<History>
   /**
    * The newest `limit` kept durable frames with `seq < before`, oldest first: a page of older
    * history (the REST history route). Optional: without it the adapter has no history to page.

@@ -11,7 +11,7 @@
  * - Outage: every call tries the backend once and falls back locally (durable publishes are
  *   refused: they need a `seq`); missed durable frames are fetched from history (`RoomFeeds`).
  */
-import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomDelivery, RoomPublish } from '../adapter.js'
+import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
 import { WsError } from '../errors.js'
 import { roomFrameParts } from '../protocol/stringify.js'
 import { withTimeout } from '../timeout.js'
@@ -21,13 +21,7 @@ import { Liveness } from './cluster-liveness.js'
 import { encodeRoomEnvelope, parseRoomEnvelope } from './envelope.js'
 import { LocalMembers } from './local-members.js'
 import { RoomFeeds } from './room-feeds.js'
-
-interface Subscription {
-  readonly kind: 'room' | 'user'
-  readonly name: string
-  /** Settles once the transport subscribed (or failed: it subscribes again on `subscriberReady`). */
-  readonly ready: Promise<void>
-}
+import { Subscriptions } from './cluster-subscriptions.js'
 
 export class ClusterAdapter implements Adapter {
   readonly ordersPublishes: boolean
@@ -36,7 +30,7 @@ export class ClusterAdapter implements Adapter {
   /** userId → local connections, for the user channel's reference count. */
   private readonly userConnections = new Map<string, number>()
   /** channel → what it carries; the channels this instance wants to receive. */
-  private readonly subscriptions = new Map<string, Subscription>()
+  private readonly subscriptions: Subscriptions
   private readonly feeds: RoomFeeds
   /** Room frames ready for delivery in this tick, in order (see `flush`). */
   private inbox: RoomDelivery[] = []
@@ -47,6 +41,7 @@ export class ClusterAdapter implements Adapter {
   constructor (protected readonly backend: ClusterBackend, private readonly timings: ClusterTimings, private readonly logContext: object = {}) {
     this.ordersPublishes = backend.ordersPublishes
     this.health = new ClusterHealth(backend.label, logContext)
+    this.subscriptions = new Subscriptions(backend.transport, (err) => this.health.error(err))
     this.feeds = new RoomFeeds({
       deliver: (room, data, seq, except) => this.deliver({ room, data, seq, except }),
       history: (room, since) => this.readHistory(room, since),
@@ -70,7 +65,11 @@ export class ClusterAdapter implements Adapter {
     this.liveness = liveness
     const events: ClusterEvents = {
       message: (channel, payload) => this.onMessage(channel, payload),
-      subscriberReady: () => this.resubscribe(),
+      // The subscriber reconnected, or (Redis Cluster) the topology changed: a shard may have failed over and lost presence.
+      subscriberReady: () => {
+        this.subscriptions.resubscribe().then(() => this.feeds.catchUp(), (err: unknown) => this.health.error(err))
+        void liveness.resync()
+      },
       up: () => { if (this.health.up()) liveness.afterOutage() },
       down: () => this.health.down(),
       error: (err) => this.health.error(err),
@@ -98,12 +97,12 @@ export class ClusterAdapter implements Adapter {
   // ── deliveries ───────────────────────────────────────────────────────────
 
   async publishToRoom (message: RoomPublish): Promise<number | undefined> {
-    const { room, frame, durable, except } = message
+    const { room, frame, durable, except, idempotencyKey } = message
     const { transport, history } = this.backend
     if (durable) {
       if (!this.available()) throw this.unavailable()
       try {
-        return await history.append(room, transport.roomChannel(room), frame, except)
+        return await history.append(room, transport.roomChannel(room), frame, except, idempotencyKey)
       } catch (err) {
         this.health.error(err)
         throw this.unavailable()
@@ -128,14 +127,14 @@ export class ClusterAdapter implements Adapter {
   /** Subscribe to the user's channel before the connection is greeted, so nothing sent after is missed. */
   async addConnection (userId: string): Promise<void> {
     this.userConnections.set(userId, (this.userConnections.get(userId) ?? 0) + 1)
-    await this.subscribe(this.backend.transport.userChannel(userId), 'user', userId)
+    await this.subscriptions.add(this.backend.transport.userChannel(userId), 'user', userId)
   }
 
   removeConnection (userId: string): void {
     const count = (this.userConnections.get(userId) ?? 0) - 1
     if (count > 0) { this.userConnections.set(userId, count); return }
     this.userConnections.delete(userId)
-    this.unsubscribe(this.backend.transport.userChannel(userId))
+    this.subscriptions.remove(this.backend.transport.userChannel(userId))
   }
 
   // ── presence ─────────────────────────────────────────────────────────────
@@ -143,7 +142,7 @@ export class ClusterAdapter implements Adapter {
   async addMember (room: string, userId: string, connectionId: string): Promise<PresenceJoin> {
     const { firstInRoom, firstForUser } = this.local.add(room, userId, connectionId)
     if (firstInRoom) this.feeds.open(room)
-    await this.subscribe(this.backend.transport.roomChannel(room), 'room', room)
+    await this.subscriptions.add(this.backend.transport.roomChannel(room), 'room', room)
     // The connection may have left (or gone) during the subscription's round trip: its removal
     // found nothing to remove in the store yet, so recording it now would leave a phantom member.
     if (!this.local.has(room, userId, connectionId)) return { firstForUser: false }
@@ -156,7 +155,7 @@ export class ClusterAdapter implements Adapter {
     if (!removed) return false
     if (lastInRoom) {
       this.feeds.close(room)
-      this.unsubscribe(this.backend.transport.roomChannel(room))
+      this.subscriptions.remove(this.backend.transport.roomChannel(room))
     }
     const member: Membership = [room, userId, connectionId]
     return await this.attempt(() => this.backend.presence.remove(this.host!.instanceId, member), () => lastForUser)
@@ -169,11 +168,16 @@ export class ClusterAdapter implements Adapter {
   // ── seq and history ──────────────────────────────────────────────────────
 
   async lastSeq (room: string): Promise<number> {
-    return await this.attempt(() => this.backend.history.lastSeq(room), () => this.feeds.lastSeq(room) ?? 0, false)
+    return (await this.position(room)).seq
   }
 
-  async recover (room: string, since: number): Promise<Recovery> {
-    const history = await this.attempt(() => this.backend.history.read(room, since), () => undefined, false)
+  /** During an outage: the last `seq` delivered here, under an epoch no client holds (so nothing is recovered against it). */
+  async position (room: string): Promise<StreamPosition> {
+    return await this.attempt(() => this.backend.history.position(room), () => ({ seq: this.feeds.lastSeq(room) ?? 0, epoch: '' }), false)
+  }
+
+  async recover (room: string, since: number, epoch?: string): Promise<Recovery> {
+    const history = await this.attempt(() => this.backend.history.read(room, since, epoch), () => undefined, false)
     if (history === undefined || !history.recovered) return { recovered: false, frames: [] }
     return { recovered: true, frames: history.frames.map((frame) => ({ seq: frame.seq, data: frame.data, except: frame.except })) }
   }
@@ -221,8 +225,11 @@ export class ClusterAdapter implements Adapter {
     return fallback()
   }
 
-  private unavailable (what = 'durable messages cannot be sent'): WsError {
-    return new WsError('unavailable', `${this.backend.label} is unreachable: ${what} right now; retry later`)
+  private unavailable (what?: string): WsError {
+    // A command that timed out may still have run: only a retry with the same idempotency key is safe from duplicates.
+    return new WsError('unavailable', what === undefined
+      ? `${this.backend.label} is unreachable or did not answer in time: the durable message was not confirmed; retry later`
+      : `${this.backend.label} is unreachable: ${what} right now; retry later`)
   }
 
   private async readHistory (room: string, since: number): Promise<History> {
@@ -271,30 +278,4 @@ export class ClusterAdapter implements Adapter {
     if (host.deliverBurst !== undefined) host.deliverBurst(frames)
     else for (const f of frames) host.deliverToRoom(f.room, f.data, f.seq, f.except)
   }
-
-  private subscribe (channel: string, kind: Subscription['kind'], name: string): Promise<void> {
-    let subscription = this.subscriptions.get(channel)
-    if (subscription === undefined) {
-      const ready = settle(() => this.backend.transport.subscribe([channel]))
-        .catch((err: unknown) => this.health.error(err))
-      subscription = { kind, name, ready }
-      this.subscriptions.set(channel, subscription)
-    }
-    return subscription.ready
-  }
-
-  private unsubscribe (channel: string): void {
-    if (!this.subscriptions.delete(channel)) return
-    settle(() => this.backend.transport.unsubscribe(channel)).catch((err: unknown) => this.health.error(err))
-  }
-
-  /** On every subscriber (re)connection: subscribe to every wanted channel, then fetch what the transport missed. */
-  private resubscribe (): void {
-    settle(() => this.backend.transport.subscribe([...this.subscriptions.keys()])).then(() => this.feeds.catchUp(), (err: unknown) => this.health.error(err))
-  }
-}
-
-/** Run a role call that may answer synchronously, throw, or return a promise, as a promise. */
-async function settle (run: () => unknown): Promise<void> {
-  await run()
 }

@@ -3,7 +3,8 @@
  * `ClusterAdapter` roles for several adapters in one process sharing them (a test cluster).
  * Everything answers synchronously.
  */
-import type { Exclusions } from '../adapter.js'
+import { randomUUID } from 'node:crypto'
+import type { Exclusions, StreamPosition } from '../adapter.js'
 import { joinRoomFrame, type RoomFrameParts } from '../protocol/stringify.js'
 import type { History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
 import { encodeDurableEnvelope, encodeExclusions } from './envelope.js'
@@ -69,6 +70,14 @@ export class MemoryPresence implements PresenceStore {
     return this.rooms.remove(...member)
   }
 
+  addMany (instanceId: string, members: readonly Membership[]): boolean[] {
+    return members.map((member) => this.add(instanceId, member))
+  }
+
+  removeMany (instanceId: string, members: readonly Membership[]): boolean[] {
+    return members.map((member) => this.remove(instanceId, member))
+  }
+
   members (room: string): string[] {
     return this.rooms.users(room)
   }
@@ -77,10 +86,10 @@ export class MemoryPresence implements PresenceStore {
     return [...this.byInstance.get(instanceId)?.values() ?? []]
   }
 
-  removeInstance (instanceId: string): Array<readonly [string, string]> {
+  removeInstance (instanceId: string, onLeft: (left: Array<readonly [string, string]>) => void): void {
     const held = this.held(instanceId)
     this.byInstance.delete(instanceId)
-    return held.filter((member) => this.rooms.remove(...member)).map(([room, userId]) => [room, userId] as const)
+    onLeft(held.filter((member) => this.rooms.remove(...member)).map(([room, userId]) => [room, userId] as const))
   }
 
   beat (instanceId: string): boolean {
@@ -119,7 +128,11 @@ interface HistoryEntry { seq: number, data: string, at: number, except: Exclusio
  */
 class RoomLog {
   seq = 0
+  /** A new log is a new numbering: after a sweep, or a restart, the room's seq starts over. */
+  readonly epoch = randomUUID().slice(0, 8)
   lastAt = 0
+  /** idempotency key → seq, oldest first; as many as the ring keeps. */
+  readonly keys = new Map<string, { seq: number, at: number }>()
   private readonly ring: HistoryEntry[] = []
   /** Index of the oldest entry once the ring is full (0 until then). */
   private start = 0
@@ -171,20 +184,31 @@ export class MemoryHistory implements HistoryStore {
     return this.logs.size
   }
 
-  /** Sequence and keep a durable frame; returns its `seq` and its bytes with the `seq` spliced in. */
-  record (room: string, frame: RoomFrameParts, except: Exclusions | undefined): { seq: number, data: string } {
-    let log = this.logs.get(room)
-    if (log === undefined) this.logs.set(room, log = new RoomLog(this.limits.historySize))
+  /**
+   * Sequence and keep a durable frame; returns its `seq` and its bytes with the `seq` spliced in.
+   * `data` is undefined when `idempotencyKey` was already used (then `seq` is that frame's).
+   */
+  record (room: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): { seq: number, data: string | undefined } {
+    const log = this.log(room)
+    const now = Date.now()
+    if (idempotencyKey !== undefined) {
+      const done = log.keys.get(idempotencyKey)
+      if (done !== undefined && now - done.at <= this.limits.historyTtlMs) return { seq: done.seq, data: undefined }
+    }
     const seq = ++log.seq
     const data = joinRoomFrame(frame, seq)
-    log.lastAt = Date.now()
-    log.append({ seq, data, at: log.lastAt, except })
+    log.lastAt = now
+    log.append({ seq, data, at: now, except })
+    if (idempotencyKey !== undefined) {
+      log.keys.set(idempotencyKey, { seq, at: now })
+      if (log.keys.size > Math.max(1, this.limits.historySize)) log.keys.delete(log.keys.keys().next().value!)
+    }
     return { seq, data }
   }
 
-  append (room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined): number {
-    const { seq, data } = this.record(room, frame, except)
-    this.publish(channel, encodeDurableEnvelope(seq, encodeExclusions(except), data))
+  append (room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): number {
+    const { seq, data } = this.record(room, frame, except, idempotencyKey)
+    if (data !== undefined) this.publish(channel, encodeDurableEnvelope(seq, encodeExclusions(except), data))
     return seq
   }
 
@@ -192,13 +216,25 @@ export class MemoryHistory implements HistoryStore {
     return this.logs.get(room)?.seq ?? 0
   }
 
-  read (room: string, since: number): History {
-    const log = this.logs.get(room)
-    const last = log?.seq ?? 0
-    if (since > last) return { recovered: false, last, frames: [] }
-    const entries = log === undefined ? [] : log.after(since, Date.now() - this.limits.historyTtlMs)
-    if (entries === undefined) return { recovered: false, last, frames: [] }
-    return { recovered: true, last, frames: entries.map((entry) => ({ seq: entry.seq, data: entry.data, except: entry.except })) }
+  position (room: string): StreamPosition {
+    const log = this.log(room)
+    return { seq: log.seq, epoch: log.epoch }
+  }
+
+  read (room: string, since: number, epoch?: string): History {
+    const log = this.log(room)
+    const last = log.seq
+    if (since > last || (epoch !== undefined && epoch !== log.epoch)) return { recovered: false, last, epoch: log.epoch, frames: [] }
+    const entries = log.after(since, Date.now() - this.limits.historyTtlMs)
+    if (entries === undefined) return { recovered: false, last, epoch: log.epoch, frames: [] }
+    return { recovered: true, last, epoch: log.epoch, frames: entries.map((entry) => ({ seq: entry.seq, data: entry.data, except: entry.except })) }
+  }
+
+  /** The room's log, created (a new epoch) on first use; the sweep forgets it with the room. */
+  private log (room: string): RoomLog {
+    let log = this.logs.get(room)
+    if (log === undefined) this.logs.set(room, log = new RoomLog(this.limits.historySize))
+    return log
   }
 
   page (room: string, before: number, limit: number): HistoryFrame[] {

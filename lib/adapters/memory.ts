@@ -3,7 +3,7 @@
  * all in memory (`memory-stores.ts`). Delivery is synchronous: a broadcast reaches local sockets
  * before it returns, and every answer is synchronous, so the hub pays for no promise.
  */
-import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomPublish } from '../adapter.js'
+import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomPublish, StreamPosition } from '../adapter.js'
 import { invalidOption } from '../errors.js'
 import { MemoryHistory, RoomPresence } from './memory-stores.js'
 
@@ -54,8 +54,8 @@ export class MemoryAdapter implements Adapter {
       host.deliverToRoom(message.room, Buffer.from(message.frame.head + message.frame.tail), undefined, message.except)
       return undefined
     }
-    const { seq, data } = this.history.record(message.room, message.frame, message.except)
-    host.deliverToRoom(message.room, Buffer.from(data), seq, message.except)
+    const { seq, data } = this.history.record(message.room, message.frame, message.except, message.idempotencyKey)
+    if (data !== undefined) host.deliverToRoom(message.room, Buffer.from(data), seq, message.except)
     return seq
   }
 
@@ -79,8 +79,12 @@ export class MemoryAdapter implements Adapter {
     return this.history.lastSeq(room)
   }
 
-  recover (room: string, since: number): Recovery {
-    const history = this.history.read(room, since)
+  position (room: string): StreamPosition {
+    return this.history.position(room)
+  }
+
+  recover (room: string, since: number, epoch?: string): Recovery {
+    const history = this.history.read(room, since, epoch)
     return history.recovered ? { recovered: true, frames: history.frames } : { recovered: false, frames: [] }
   }
 

@@ -5,21 +5,30 @@
  * names cannot contain braces).
  */
 export class RedisKeys {
+  /** Sorted set: instance id → last heartbeat. One hash tag with `reaping`, for the claim script. */
   readonly instances: string
+  /** Sorted set: instance id claimed dead → when its survivor last renewed the claim. */
+  readonly reaping: string
 
   constructor (readonly prefix: string) {
-    this.instances = prefix + 'instances'
+    this.instances = prefix + '{instances}'
+    this.reaping = prefix + '{instances}:reaping'
   }
 
   seq (room: string): string { return this.prefix + '{r:' + room + '}:seq' }
   log (room: string): string { return this.prefix + '{r:' + room + '}:log' }
+  /** The epoch of the room's numbering (see `StreamPosition`); lives and dies with `seq`. */
+  epoch (room: string): string { return this.prefix + '{r:' + room + '}:epoch' }
+  /** The record of a durable publish's idempotency key (its seq). */
+  once (room: string, key: string): string { return this.prefix + '{r:' + room + '}:once:' + key }
   /** Hash: connection id → user id. */
   conns (room: string): string { return this.prefix + '{r:' + room + '}:conns' }
   /** Hash: user id → number of that user's connections in the room, cluster-wide. */
   users (room: string): string { return this.prefix + '{r:' + room + '}:users' }
   /** Set of membership records (`memberRecord`) held by an instance. */
   instance (instanceId: string): string { return this.prefix + 'instance:' + instanceId }
-  roomChannel (room: string): string { return this.prefix + 'room:' + room }
+  /** In the room's hash tag: the durable-publish script publishes on it (one slot on Redis Cluster). */
+  roomChannel (room: string): string { return this.prefix + 'room:{r:' + room + '}' }
   userChannel (userId: string): string { return this.prefix + 'user:' + userId }
 }
 

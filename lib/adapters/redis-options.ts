@@ -1,5 +1,5 @@
 /** Options of the Redis adapter: their documented defaults, and the check that fails fast. */
-import type { RedisOptions } from 'ioredis'
+import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { invalidOption } from '../errors.js'
 
 export interface RedisAdapterOptions {
@@ -9,11 +9,28 @@ export interface RedisAdapterOptions {
    */
   url?: string
   /**
-   * Extra ioredis options (TLS, sentinels, username/password…). The adapter's own settings for
-   * the offline queue, retries, resubscription and timeouts take precedence.
+   * Extra ioredis options (TLS, username/password…), for every connection (on Redis Cluster: to
+   * each node). Sentinel: `{ sentinels: [{ host, port }], name: 'mymaster' }` — the adapter then
+   * follows the master Sentinel names through failovers (`url` gives only credentials and db).
+   * The adapter's own settings for the offline queue, retries, resubscription and timeouts take
+   * precedence.
    * @default {}
    */
   redisOptions?: RedisOptions
+  /**
+   * Run on Redis Cluster (Redis ≥ 7): a few of its nodes' URLs, from which the client discovers
+   * the rest (`url` is then not used). Every script touches one slot (a room's keys share the hash
+   * tag `{r:<room>}`), and room and user channels use sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`),
+   * re-subscribed after failovers and slot migrations.
+   * @default undefined (one Redis at `url`)
+   */
+  clusterNodes?: readonly string[]
+  /**
+   * Extra ioredis Cluster options (`natMap`, `dnsLookup`, `slotsRefreshTimeout`…), with
+   * `clusterNodes`. Per-node connection options go in `redisOptions`.
+   * @default {}
+   */
+  clusterOptions?: ClusterOptions
   /**
    * Prefix of every key, channel and connection name, so several apps (or test runs) share one
    * Redis. Must not contain braces or whitespace.
@@ -73,7 +90,11 @@ export function defaultRedisRetryStrategy (attempt: number): number {
   return Math.round(base * (0.75 + Math.random() / 2))
 }
 
-export type ResolvedRedisOptions = Required<Omit<RedisAdapterOptions, 'redisOptions'>> & { redisOptions: RedisOptions }
+export type ResolvedRedisOptions = Required<Omit<RedisAdapterOptions, 'redisOptions' | 'clusterNodes' | 'clusterOptions'>> & {
+  redisOptions: RedisOptions
+  clusterNodes: readonly string[] | undefined
+  clusterOptions: ClusterOptions
+}
 
 function integer (name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback
@@ -88,6 +109,12 @@ export function resolveRedisOptions (options: RedisAdapterOptions): ResolvedRedi
   if (typeof keyPrefix !== 'string' || /[{}\s]/.test(keyPrefix)) throw invalidOption('keyPrefix', 'a string without braces or spaces', keyPrefix)
   const redisOptions = options.redisOptions ?? {}
   if (typeof redisOptions !== 'object' || redisOptions === null) throw invalidOption('redisOptions', 'an object of ioredis options', redisOptions)
+  const clusterNodes = options.clusterNodes
+  if (clusterNodes !== undefined && (!Array.isArray(clusterNodes) || clusterNodes.length === 0 || !clusterNodes.every((node) => typeof node === 'string' && /^rediss?:\/\//.test(node)))) {
+    throw invalidOption('clusterNodes', 'a non-empty array of redis:// or rediss:// URLs', clusterNodes)
+  }
+  const clusterOptions = options.clusterOptions ?? {}
+  if (typeof clusterOptions !== 'object' || clusterOptions === null) throw invalidOption('clusterOptions', 'an object of ioredis Cluster options', clusterOptions)
   if (options.retryStrategy !== undefined && typeof options.retryStrategy !== 'function') throw invalidOption('retryStrategy', 'a function', options.retryStrategy)
   const historyTtlMs = integer('historyTtlMs', options.historyTtlMs, 300_000, 1)
   const heartbeatIntervalMs = integer('heartbeatIntervalMs', options.heartbeatIntervalMs, 5000, 1)
@@ -95,6 +122,8 @@ export function resolveRedisOptions (options: RedisAdapterOptions): ResolvedRedi
     url,
     keyPrefix,
     redisOptions,
+    clusterNodes,
+    clusterOptions,
     historySize: integer('historySize', options.historySize, 1000, 0),
     historyTtlMs,
     sequenceTtlMs: integer('sequenceTtlMs', options.sequenceTtlMs, 7 * 24 * 3600_000, historyTtlMs),

@@ -13,12 +13,22 @@ const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
 /**
- * Durable publish. KEYS: seq, log. ARGV: channel, head, tail, except, maxLen, ttlMs, seqTtlMs.
- * Returns the new seq. The pub/sub payload is `<seq>\n<except>\n<frame>`.
+ * Keep the room's epoch (KEYS[3]) alive as long as its counter, or start a new one: a missing
+ * epoch means the numbering was forgotten or lost. Redis time names it (unique per room over
+ * time). Needs `NOW_MS`; `ttl` is the counter's TTL. Leaves it in `epoch` when `read` is set.
  */
-export const PUBLISH_DURABLE = `${NOW_MS}
-local seq = redis.call('INCR', KEYS[1])
+function ensureEpoch (ttl: string, read: boolean): string {
+  const touch = `if redis.call('PEXPIRE', KEYS[3], ${ttl}) == 0 then
+  redis.call('SET', KEYS[3], t[1] .. '.' .. t[2], 'PX', ${ttl})
+end`
+  return read ? `${touch}
+local epoch = redis.call('GET', KEYS[3])` : touch
+}
+
+/** INCR, XADD, trim, publish; leaves the new seq in `seq`. Arguments: see `PUBLISH_DURABLE`. */
+const PUBLISH_BODY = `local seq = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
+${ensureEpoch('ARGV[7]', false)}
 local frame = ARGV[2] .. ',"seq":' .. seq .. ARGV[3]
 local maxLen = tonumber(ARGV[5])
 if maxLen > 0 then
@@ -26,29 +36,62 @@ if maxLen > 0 then
   redis.call('XTRIM', KEYS[2], 'MINID', '~', now - tonumber(ARGV[6]))
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
-redis.call('PUBLISH', ARGV[1], seq .. '\\n' .. ARGV[4] .. '\\n' .. frame)
+redis.call(ARGV[8], ARGV[1], seq .. '\\n' .. ARGV[4] .. '\\n' .. frame)`
+
+/**
+ * Durable publish. KEYS: seq, log, epoch. ARGV: channel, head, tail, except, maxLen, ttlMs, seqTtlMs,
+ * publish command (PUBLISH, or SPUBLISH on Redis Cluster). Returns the new seq. The pub/sub
+ * payload is `<seq>\n<except>\n<frame>`.
+ */
+export const PUBLISH_DURABLE = `${NOW_MS}
+${PUBLISH_BODY}
 return seq`
 
 /**
- * Durable messages after `since`. KEYS: seq, log. ARGV: since, ttlMs, maxLen (the exact bound:
- * `MAXLEN ~` trims whole stream nodes, so the stream may hold a few more).
- * Returns `{recovered (0|1), last, frame, except, frame, except…}`. Seqs are contiguous (INCR and XADD are one step), so
- * the newest `last - since` entries are the missed ones exactly when the oldest of them is
- * `since + 1` and younger than the TTL (approximate trimming may leave older ones behind).
+ * Idempotent durable publish: as `PUBLISH_DURABLE`, plus KEYS[4], the idempotency key's record
+ * (same hash tag). When it exists, the publish already ran: return its seq, publish nothing.
+ */
+export const PUBLISH_DURABLE_ONCE = `local done = redis.call('GET', KEYS[4])
+if done then return tonumber(done) end
+${NOW_MS}
+${PUBLISH_BODY}
+redis.call('SET', KEYS[4], seq, 'PX', ARGV[6])
+return seq`
+
+/**
+ * Where the room's numbering stands. KEYS: seq, (unused), epoch. ARGV: seqTtlMs. Returns
+ * `{last, epoch}`; the epoch is created on first use, and its TTL and the counter's renewed.
+ */
+export const POSITION = `${NOW_MS}
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+${ensureEpoch('ARGV[1]', true)}
+return {tonumber(redis.call('GET', KEYS[1]) or '0'), epoch}`
+
+/**
+ * Durable messages after `since`. KEYS: seq, log, epoch. ARGV: since, ttlMs, maxLen (the exact
+ * bound: `MAXLEN ~` trims whole stream nodes, so the stream may hold a few more), the epoch the
+ * client saw ('' for none), seqTtlMs.
+ * Returns `{recovered (0|1), last, epoch, frame, except, frame, except…}`. Not recovered when the
+ * numbering is another epoch (it restarted: the same numbers are other messages). Seqs are
+ * contiguous (INCR and XADD are one step), so the newest `last - since` entries are the missed
+ * ones exactly when the oldest of them is `since + 1` and younger than the TTL (approximate
+ * trimming may leave older ones behind).
  */
 export const RECOVER = `${NOW_MS}
+${ensureEpoch('ARGV[5]', true)}
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local since = tonumber(ARGV[1])
-if since > last then return {0, last} end
+if ARGV[4] ~= '' and ARGV[4] ~= epoch then return {0, last, epoch} end
+if since > last then return {0, last, epoch} end
 local want = last - since
-if want == 0 then return {1, last} end
-if want > tonumber(ARGV[3]) then return {0, last} end
+if want == 0 then return {1, last, epoch} end
+if want > tonumber(ARGV[3]) then return {0, last, epoch} end
 local entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', want)
-if #entries < want then return {0, last} end
+if #entries < want then return {0, last, epoch} end
 local oldest = entries[want]
-if tonumber(oldest[2][2]) ~= since + 1 then return {0, last} end
-if tonumber(string.match(oldest[1], '^(%d+)')) < now - tonumber(ARGV[2]) then return {0, last} end
-local out = {1, last}
+if tonumber(oldest[2][2]) ~= since + 1 then return {0, last, epoch} end
+if tonumber(string.match(oldest[1], '^(%d+)')) < now - tonumber(ARGV[2]) then return {0, last, epoch} end
+local out = {1, last, epoch}
 for i = want, 1, -1 do
   out[#out + 1] = entries[i][2][4]
   out[#out + 1] = entries[i][2][6] or ''
@@ -71,26 +114,66 @@ if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then
 end
 return 0`
 
+/** Several connections join one room. Same keys; ARGV: connectionId, userId, … Returns 1/0 per pair, as `ADD_MEMBER`. */
+export const ADD_MEMBERS = `local out = {}
+for i = 1, #ARGV, 2 do
+  local first = 0
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1) == 1 then first = 1 end
+  out[#out + 1] = first
+end
+return out`
+
+/** Several connections leave one room. Same keys and arguments as `ADD_MEMBERS`; 1/0 per pair, as `REMOVE_MEMBER`. */
+export const REMOVE_MEMBERS = `local out = {}
+for i = 1, #ARGV, 2 do
+  local last = 0
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
+    redis.call('HDEL', KEYS[2], ARGV[i + 1])
+    last = 1
+  end
+  out[#out + 1] = last
+end
+return out`
+
 /**
- * Liveness. KEYS: instances (sorted set: id → last heartbeat, Redis time). ARGV: instanceId.
- * Returns 1 when the instance was not registered (first beat, or others reaped it).
+ * Liveness. KEYS: instances (sorted set: id → last heartbeat, Redis time), reaping (id → when a
+ * survivor claimed it). ARGV: instanceId. Returns 1 when the instance was not registered (first
+ * beat, or others claimed it dead). A beat withdraws a claim: a live instance is not reaped again.
  */
 export const HEARTBEAT = `${NOW_MS}
+redis.call('ZREM', KEYS[2], ARGV[1])
 return redis.call('ZADD', KEYS[1], now, ARGV[1])`
 
 /**
- * Claim dead instances. KEYS: instances. ARGV: timeoutMs, limit. Returns the ids removed; ZREM is
- * the claim, so exactly one survivor cleans up each dead instance.
+ * Claim dead instances. KEYS: instances, reaping. ARGV: timeoutMs, limit, self. Returns the ids
+ * claimed: each moves from instances to reaping (so exactly one survivor cleans up each), and a
+ * claim not renewed for timeoutMs (its survivor died mid-reap) is claimed again.
  */
 export const CLAIM_DEAD = `${NOW_MS}
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(dead) do redis.call('ZREM', KEYS[1], id) end
-return dead`
+local oldest = now - tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local claimed = {}
+for _, key in ipairs(KEYS) do
+  if #claimed < limit then
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', key, '-inf', oldest, 'LIMIT', 0, limit - #claimed + 1)) do
+      if id ~= ARGV[3] and #claimed < limit then
+        redis.call('ZREM', KEYS[1], id)
+        redis.call('ZADD', KEYS[2], now, id)
+        claimed[#claimed + 1] = id
+      end
+    end
+  end
+end
+return claimed`
 
-/** Take an instance's membership records. KEYS: the instance's set. Returns its members. */
-export const TAKE_SET = `local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('DEL', KEYS[1])
-return members`
+/**
+ * A survivor still reaping renews its claim. KEYS: reaping. ARGV: instanceId. Returns 0 when the
+ * claim is gone (the instance beat again: it is alive, stop removing its members).
+ */
+export const RENEW_CLAIM = `${NOW_MS}
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+return 1`
 
 /**
  * A page of older history. KEYS: seq, log. ARGV: before, limit. Returns `{seq, frame, except…}`,

@@ -1,96 +1,55 @@
 /**
- * Redis implementations of the presence and history roles, on the adapter's command connection.
+ * Redis implementation of the history role (presence: `redis-presence.ts`), on the adapter's command connection.
  * Each multi-key step is a Lua script (`redis-scripts.ts`), so it is atomic and, with the keys of
  * one room under one hash tag, runs on Redis Cluster too.
  */
-import type { Redis } from 'ioredis'
-import type { Exclusions } from '../adapter.js'
+import type { Cluster, Redis, RedisCommander } from 'ioredis'
+import type { Exclusions, StreamPosition } from '../adapter.js'
 import type { RoomFrameParts } from '../protocol/stringify.js'
-import type { History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
+import type { History, HistoryFrame, HistoryStore } from './cluster-roles.js'
 import { decodeExclusions, encodeExclusions } from './envelope.js'
-import { memberRecord, parseMemberRecord, type RedisKeys } from './redis-keys.js'
+import type { RedisKeys } from './redis-keys.js'
 import * as scripts from './redis-scripts.js'
 
 /** The adapter's scripts, as ioredis `defineCommand` adds them. */
 interface Scripted {
-  wsPublish(seqKey: string, logKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number): Promise<number>
-  wsRecover(seqKey: string, logKey: string, since: number, ttlMs: number, maxLen: number): Promise<Array<number | string>>
+  wsPublish(seqKey: string, logKey: string, epochKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number, publish: PublishCommand): Promise<number>
+  wsPublishOnce(seqKey: string, logKey: string, epochKey: string, onceKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number, publish: PublishCommand): Promise<number>
+  wsPosition(seqKey: string, logKey: string, epochKey: string, seqTtlMs: number): Promise<[number, string]>
+  wsRecover(seqKey: string, logKey: string, epochKey: string, since: number, ttlMs: number, maxLen: number, epoch: string, seqTtlMs: number): Promise<Array<number | string>>
   wsAddMember(connsKey: string, usersKey: string, connectionId: string, userId: string): Promise<number>
   wsRemoveMember(connsKey: string, usersKey: string, connectionId: string, userId: string): Promise<number>
-  wsHeartbeat(instancesKey: string, instanceId: string): Promise<number>
-  wsClaimDead(instancesKey: string, timeoutMs: number, limit: number, self: string): Promise<string[]>
-  wsTakeSet(key: string): Promise<string[]>
+  wsAddMembers(connsKey: string, usersKey: string, ...connectionAndUserIds: string[]): Promise<number[]>
+  wsRemoveMembers(connsKey: string, usersKey: string, ...connectionAndUserIds: string[]): Promise<number[]>
+  wsHeartbeat(instancesKey: string, reapingKey: string, instanceId: string): Promise<number>
+  wsClaimDead(instancesKey: string, reapingKey: string, timeoutMs: number, limit: number, self: string): Promise<string[]>
+  wsRenewClaim(reapingKey: string, instanceId: string): Promise<number>
   wsHistoryPage(seqKey: string, logKey: string, before: number, limit: number): Promise<Array<number | string>>
 }
-export type CommandClient = Redis & Scripted
+export type CommandClient = RedisCommander & Scripted
+
+/** Plain pub/sub on one Redis; sharded pub/sub (the channel's slot) on Redis Cluster. */
+export type PublishCommand = 'PUBLISH' | 'SPUBLISH'
 
 /** Add the scripts to a command connection. */
-export function defineScripts (client: Redis): CommandClient {
-  client.defineCommand('wsPublish', { numberOfKeys: 2, lua: scripts.PUBLISH_DURABLE })
-  client.defineCommand('wsRecover', { numberOfKeys: 2, lua: scripts.RECOVER })
+export function defineScripts<C extends Redis | Cluster> (client: C): C & Scripted {
+  client.defineCommand('wsPublish', { numberOfKeys: 3, lua: scripts.PUBLISH_DURABLE })
+  client.defineCommand('wsPublishOnce', { numberOfKeys: 4, lua: scripts.PUBLISH_DURABLE_ONCE })
+  client.defineCommand('wsPosition', { numberOfKeys: 3, lua: scripts.POSITION })
+  client.defineCommand('wsRecover', { numberOfKeys: 3, lua: scripts.RECOVER })
   client.defineCommand('wsAddMember', { numberOfKeys: 2, lua: scripts.ADD_MEMBER })
   client.defineCommand('wsRemoveMember', { numberOfKeys: 2, lua: scripts.REMOVE_MEMBER })
-  client.defineCommand('wsHeartbeat', { numberOfKeys: 1, lua: scripts.HEARTBEAT })
-  client.defineCommand('wsClaimDead', { numberOfKeys: 1, lua: scripts.CLAIM_DEAD })
-  client.defineCommand('wsTakeSet', { numberOfKeys: 1, lua: scripts.TAKE_SET })
+  client.defineCommand('wsAddMembers', { numberOfKeys: 2, lua: scripts.ADD_MEMBERS })
+  client.defineCommand('wsRemoveMembers', { numberOfKeys: 2, lua: scripts.REMOVE_MEMBERS })
+  client.defineCommand('wsHeartbeat', { numberOfKeys: 2, lua: scripts.HEARTBEAT })
+  client.defineCommand('wsClaimDead', { numberOfKeys: 2, lua: scripts.CLAIM_DEAD })
+  client.defineCommand('wsRenewClaim', { numberOfKeys: 1, lua: scripts.RENEW_CLAIM })
   client.defineCommand('wsHistoryPage', { numberOfKeys: 2, lua: scripts.HISTORY_PAGE })
-  return client as CommandClient
+  return client as C & Scripted
 }
 
 /** The command connection, once connected. */
 export type CommandConnection = () => CommandClient
-
-/** Per-room hashes (connection → user, user → connection count), a set of records per instance, heartbeats in a sorted set. */
-export class RedisPresence implements PresenceStore {
-  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys) {}
-
-  async add (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
-    const cmd = this.cmd()
-    const [, first] = await Promise.all([
-      cmd.sadd(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
-      cmd.wsAddMember(this.keys.conns(room), this.keys.users(room), connectionId, userId),
-    ])
-    return first === 1
-  }
-
-  async remove (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
-    const cmd = this.cmd()
-    const [last] = await Promise.all([
-      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), connectionId, userId),
-      cmd.srem(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
-    ])
-    return last === 1
-  }
-
-  async members (room: string): Promise<string[]> {
-    return await this.cmd().hkeys(this.keys.users(room))
-  }
-
-  async held (instanceId: string): Promise<Membership[]> {
-    return parseRecords(await this.cmd().smembers(this.keys.instance(instanceId)))
-  }
-
-  async removeInstance (instanceId: string): Promise<Array<readonly [string, string]>> {
-    const cmd = this.cmd()
-    const left: Array<readonly [string, string]> = []
-    for (const [room, userId, connectionId] of parseRecords(await cmd.wsTakeSet(this.keys.instance(instanceId)))) {
-      if (await cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), connectionId, userId) === 1) left.push([room, userId])
-    }
-    return left
-  }
-
-  async beat (instanceId: string): Promise<boolean> {
-    return await this.cmd().wsHeartbeat(this.keys.instances, instanceId) === 1
-  }
-
-  async claimDead (timeoutMs: number, limit: number, self: string): Promise<string[]> {
-    return await this.cmd().wsClaimDead(this.keys.instances, timeoutMs, limit, self)
-  }
-
-  async unregister (instanceId: string): Promise<void> {
-    await this.cmd().zrem(this.keys.instances, instanceId)
-  }
-}
 
 export interface RedisHistoryLimits {
   readonly historySize: number
@@ -100,28 +59,36 @@ export interface RedisHistoryLimits {
 
 /** `seq` in a counter, history in a Stream; a durable publish is one script (INCR, XADD, PUBLISH). */
 export class RedisHistory implements HistoryStore {
-  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys, private readonly limits: RedisHistoryLimits) {}
+  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys, private readonly limits: RedisHistoryLimits, private readonly publish: PublishCommand = 'PUBLISH') {}
 
   /** Not `async`: the hot path pays for no extra promise. */
-  append (room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined): Promise<number> {
+  append (room: string, channel: string, frame: RoomFrameParts, except: Exclusions | undefined, idempotencyKey?: string): Promise<number> {
     const { historySize, historyTtlMs, sequenceTtlMs } = this.limits
-    return this.cmd().wsPublish(this.keys.seq(room), this.keys.log(room), channel,
-      frame.head, frame.tail, encodeExclusions(except), historySize, historyTtlMs, sequenceTtlMs)
+    const encoded = encodeExclusions(except)
+    if (idempotencyKey !== undefined) {
+      return this.cmd().wsPublishOnce(this.keys.seq(room), this.keys.log(room), this.keys.epoch(room), this.keys.once(room, idempotencyKey), channel,
+        frame.head, frame.tail, encoded, historySize, historyTtlMs, sequenceTtlMs, this.publish)
+    }
+    return this.cmd().wsPublish(this.keys.seq(room), this.keys.log(room), this.keys.epoch(room), channel,
+      frame.head, frame.tail, encoded, historySize, historyTtlMs, sequenceTtlMs, this.publish)
   }
 
-  async lastSeq (room: string): Promise<number> {
-    return Number(await this.cmd().get(this.keys.seq(room)) ?? 0)
+  async position (room: string): Promise<StreamPosition> {
+    const [seq, epoch] = await this.cmd().wsPosition(this.keys.seq(room), this.keys.log(room), this.keys.epoch(room), this.limits.sequenceTtlMs)
+    return { seq: Number(seq), epoch: String(epoch) }
   }
 
-  async read (room: string, since: number): Promise<History> {
-    const reply = await this.cmd().wsRecover(this.keys.seq(room), this.keys.log(room), since, this.limits.historyTtlMs, this.limits.historySize)
+  async read (room: string, since: number, epoch?: string): Promise<History> {
+    const { historyTtlMs, historySize, sequenceTtlMs } = this.limits
+    const reply = await this.cmd().wsRecover(this.keys.seq(room), this.keys.log(room), this.keys.epoch(room), since, historyTtlMs, historySize, epoch ?? '', sequenceTtlMs)
     const last = Number(reply[1])
-    if (reply[0] !== 1) return { recovered: false, last, frames: [] }
+    const current = String(reply[2])
+    if (reply[0] !== 1) return { recovered: false, last, epoch: current, frames: [] }
     const frames: HistoryFrame[] = []
-    for (let i = 2; i + 1 < reply.length; i += 2) {
+    for (let i = 3; i + 1 < reply.length; i += 2) {
       frames.push({ seq: since + frames.length + 1, data: String(reply[i]), except: decodeExclusions(String(reply[i + 1])) })
     }
-    return { recovered: true, last, frames }
+    return { recovered: true, last, epoch: current, frames }
   }
 
   async page (room: string, before: number, limit: number): Promise<HistoryFrame[]> {
@@ -132,13 +99,4 @@ export class RedisHistory implements HistoryStore {
     }
     return frames
   }
-}
-
-function parseRecords (records: readonly string[]): Membership[] {
-  const out: Membership[] = []
-  for (const record of records) {
-    const member = parseMemberRecord(record)
-    if (member !== undefined) out.push(member)
-  }
-  return out
 }

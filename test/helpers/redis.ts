@@ -100,12 +100,40 @@ export async function useRedis (t: Tap): Promise<RedisTestContext | undefined> {
 
 /**
  * A TCP proxy in front of Redis, to cut the network without touching the shared Redis: `down()`
- * drops every connection and refuses new ones; `up()` listens again on the same port.
+ * drops every connection and refuses new ones; `up()` listens again on the same port. `delayMs`
+ * makes Redis answer slowly: every chunk, both ways, is held that long (order kept). `stall()`
+ * holds every reply until `resume()` (a Redis that ran the command but whose answer is late).
  */
 export class RedisProxy {
+  /** Added latency (ms) each way; may be changed while running. */
+  delayMs: number
   private server: net.Server | undefined
   private readonly sockets = new Set<net.Socket>()
   private port = 0
+  private stalled: Array<() => void> | undefined
+
+  constructor (options: { delayMs?: number, target?: { host: string, port: number } } = {}) {
+    this.delayMs = options.delayMs ?? 0
+    this.target = options.target
+  }
+
+  private readonly target: { host: string, port: number } | undefined
+
+  /** Hold replies (commands still reach Redis and run) until `resume()`. */
+  stall (): void {
+    this.stalled ??= []
+  }
+
+  resume (): void {
+    const held = this.stalled ?? []
+    this.stalled = undefined
+    for (const release of held) release()
+  }
+
+  /** Where the proxy listens (after `up()`). */
+  get address (): { host: string, port: number } {
+    return { host: '127.0.0.1', port: this.port }
+  }
 
   get url (): string {
     const target = new URL(REDIS_URL)
@@ -115,15 +143,17 @@ export class RedisProxy {
   }
 
   async up (): Promise<void> {
-    const target = new URL(REDIS_URL)
+    const url = new URL(REDIS_URL)
+    const target = this.target ?? { host: url.hostname, port: Number(url.port || 6379) }
     const server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 6379), target.hostname)
+      const upstream = net.connect(target.port, target.host)
       for (const socket of [client, upstream]) {
         this.sockets.add(socket)
         socket.on('close', () => this.sockets.delete(socket))
         socket.on('error', () => {})
       }
-      client.pipe(upstream).pipe(client)
+      this.relay(client, upstream, false)
+      this.relay(upstream, client, true)
       client.on('close', () => upstream.destroy())
       upstream.on('close', () => client.destroy())
     })
@@ -133,6 +163,26 @@ export class RedisProxy {
     })
     this.port = (server.address() as net.AddressInfo).port
     this.server = server
+  }
+
+  /** Copy `from` to `to`, delayed by `delayMs`; replies (`isReply`) also wait while stalled. */
+  private relay (from: net.Socket, to: net.Socket, isReply: boolean): void {
+    let chain = Promise.resolve()
+    from.on('data', (chunk: Buffer) => {
+      const delay = this.delayMs
+      const stalled = isReply ? this.stalled : undefined
+      if (delay === 0 && stalled === undefined) {
+        chain = chain.then(() => { if (!to.destroyed) to.write(chunk) })
+        return
+      }
+      // Held from its arrival, not after the previous chunk: latency, not a throughput cap.
+      const due = Date.now() + delay
+      const held = stalled === undefined ? undefined : new Promise<void>((resolve) => stalled.push(resolve))
+      chain = chain
+        .then(() => held)
+        .then(() => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()))))
+        .then(() => { if (!to.destroyed) to.write(chunk) })
+    })
   }
 
   async down (): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Rooms and recovery. The client tracks the rooms joined through it, with the last `seq` seen in
- * each, and joins them again after every reconnect with `since`, so the server replays what was
- * missed. A room enters the set on a `room_joined` reply and leaves it on `leave_room` or a refused
+ * each and the `epoch` of that numbering, and joins them again after every reconnect with `since`
+ * and `epoch`, so the server replays what was missed — or answers `recovered: false` when the
+ * room's numbering restarted meanwhile (the same numbers would be other messages). A room enters the set on a `room_joined` reply and leaves it on `leave_room` or a refused
  * re-join; every frame with a room and a seq moves that room's mark. Membership changes the server
  * makes on its own arrive as frames (`observe`): `room_added` enters the room in the set like a
  * join's reply, `room_removed` takes it out (it is not joined again).
@@ -11,13 +12,13 @@ import type { Emit, Settings } from './options.mjs'
 import { ClientMessage, ServerMessage, type ServerFrame } from './protocol/index.js'
 import type { Requests } from './requests.mjs'
 
-interface RoomJoinedReply { room: string, seq: number, recovered?: boolean }
+interface RoomJoinedReply { room: string, seq: number, epoch?: string, recovered?: boolean }
 
 const noop = (): void => {}
 
 export class Rooms {
-  /** Room → last `seq` seen (undefined until the join's reply gives a baseline). */
-  private readonly joined = new Map<string, { lastSeq: number | undefined }>()
+  /** Room → last `seq` seen (undefined until the join's reply gives a baseline), and its numbering's epoch. */
+  private readonly joined = new Map<string, { lastSeq: number | undefined, epoch: string | undefined }>()
 
   constructor (private readonly settings: Settings, private readonly requests: Requests, private readonly emit: Emit) {}
 
@@ -55,11 +56,11 @@ export class Rooms {
 
   /** The connection is (re)established: join every tracked room again, recovering from its mark. */
   rejoinAll (): void {
-    for (const [room, entry] of this.joined) this.rejoin(room, entry.lastSeq)
+    for (const [room, entry] of this.joined) this.rejoin(room, entry.lastSeq, entry.epoch)
   }
 
-  private rejoin (room: string, since: number | undefined): void {
-    const payload = since === undefined ? { room } : { room, since }
+  private rejoin (room: string, since: number | undefined, epoch: string | undefined): void {
+    const payload = since === undefined ? { room } : epoch === undefined ? { room, since } : { room, since, epoch }
     const request = this.requests.internal(ClientMessage.JoinRoom, payload, ServerMessage.RoomJoined, this.settings.requestTimeoutMs, (reply: RoomJoinedReply) => {
       this.noteJoined(reply, since !== undefined)
       // Here, not in a `then`: the replayed messages follow the reply, and `ws` may deliver them
@@ -78,8 +79,9 @@ export class Rooms {
   /** Track a joined room; the reply's `seq` is the baseline unless recovered messages follow it. */
   private noteJoined (reply: RoomJoinedReply, recovering: boolean): void {
     let entry = this.joined.get(reply.room)
-    if (entry === undefined) this.joined.set(reply.room, entry = { lastSeq: undefined })
+    if (entry === undefined) this.joined.set(reply.room, entry = { lastSeq: undefined, epoch: undefined })
     // Not recovered (e.g. a restarted server whose seq starts over): the new baseline is the reply's seq.
     if (!recovering || reply.recovered !== true || entry.lastSeq === undefined) entry.lastSeq = reply.seq
+    entry.epoch = reply.epoch
   }
 }

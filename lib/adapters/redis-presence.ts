@@ -1,0 +1,130 @@
+/**
+ * Redis implementation of the presence role: per-room hashes (connection → user, user →
+ * connection count), a set of membership records per instance, heartbeats and claims in sorted
+ * sets. Bulk work (resync, reaping, leaving) is batched per room and sent in bounded chunks, so it
+ * costs a few round trips and never holds the command connection long enough to starve the
+ * heartbeat queued behind it.
+ */
+import type { Membership, PresenceStore } from './cluster-roles.js'
+import { memberRecord, parseMemberRecord, type RedisKeys } from './redis-keys.js'
+import type { CommandConnection } from './redis-stores.js'
+
+/** Memberships per chunk of bulk work: one chunk is in flight at a time. */
+const CHUNK = 500
+
+type Left = Array<readonly [room: string, userId: string]>
+
+export class RedisPresence implements PresenceStore {
+  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys) {}
+
+  async add (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
+    const cmd = this.cmd()
+    const [, first] = await Promise.all([
+      cmd.sadd(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
+      cmd.wsAddMember(this.keys.conns(room), this.keys.users(room), connectionId, userId),
+    ])
+    return first === 1
+  }
+
+  async remove (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
+    const cmd = this.cmd()
+    const [last] = await Promise.all([
+      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), connectionId, userId),
+      cmd.srem(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
+    ])
+    return last === 1
+  }
+
+  async addMany (instanceId: string, members: readonly Membership[]): Promise<boolean[]> {
+    const out: boolean[] = []
+    for (let i = 0; i < members.length; i += CHUNK) {
+      const chunk = members.slice(i, i + CHUNK)
+      // The record first: should the room step fail, a later resync or reap still finds it.
+      await this.cmd().sadd(this.keys.instance(instanceId), ...chunk.map((m) => memberRecord(...m)))
+      out.push(...await this.perRoom(chunk, 'add'))
+    }
+    return out
+  }
+
+  async removeMany (instanceId: string, members: readonly Membership[]): Promise<boolean[]> {
+    const out: boolean[] = []
+    for (let i = 0; i < members.length; i += CHUNK) {
+      const chunk = members.slice(i, i + CHUNK)
+      out.push(...await this.perRoom(chunk, 'remove'))
+      // The record last: a removal cut short leaves it for whoever finishes the job.
+      await this.cmd().srem(this.keys.instance(instanceId), ...chunk.map((m) => memberRecord(...m)))
+    }
+    return out
+  }
+
+  async members (room: string): Promise<string[]> {
+    return await this.cmd().hkeys(this.keys.users(room))
+  }
+
+  async held (instanceId: string): Promise<Membership[]> {
+    return parseRecords(await this.cmd().smembers(this.keys.instance(instanceId)))
+  }
+
+  async removeInstance (instanceId: string, onLeft: (left: Left) => void): Promise<void> {
+    const key = this.keys.instance(instanceId)
+    // Claimed dead by this survivor, or leaving on its own close (then there is no claim).
+    const claimed = await this.renewClaim(instanceId)
+    const records = await this.cmd().smembers(key)
+    for (let i = 0; i < records.length; i += CHUNK) {
+      // A claim withdrawn meanwhile means the instance beat again: it is alive and resyncs itself.
+      if (i > 0 && claimed && !await this.renewClaim(instanceId)) return
+      const chunk = records.slice(i, i + CHUNK)
+      const members = parseRecords(chunk)
+      const last = await this.perRoom(members, 'remove')
+      await this.cmd().srem(key, ...chunk)
+      onLeft(members.filter((_, n) => last[n]).map(([room, userId]) => [room, userId] as const))
+    }
+    await this.cmd().zrem(this.keys.reaping, instanceId)
+  }
+
+  async beat (instanceId: string): Promise<boolean> {
+    return await this.cmd().wsHeartbeat(this.keys.instances, this.keys.reaping, instanceId) === 1
+  }
+
+  async claimDead (timeoutMs: number, limit: number, self: string): Promise<string[]> {
+    return await this.cmd().wsClaimDead(this.keys.instances, this.keys.reaping, timeoutMs, limit, self)
+  }
+
+  async unregister (instanceId: string): Promise<void> {
+    await this.cmd().zrem(this.keys.instances, instanceId)
+  }
+
+  /** Renew this survivor's claim on a dead instance; false when there is none (withdrawn, or never claimed). */
+  private async renewClaim (instanceId: string): Promise<boolean> {
+    return await this.cmd().wsRenewClaim(this.keys.reaping, instanceId) === 1
+  }
+
+  /** One script per room of `members` (its keys share a slot), all sent at once; one result per member, in order. */
+  private async perRoom (members: readonly Membership[], step: 'add' | 'remove'): Promise<boolean[]> {
+    const cmd = this.cmd()
+    const byRoom = new Map<string, number[]>()
+    for (const [n, [room]] of members.entries()) {
+      const indexes = byRoom.get(room)
+      if (indexes === undefined) byRoom.set(room, [n])
+      else indexes.push(n)
+    }
+    const out = new Array<boolean>(members.length).fill(false)
+    await Promise.all([...byRoom].map(async ([room, indexes]) => {
+      const args = indexes.flatMap((n) => [members[n]![2], members[n]![1]])
+      const conns = this.keys.conns(room)
+      const users = this.keys.users(room)
+      const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, ...args) : await cmd.wsRemoveMembers(conns, users, ...args)
+      for (const [i, n] of indexes.entries()) out[n] = reply[i] === 1
+    }))
+    return out
+  }
+}
+
+function parseRecords (records: readonly string[]): Membership[] {
+  const out: Membership[] = []
+  for (const record of records) {
+    const member = parseMemberRecord(record)
+    if (member !== undefined) out.push(member)
+  }
+  return out
+}
