@@ -8,7 +8,7 @@ import type { Adapter, AdapterHost, Exclusions, MaybePromise, RoomDelivery } fro
 import { isPromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
 import { CloseCode, type ErrorCode } from './protocol/codes.js'
-import type { Connection } from './connection.js'
+import type { Connection, HeldFrame } from './connection.js'
 import type { BroadcastOptions, ServerMessageDef } from './define.js'
 import type { Disconnect } from './expiry.js'
 import { encodeFrame, roomFrameParts } from './protocol/stringify.js'
@@ -84,14 +84,16 @@ export class Delivery implements AdapterHost {
    * Write with flow control: over the high-water mark frames are dropped (`force`: written
    * anyway); past the grace period, the connection is closed.
    */
-  writeFrame (connection: Connection, out: OutgoingFrame, force = false): void {
-    if (connection.write(out, this.options.highWaterMark, force)) this.messagesOut++
+  writeFrame (connection: Connection, out: OutgoingFrame, force = false): boolean {
+    const written = connection.write(out, this.options.highWaterMark, force)
+    if (written) this.messagesOut++
     else if (!connection.closed) this.framesDropped++
-    else return
+    else return false
     if (connection.overSince !== 0 && Date.now() - connection.overSince > this.options.slowConsumerGraceMs) {
       connection.log.warn({ dropped: connection.dropped }, 'closing slow consumer')
       this.disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
     }
+    return written
   }
 
   // ── AdapterHost: deliveries that reached this instance ────────────────────
@@ -106,12 +108,29 @@ export class Delivery implements AdapterHost {
       if (connection.holding !== undefined) {
         const held = connection.holding.get(room)
         if (held !== undefined) {
-          held.push({ data, seq })
+          this.hold(connection, room, held, data, seq)
           continue
         }
       }
-      this.writeFrame(connection, out)
+      this.deliverTo(connection, room, out)
     }
+  }
+
+  /** A room frame for one member, under flow control; a dropped one is a gap its next join of the room may recover. */
+  deliverTo (connection: Connection, room: string, out: OutgoingFrame): void {
+    if (!this.writeFrame(connection, out) && !connection.closed) (connection.gaps ??= new Set()).add(room)
+  }
+
+  /** Held frames count against the high-water mark too: beyond it they are dropped as a live delivery would be. */
+  private hold (connection: Connection, room: string, held: HeldFrame[], data: Buffer, seq: number | undefined): void {
+    if (connection.heldBytes + connection.socket.bufferedAmount + data.length > this.options.highWaterMark) {
+      this.framesDropped++
+      connection.dropped++
+      ;(connection.gaps ??= new Set()).add(room)
+      return
+    }
+    connection.heldBytes += data.length
+    held.push({ data, seq })
   }
 
   deliverBurst (frames: ReadonlyArray<RoomDelivery>): void {

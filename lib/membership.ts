@@ -2,8 +2,10 @@
  * Joining and leaving rooms: the local room index, presence through the adapter (`user_joined`
  * on a user's first connection in a room, `user_left` after the last), and recovery of missed
  * messages. While a join is in progress the room's live frames are held for the joiner, so it
- * sees its reply first and every message once, in `seq` order. A replay is bounded today only by
- * the adapter's history; a per-join bound belongs where `join` writes the recovered frames.
+ * sees its reply first and every message once, in `seq` order. What a join makes the server hold
+ * counts against `highWaterMark`: a replay that does not fit in the room left under the mark is
+ * answered `recovered: false` (never partial), held frames beyond it are dropped like any live
+ * delivery, and a connection already in the room is replayed only what flow control dropped there.
  */
 import type { Adapter, Recovery } from './adapter.js'
 import type { Connection } from './connection.js'
@@ -21,7 +23,7 @@ export interface RoomJoinedPayload {
   recovered?: boolean
 }
 
-type MembershipOptions = Pick<ResolvedOptions, 'authorizeJoin' | 'maxRoomsPerConnection'>
+type MembershipOptions = Pick<ResolvedOptions, 'authorizeJoin' | 'maxRoomsPerConnection' | 'highWaterMark'>
 
 export class Membership {
   constructor (
@@ -40,8 +42,11 @@ export class Membership {
     assertRoomName(room)
     hold(connection, room)
     let recoveredUpTo = 0
+    // Already a member: everything since its join reached it, unless flow control dropped some.
+    const alreadyMember = connection.rooms.has(room)
+    const replay = since !== undefined && (!alreadyMember || connection.gaps?.has(room) === true)
     try {
-      if (!connection.rooms.has(room)) {
+      if (!alreadyMember) {
         this.checkRoomLimit(connection)
         const authorize = this.options.authorizeJoin
         if (authorize !== undefined && !(await authorize({ id: connection.userId, claims: connection.claims }, room))) {
@@ -64,18 +69,17 @@ export class Membership {
       const [members, lastSeq, recovery] = await Promise.all([
         this.adapter.members(room),
         this.adapter.lastSeq(room),
-        since === undefined ? undefined : this.adapter.recover(room, since),
+        replay ? this.adapter.recover(room, since) : undefined,
       ])
       if (connection.closed) return
-      recoveredUpTo = lastRecoveredSeq(recovery)
+      const frames = replay ? this.fitting(connection, recovery!) : undefined
+      if (frames !== undefined) connection.gaps?.delete(room)
+      recoveredUpTo = frames === undefined || frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
       const reply: RoomJoinedPayload = { room, members, seq: Math.max(lastSeq, recoveredUpTo) }
-      if (recovery !== undefined) reply.recovered = recovery.recovered
+      if (since !== undefined) reply.recovered = replay ? frames !== undefined : true
       this.delivery.send(connection, 'room_joined', reply, id)
-      // Recovered frames are part of the answer (bounded by the history size): never dropped.
-      for (const frame of recovery?.frames ?? []) {
-        if (frame.except !== undefined && isExcluded(connection, frame.except)) continue
-        this.delivery.writeFrame(connection, new OutgoingFrame(Buffer.from(frame.data)), true)
-      }
+      // Recovered frames are part of the answer and fit under the mark (checked above): never dropped.
+      for (const frame of frames ?? []) this.delivery.writeFrame(connection, new OutgoingFrame(Buffer.from(frame.data)), true)
     } finally {
       // A member keeps what arrived meanwhile (minus what recovery sent); a refused joiner gets nothing.
       this.release(connection, room, connection.rooms.has(room) ? recoveredUpTo : Infinity)
@@ -85,6 +89,7 @@ export class Membership {
   async leave (connection: Connection, room: string): Promise<void> {
     if (!connection.rooms.delete(room)) return
     connection.holding?.delete(room)
+    connection.gaps?.delete(room)
     const members = this.registry.rooms.get(room)
     if (members !== undefined) {
       members.delete(connection)
@@ -113,16 +118,30 @@ export class Membership {
     }
   }
 
+  /**
+   * The frames of a recovery this connection gets, or undefined when the replay must be cut: history
+   * no longer holds them all, or they do not fit in what is left under the high-water mark.
+   */
+  private fitting (connection: Connection, recovery: Recovery): Recovery['frames'] | undefined {
+    if (!recovery.recovered) return undefined
+    const frames = recovery.frames.filter((frame) => frame.except === undefined || !isExcluded(connection, frame.except))
+    let bytes = connection.socket.bufferedAmount
+    for (const frame of frames) bytes += Buffer.byteLength(frame.data)
+    return bytes > this.options.highWaterMark ? undefined : frames
+  }
+
   /** Deliver held frames newer than `after` (recovered ones are already out); `Infinity`: discard. */
   private release (connection: Connection, room: string, after: number): void {
     const held = connection.holding?.get(room)
     if (held === undefined) return
     connection.holding!.delete(room)
     if (connection.holding!.size === 0) connection.holding = undefined
+    for (const frame of held) connection.heldBytes -= frame.data.length
     if (after === Infinity || connection.closed) return
     for (const frame of held) {
       if (frame.seq !== undefined && frame.seq <= after) continue
-      this.delivery.writeFrame(connection, new OutgoingFrame(frame.data), true)
+      // Live frames, under flow control like any other delivery (a drop is a gap to recover).
+      this.delivery.deliverTo(connection, room, new OutgoingFrame(frame.data))
     }
   }
 }
@@ -131,9 +150,4 @@ export class Membership {
 function hold (connection: Connection, room: string): void {
   if (connection.holding === undefined) connection.holding = new Map()
   if (!connection.holding.has(room)) connection.holding.set(room, [])
-}
-
-function lastRecoveredSeq (recovery: Recovery | undefined): number {
-  if (recovery === undefined || recovery.frames.length === 0) return 0
-  return recovery.frames[recovery.frames.length - 1]!.seq
 }

@@ -1,0 +1,94 @@
+/**
+ * Every byte a client can make the server hold is bounded (issue #14, item 2): `join_room` with
+ * `since` replays count against `highWaterMark`, and a repeated join of a room already joined does
+ * not replay again. Server and client use their default limits (1 MiB mark, rate limit on).
+ */
+import t from 'tap'
+import type { WebSocket } from 'ws'
+import { buildApp, connect, joined, sleep, until, type TestClient } from './helpers/index.js'
+
+const HIGH_WATER_MARK = 1024 * 1024
+const CONTENT = 'x'.repeat(4000)
+/** A full history (the memory adapter keeps 1,000 per room) of the largest chat messages: ~4 MiB per replay. */
+const HISTORY = 1000
+
+function pauseReading (client: TestClient): void {
+  (client.socket as unknown as { _socket: { pause(): void } })._socket.pause()
+}
+
+async function fillHistory (app: { ws: { broadcast(room: string, type: string, payload: unknown): unknown } }, room: string, count: number, content = CONTENT): Promise<void> {
+  for (let n = 1; n <= count; n++) await app.ws.broadcast(room, 'message', { userId: 'system', content, ts: n })
+}
+
+t.test('a client that never reads and sends every join_room with since it may keeps the server buffer within the high-water mark', async (t) => {
+  const server = await buildApp(t)
+  const serverSockets: WebSocket[] = []
+  server.app.websocketServer.on('connection', (socket: WebSocket) => serverSockets.push(socket))
+  await fillHistory(server.app, 'a', HISTORY)
+  // Room b's whole history (~1 MB) fits under the mark once; room a's (~4 MB) never does.
+  await fillHistory(server.app, 'b', 250)
+
+  const mallory = await connect(t, server, 'mallory')
+  const onServer = serverSockets[0]!
+  pauseReading(mallory)
+  global.gc?.()
+  const rssBefore = process.memoryUsage().rss
+  const inBefore = server.app.ws.stats().messagesIn
+  // Within the default burst (50): every frame is processed, none refused.
+  const JOINS = 48
+  for (let i = 0; i < JOINS; i++) mallory.send('join_room', { room: i % 2 === 0 ? 'a' : 'b', since: 0 }, `j${i}`)
+  await until(() => server.app.ws.stats().messagesIn >= inBefore + JOINS, 'every join arrived')
+  let bufferedPeak = 0
+  let rssPeak = rssBefore
+  for (let i = 0; i < 20; i++) {
+    await sleep(10)
+    bufferedPeak = Math.max(bufferedPeak, onServer.bufferedAmount)
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
+  }
+  t.comment(`server buffer for the non-reading client: ${(bufferedPeak / 1048576).toFixed(2)} MiB (mark ${HIGH_WATER_MARK / 1048576} MiB); RSS +${((rssPeak - rssBefore) / 1048576).toFixed(1)} MiB`)
+  t.equal(server.app.ws.stats().errors.rate_limited ?? 0, 0, 'nothing was refused by the rate limit')
+  // The mark, plus the replies to its own requests (a few hundred bytes each) written over it.
+  t.ok(bufferedPeak <= HIGH_WATER_MARK + JOINS * 512, `buffer peaked at ${bufferedPeak} B`)
+  mallory.socket.terminate() // it would never read the closing handshake
+})
+
+t.test('a recovery that does not fit under the high-water mark is answered recovered: false with nothing replayed', async (t) => {
+  const server = await buildApp(t)
+  await fillHistory(server.app, 'big', HISTORY)
+  const alice = await connect(t, server, 'alice')
+  const reply = await alice.request('join_room', { room: 'big', since: 0 })
+  t.equal(reply.type, 'room_joined')
+  t.equal(reply.payload.recovered, false, 'the client reloads instead')
+  t.equal(reply.payload.seq, HISTORY)
+  t.ok(await alice.expectNone('message'), 'no partial replay')
+})
+
+t.test('a recovery that fits is replayed whole, in order', async (t) => {
+  const server = await buildApp(t)
+  await fillHistory(server.app, 'small', 50, 'hello')
+  const alice = await connect(t, server, 'alice')
+  const reply = await alice.request('join_room', { room: 'small', since: 10 })
+  t.equal(reply.payload.recovered, true)
+  const seqs: number[] = []
+  for (let i = 0; i < 40; i++) seqs.push((await alice.waitFor('message')).seq!)
+  t.same(seqs, Array.from({ length: 40 }, (_, i) => 11 + i))
+})
+
+t.test('a repeated join of a room already joined does not replay again', async (t) => {
+  const server = await buildApp(t)
+  await fillHistory(server.app, 'r', 20, 'hello')
+  const alice = await connect(t, server, 'alice')
+  const first = await alice.request('join_room', { room: 'r', since: 0 })
+  t.equal(first.payload.recovered, true)
+  for (let i = 0; i < 20; i++) await alice.waitFor('message')
+  const again = await alice.request('join_room', { room: 'r', since: 0 })
+  t.equal(again.type, 'room_joined')
+  t.equal(again.payload.seq, 20)
+  t.equal(again.payload.recovered, true, 'nothing was missed while a member')
+  t.ok(await alice.expectNone('message'), 'no second replay')
+  // Live messages still arrive once.
+  const bob = await connect(t, server, 'bob')
+  await joined(bob, 'r')
+  await bob.request('message', { room: 'r', content: 'live' })
+  t.equal((await alice.waitFor('message')).seq, 21)
+})
