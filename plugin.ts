@@ -76,7 +76,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
 
   const hub = new Hub(app, catalog, adapter, options)
   const authenticator = createAuthenticator(app, options.auth)
-  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator), options.rateLimit)
+  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator), options)
   const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed)
 
   // Implemented once for any protocol: the hub checks types at run time, the declaration types the caller.

@@ -14,19 +14,22 @@ import type { Disconnect } from './expiry.js'
 import { encodeFrame, roomFrameParts } from './protocol/stringify.js'
 import type { ResolvedOptions } from './options.js'
 import type { Registry } from './registry.js'
+import { createOutgoingCheck, type OutgoingCheck } from './outgoing-check.js'
 import { assertRoomName } from './room-name.js'
 import { beginBurst, OutgoingFrame } from './ws-frame.js'
 
 /** Error texts echo client input (keys, type names): clipped so an error is never much bigger than this. */
 const MAX_ERROR_TEXT = 200
 
-type DeliveryOptions = Pick<ResolvedOptions, 'highWaterMark' | 'slowConsumerGraceMs'>
+type DeliveryOptions = Pick<ResolvedOptions, 'highWaterMark' | 'slowConsumerGraceMs' | 'validateOutgoing'>
 
 export class Delivery implements AdapterHost {
   messagesIn = 0
   messagesOut = 0
   framesDropped = 0
   readonly errorCounts: Partial<Record<ErrorCode, number>> = {}
+  /** Development mode: every outgoing payload against its schema (`validateOutgoing`). */
+  private readonly check: OutgoingCheck | undefined
 
   constructor (
     readonly instanceId: string,
@@ -37,12 +40,15 @@ export class Delivery implements AdapterHost {
     private readonly options: DeliveryOptions,
     /** Closes a slow consumer (the hub's disconnect: it also forgets the connection). */
     private readonly disconnect: Disconnect,
-  ) {}
+  ) {
+    this.check = options.validateOutgoing ? createOutgoingCheck(catalog) : undefined
+  }
 
   // ── publishing (through the adapter, to every instance) ───────────────────
 
   /** Deliver a server message to a room through the adapter; encoded once for every recipient. */
   publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined> {
+    this.check?.(type, payload)
     return this.adapter.publishToRoom({ room, frame: roomFrameParts(type, room, payload), durable, except })
   }
 
@@ -55,6 +61,7 @@ export class Delivery implements AdapterHost {
 
   sendToUser (userId: string, type: string, payload: unknown): MaybePromise<void> {
     this.declared(type)
+    this.check?.(type, payload)
     return this.adapter.publishToUser(userId, encodeFrame(type, payload))
   }
 
@@ -69,6 +76,7 @@ export class Delivery implements AdapterHost {
 
   /** A frame for one connection (replies, greetings, errors): written even over the high-water mark. */
   send (connection: Connection, type: string, payload: unknown, id?: string): void {
+    this.check?.(type, payload)
     this.writeFrame(connection, new OutgoingFrame(Buffer.from(encodeFrame(type, payload, id))), true)
   }
 

@@ -6,8 +6,9 @@
  * flight — their effects take place in frame order, their replies are chained to leave in frame
  * order, and any other frame waits for all of them.
  * Hooks that must run before every client message (built-ins included) belong in `processFrame`,
- * between validation and `route.run`; a frame answered out of band (a `ping` while a handler runs)
- * is decided in `onFrame`, before the busy check.
+ * between validation and `route.run`. A `ping` is answered out of band, at once, even while a
+ * handler runs (liveness is not stuck behind work); a handler that runs past its timeout gets its
+ * request answered `handler_timeout`, and the connection moves on (handler-timeout.ts).
  */
 import type { Catalog } from './catalog.js'
 import { CloseCode, type ErrorCode } from './protocol/codes.js'
@@ -16,8 +17,10 @@ import type { HandlerContext } from './define.js'
 import { WsError } from './errors.js'
 import { isPromise } from './adapter.js'
 import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
+import { settleWithin } from './handler-timeout.js'
 import type { ResolvedOptions } from './options.js'
 import { parseClientFrame } from './client-frames.js'
+import { ClientMessage } from './protocol/names.js'
 
 /** Frames a connection may have waiting behind a running handler before it counts as flooding. */
 const MAX_BACKLOG = 1024
@@ -29,6 +32,8 @@ interface Route {
   readonly run: InternalHandler
   /** May start while the connection's previous pipelined frames are in flight (see above). */
   readonly pipelined: boolean
+  /** How long its handler may run before the request is answered `handler_timeout` (0: no limit). */
+  readonly timeoutMs: number
 }
 
 /** What the dispatcher needs from the server; the hub provides it. */
@@ -57,8 +62,9 @@ export function createDispatcher (
   host: DispatchHost,
   catalog: Catalog,
   builtins: Record<string, BuiltinHandler>,
-  rateLimit: ResolvedOptions['rateLimit'],
+  options: Pick<ResolvedOptions, 'rateLimit' | 'handlerTimeoutMs'>,
 ): Dispatcher {
+  const rateLimit = options.rateLimit
   const routes = new Map<string, Route>()
   for (const [type, compiled] of catalog.client) {
     const appHandler = compiled.def.handler
@@ -67,8 +73,10 @@ export function createDispatcher (
       ? builtin?.run
       : (connection, payload) => appHandler(host.contextFor(connection), payload)
     if (run === undefined) throw new Error(`No handler for built-in message "${type}"`)
-    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined: builtin?.pipelined === true })
+    const timeoutMs = compiled.def.timeoutMs ?? options.handlerTimeoutMs
+    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined: builtin?.pipelined === true, timeoutMs })
   }
+  const ping = routes.get(ClientMessage.Ping)
 
   function onFrame (connection: Connection, data: Buffer, isBinary: boolean): void {
     if (connection.closed) return
@@ -83,6 +91,7 @@ export function createDispatcher (
       return
     }
     connection.rateWarnings = 0
+    if ((connection.busy || connection.pipelined > 0) && answeredOutOfBand(connection, data, isBinary)) return
     if (connection.busy) {
       if (connection.backlog.length >= MAX_BACKLOG) {
         host.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
@@ -136,16 +145,31 @@ export function createDispatcher (
     }
     connection.busy = true
     host.handlerStarted()
-    result.then(
-      (value) => finish(connection, route, id, value),
-      (err: unknown) => fail(connection, route, id, err),
-    ).catch((err: unknown) => {
+    settleWithin(result, route.timeoutMs, {
+      value: (value) => finish(connection, route, id, value),
+      error: (err) => fail(connection, route, id, err),
+      timedOut: () => {
+        connection.log.warn({ messageType: route.type, requestId: id, timeoutMs: route.timeoutMs }, 'message handler timed out')
+        if (!connection.closed) host.sendError(connection, 'handler_timeout', `The "${route.type}" handler did not finish within ${route.timeoutMs} ms`, id)
+      },
+      late: (err) => connection.log.error({ err, messageType: route.type, requestId: id }, 'message handler failed after its timeout'),
+      free: () => {
+        connection.busy = false
+        drain(connection)
+      },
+      done: () => host.handlerDone(),
+    }).catch((err: unknown) => {
       connection.log.error({ err, messageType: route.type, requestId: id }, 'answering a request failed')
-    }).finally(() => {
-      host.handlerDone()
-      connection.busy = false
-      drain(connection)
     })
+  }
+
+  /** A `ping` behind a running handler is answered now: the client's heartbeat must not mistake work for a dead link. */
+  function answeredOutOfBand (connection: Connection, data: Buffer, isBinary: boolean): boolean {
+    if (isBinary || ping === undefined || data.length > 256 || !data.includes('"ping"')) return false
+    const parsed = parseClientFrame(data.toString())
+    if (!parsed.ok || parsed.frame.type !== ClientMessage.Ping || ping.validate(parsed.frame.payload) !== undefined) return false
+    finish(connection, ping, parsed.frame.id, ping.run(connection, parsed.frame.payload, parsed.frame.id))
+    return true
   }
 
   /** A frame that must not start before the pipelined ones: first in line once they are done. */

@@ -82,6 +82,22 @@ export interface WsPluginOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions
   /** The AsyncAPI export: document info, servers and the routes serving it. @default see AsyncApiOptions */
   asyncapi?: AsyncApiOptions
+  // ── reliability (issue #14) ──
+  /**
+   * How long (ms) a client message's handler may run before its request is answered with `error`
+   * `handler_timeout` and the connection's next frames are processed (the handler itself is not
+   * stopped; its late result is discarded). A message's own `timeoutMs` overrides it. `0` turns it off.
+   * @default 30000
+   */
+  handlerTimeoutMs?: number
+  /**
+   * Check every outgoing payload against its declared schema before sending it; a payload that
+   * breaks it throws `WsOutgoingFrameError` (`WS_ERR_INVALID_OUTGOING_FRAME`) to the code that sent
+   * it (a handler's request is answered `internal_error`). Costs one schema check per frame sent
+   * (per broadcast, not per recipient).
+   * @default process.env.NODE_ENV !== 'production'
+   */
+  validateOutgoing?: boolean
 }
 
 export interface ResolvedOptions {
@@ -101,6 +117,8 @@ export interface ResolvedOptions {
   isOriginAllowed: ((origin: string) => boolean) | undefined
   generateConnectionId: () => string
   perMessageDeflate: boolean | PerMessageDeflateOptions
+  handlerTimeoutMs: number
+  validateOutgoing: boolean
 }
 
 function positiveInt (name: string, value: unknown, fallback: number, allowZero = false): number {
@@ -108,6 +126,12 @@ function positiveInt (name: string, value: unknown, fallback: number, allowZero 
   if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
     throw invalidOption(name, allowZero ? 'an integer ≥ 0' : 'a positive integer', value)
   }
+  return value
+}
+
+function booleanOption (name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw invalidOption(name, 'a boolean', value)
   return value
 }
 
@@ -172,5 +196,7 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     isOriginAllowed,
     generateConnectionId: optionalFunction('generateConnectionId', options.generateConnectionId) ?? randomUUID,
     perMessageDeflate: options.perMessageDeflate ?? false,
+    handlerTimeoutMs: positiveInt('handlerTimeoutMs', options.handlerTimeoutMs, 30_000, true),
+    validateOutgoing: booleanOption('validateOutgoing', options.validateOutgoing, process.env.NODE_ENV !== 'production'),
   }
 }

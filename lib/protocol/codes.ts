@@ -17,6 +17,7 @@ export const errorCodes = {
   rate_limited: 'Too many frames: this one was not processed. Slow down; flooding on closes the connection with 1008.',
   room_limit: 'The connection is already in the maximum number of rooms.',
   internal_error: 'A handler failed on the server. The request was not completed; nothing else is affected.',
+  handler_timeout: 'The handler did not finish within its time limit; its result is discarded (it may still take effect). The connection processes the next frames.',
   unavailable: 'The cluster backend (Redis) is unreachable: a durable message cannot be sequenced, so it was not sent. Retry later.',
 } as const
 
