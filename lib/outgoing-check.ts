@@ -25,6 +25,8 @@ export function createOutgoingCheck (catalog: Catalog): OutgoingCheck {
   return (type, payload) => {
     // Not JSON at all: the encoder refuses it with its own, clearer error (WS_ERR_INVALID_PAYLOAD).
     if (payload === undefined || typeof payload === 'function' || typeof payload === 'symbol') return
+    // Its wire form is whatever its `toJSON` returns; checking that would encode it twice.
+    if (typeof (payload as { toJSON?: unknown }).toJSON === 'function') return
     let validator = validators.get(type)
     if (validator === undefined) {
       const def = catalog.server.get(type)
