@@ -17,7 +17,7 @@ import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
 import { startHeartbeat } from './lib/heartbeat.js'
 import { Hub } from './lib/hub.js'
-import { resolveOptions, type WsPluginOptions } from './lib/options.js'
+import { publishedLimits, resolveOptions, type WsPluginOptions } from './lib/options.js'
 import type { WsStats } from './lib/types.js'
 
 /** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
@@ -89,7 +89,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     stats: () => hub.stats(),
   }
   app.decorate('ws', server)
-  installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
+  installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false, limits: publishedLimits(options) }, opts.asyncapi)
 
   app.route({
     method: 'GET',

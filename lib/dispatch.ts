@@ -20,10 +20,14 @@ import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js
 import { settleWithin } from './handler-timeout.js'
 import type { ResolvedOptions } from './options.js'
 import { parseClientFrame } from './client-frames.js'
+import { isJoin, peekId } from './frame-peek.js'
+import { retryAfterReason } from './protocol/limits.js'
 import { ClientMessage } from './protocol/names.js'
 
 /** Frames a connection may have waiting behind a running handler before it counts as flooding. */
 const MAX_BACKLOG = 1024
+/** Without a rate limit, how long a client closed for an overflowing backlog waits before reconnecting. */
+const BACKLOG_RETRY_MS = 1000
 
 interface Route {
   readonly type: string
@@ -81,10 +85,13 @@ export function createDispatcher (
   function onFrame (connection: Connection, data: Buffer, isBinary: boolean): void {
     if (connection.closed) return
     host.countIn()
-    if (connection.bucket !== undefined && !connection.bucket.take(Date.now())) {
+    const bucket = connection.bucket
+    if (bucket !== undefined && bucket.joinsAllowed && isJoin(data, isBinary)) {
+      bucket.takeJoin()
+    } else if (bucket !== undefined && !bucket.take(Date.now())) {
       if (rateLimit !== false && ++connection.rateWarnings >= rateLimit.closeAfter) {
         connection.log.warn('closing flooding connection')
-        host.disconnect(connection, CloseCode.PolicyViolation, 'Rate limit exceeded repeatedly')
+        host.disconnect(connection, CloseCode.RateLimited, retryAfterReason('Rate limit exceeded repeatedly', bucket.refillMs))
         return
       }
       host.sendError(connection, 'rate_limited', 'Too many messages: this one was not processed', isBinary ? undefined : peekId(data))
@@ -94,7 +101,7 @@ export function createDispatcher (
     if ((connection.busy || connection.pipelined > 0) && answeredOutOfBand(connection, data, isBinary)) return
     if (connection.busy) {
       if (connection.backlog.length >= MAX_BACKLOG) {
-        host.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
+        host.disconnect(connection, CloseCode.RateLimited, retryAfterReason('Too many pending requests', connection.bucket?.refillMs ?? BACKLOG_RETRY_MS))
         return
       }
       connection.backlog.push({ data, isBinary })
@@ -180,7 +187,7 @@ export function createDispatcher (
 
   function runPipelined (connection: Connection, route: Route, id: string | undefined, payload: unknown): void {
     if (connection.pipelined >= MAX_BACKLOG) {
-      host.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
+      host.disconnect(connection, CloseCode.RateLimited, retryAfterReason('Too many pending requests', connection.bucket?.refillMs ?? BACKLOG_RETRY_MS))
       return
     }
     const first = connection.pipelined === 0
@@ -253,22 +260,4 @@ export function createDispatcher (
   }
 
   return { onFrame, drain }
-}
-
-const ID_NEAR_START = /"id"\s*:\s*("(?:[^"\\]|\\.){1,64}")/
-
-/**
- * The `id` of a frame refused by the rate limit, so the client can match the error to its request.
- * A flooder must not make the server parse every refused frame: only its first bytes are scanned
- * (clients put `id` before `payload`, as the envelope order suggests).
- */
-function peekId (data: Buffer): string | undefined {
-  const match = ID_NEAR_START.exec(data.toString('utf8', 0, Math.min(data.length, 256)))
-  if (match === null) return undefined
-  try {
-    const id: unknown = JSON.parse(match[1]!)
-    return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : undefined
-  } catch {
-    return undefined
-  }
 }

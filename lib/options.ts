@@ -8,6 +8,7 @@ import type { Adapter } from './adapter.js'
 import type { AsyncApiOptions } from './asyncapi/options.js'
 import type { AnyProtocol } from './define.js'
 import { invalidOption } from './errors.js'
+import type { ServerLimits } from './protocol/limits.js'
 import type { WsUser } from './types.js'
 
 export interface AuthOptions {
@@ -138,6 +139,16 @@ function booleanOption (name: string, value: unknown, fallback: boolean): boolea
 function optionalFunction<T> (name: string, value: T | undefined): T | undefined {
   if (value !== undefined && typeof value !== 'function') throw invalidOption(name, 'a function', value)
   return value
+}
+
+/** The limits clients must send within, as the AsyncAPI document publishes them (`x-limits`). */
+export function publishedLimits (options: ResolvedOptions): ServerLimits {
+  return {
+    rateLimit: options.rateLimit,
+    joinAllowance: options.rateLimit === false ? 0 : options.maxRoomsPerConnection,
+    maxRoomsPerConnection: options.maxRoomsPerConnection,
+    maxPayload: options.maxPayload,
+  }
 }
 
 export function resolveOptions (options: WsPluginOptions): ResolvedOptions {

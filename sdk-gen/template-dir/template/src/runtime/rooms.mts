@@ -5,18 +5,24 @@
  * re-join; every frame with a room and a seq moves that room's mark. Membership changes the server
  * makes on its own would arrive as frames here too (`observe`).
  */
-import { ServerError } from './errors.mjs'
+import { host } from './env.mjs'
+import { RequestTimeoutError, ServerError } from './errors.mjs'
 import type { Emit, Settings } from './options.mjs'
 import { ClientMessage, ServerMessage, type ServerFrame } from './protocol/index.js'
 import type { Requests } from './requests.mjs'
 
 interface RoomJoinedReply { room: string, seq: number, recovered?: boolean }
 
-const noop = (): void => {}
+/** Refusals that say "not now" rather than "no": a re-join refused with one is tried again. */
+const TRANSIENT = new Set(['rate_limited', 'unavailable', 'internal_error', 'handler_timeout'])
+/** Wait before trying a re-join again after a transient refusal (a timeout is retried at once). */
+const REJOIN_RETRY_MS = 1000
 
 export class Rooms {
   /** Room → last `seq` seen (undefined until the join's reply gives a baseline). */
   private readonly joined = new Map<string, { lastSeq: number | undefined }>()
+  /** Counts connections: a retry belongs to the connection it was scheduled on. */
+  private generation = 0
 
   constructor (private readonly settings: Settings, private readonly requests: Requests, private readonly emit: Emit) {}
 
@@ -46,10 +52,12 @@ export class Rooms {
 
   /** The connection is (re)established: join every tracked room again, recovering from its mark. */
   rejoinAll (): void {
+    this.generation++
     for (const [room, entry] of this.joined) this.rejoin(room, entry.lastSeq)
   }
 
   private rejoin (room: string, since: number | undefined): void {
+    const generation = this.generation
     const payload = since === undefined ? { room } : { room, since }
     const request = this.requests.internal(ClientMessage.JoinRoom, payload, ServerMessage.RoomJoined, this.settings.requestTimeoutMs, (reply: RoomJoinedReply) => {
       this.noteJoined(reply, since !== undefined)
@@ -57,8 +65,15 @@ export class Rooms {
       // in the same tick. The app hears of the re-join (and whether it recovered) before them.
       this.emit('rejoined', { room, recovered: reply.recovered === true, seq: reply.seq })
     })
-    request.then(noop, (error: unknown) => {
-      if (error instanceof ServerError) {
+    request.then(undefined, (error: unknown) => {
+      const transient = error instanceof RequestTimeoutError || (error instanceof ServerError && TRANSIENT.has(error.code))
+      if (transient) {
+        // Not assumed joined, not dropped: tried again on this connection (the next one re-joins anyway).
+        host.setTimeout(() => {
+          const entry = this.joined.get(room)
+          if (entry !== undefined && this.generation === generation) this.rejoin(room, entry.lastSeq)
+        }, error instanceof RequestTimeoutError ? 0 : REJOIN_RETRY_MS)
+      } else if (error instanceof ServerError) {
         this.joined.delete(room)
         this.emit('rejoinFailed', { room, error })
       }
