@@ -20,6 +20,8 @@ import { beginBurst, OutgoingFrame } from './ws-frame.js'
 
 /** Error texts echo client input (keys, type names): clipped so an error is never much bigger than this. */
 const MAX_ERROR_TEXT = 200
+/** How often a replay waiting for a slow reader's buffer to drain looks again. */
+const DRAIN_POLL_MS = 10
 
 type DeliveryOptions = Pick<ResolvedOptions, 'highWaterMark' | 'slowConsumerGraceMs' | 'validateOutgoing'>
 
@@ -102,6 +104,25 @@ export class Delivery implements AdapterHost {
       this.disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
     }
     return written
+  }
+
+  /**
+   * Wait until the connection's buffer is under the high-water mark (at once, mostly). False when
+   * it closed meanwhile, or did not drain within the grace period: then it is closed as a slow consumer.
+   */
+  async roomToWrite (connection: Connection): Promise<boolean> {
+    const { highWaterMark, slowConsumerGraceMs } = this.options
+    if (connection.socket.bufferedAmount <= highWaterMark) return !connection.closed
+    const deadline = Date.now() + slowConsumerGraceMs
+    while (!connection.closed && connection.socket.bufferedAmount > highWaterMark / 2) {
+      if (Date.now() > deadline) {
+        connection.log.warn('closing slow consumer')
+        this.disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
+        return false
+      }
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS))
+    }
+    return !connection.closed
   }
 
   // ── AdapterHost: deliveries that reached this instance ────────────────────

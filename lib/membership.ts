@@ -3,11 +3,12 @@
  * on a user's first connection in a room, `user_left` after the last), and recovery of missed
  * messages. While a join is in progress the room's live frames are held for the joiner, so it
  * sees its reply first and every message once, in `seq` order. What a join makes the server hold
- * counts against `highWaterMark`: a replay that does not fit in the room left under the mark is
- * answered `recovered: false` (never partial), held frames beyond it are dropped like any live
- * delivery, and a connection already in the room is replayed only what flow control dropped there.
+ * counts against `highWaterMark`: a replay is written as the socket drains (never past the mark;
+ * a reader that does not drain within `slowConsumerGraceMs` is closed as a slow consumer), held
+ * frames beyond the mark are dropped like any live delivery (a gap), and a connection already in
+ * the room is replayed only what flow control dropped there.
  */
-import type { Adapter, Recovery } from './adapter.js'
+import type { Adapter } from './adapter.js'
 import type { Connection } from './connection.js'
 import { isExcluded, type Delivery } from './delivery.js'
 import { WsError } from './errors.js'
@@ -72,14 +73,17 @@ export class Membership {
         replay ? this.adapter.recover(room, since) : undefined,
       ])
       if (connection.closed) return
-      const frames = replay ? this.fitting(connection, recovery!) : undefined
-      if (frames !== undefined) connection.gaps?.delete(room)
-      recoveredUpTo = frames === undefined || frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
+      const frames = recovery?.recovered === true ? recovery.frames.filter((frame) => frame.except === undefined || !isExcluded(connection, frame.except)) : []
+      if (recovery?.recovered === true) connection.gaps?.delete(room)
+      recoveredUpTo = frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
       const reply: RoomJoinedPayload = { room, members, seq: Math.max(lastSeq, recoveredUpTo) }
-      if (since !== undefined) reply.recovered = replay ? frames !== undefined : true
+      if (since !== undefined) reply.recovered = recovery === undefined || recovery.recovered
       this.delivery.send(connection, 'room_joined', reply, id)
-      // Recovered frames are part of the answer and fit under the mark (checked above): never dropped.
-      for (const frame of frames ?? []) this.delivery.writeFrame(connection, new OutgoingFrame(Buffer.from(frame.data)), true)
+      // Recovered frames are part of the answer: never dropped, written only while under the mark.
+      for (const frame of frames) {
+        if (!(await this.delivery.roomToWrite(connection))) return
+        this.delivery.writeFrame(connection, new OutgoingFrame(Buffer.from(frame.data)), true)
+      }
     } finally {
       // A member keeps what arrived meanwhile (minus what recovery sent); a refused joiner gets nothing.
       this.release(connection, room, connection.rooms.has(room) ? recoveredUpTo : Infinity)
@@ -116,18 +120,6 @@ export class Membership {
     if (connection.rooms.size >= this.options.maxRoomsPerConnection) {
       throw new WsError('room_limit', `A connection can be in at most ${this.options.maxRoomsPerConnection} rooms`)
     }
-  }
-
-  /**
-   * The frames of a recovery this connection gets, or undefined when the replay must be cut: history
-   * no longer holds them all, or they do not fit in what is left under the high-water mark.
-   */
-  private fitting (connection: Connection, recovery: Recovery): Recovery['frames'] | undefined {
-    if (!recovery.recovered) return undefined
-    const frames = recovery.frames.filter((frame) => frame.except === undefined || !isExcluded(connection, frame.except))
-    let bytes = connection.socket.bufferedAmount
-    for (const frame of frames) bytes += Buffer.byteLength(frame.data)
-    return bytes > this.options.highWaterMark ? undefined : frames
   }
 
   /** Deliver held frames newer than `after` (recovered ones are already out); `Infinity`: discard. */
