@@ -102,7 +102,8 @@ export class Requests {
     if (urgent) this.outbox.unshift(request)
     else this.outbox.push(request)
     this.pump()
-    if (this.outbox.includes(request)) this.armWait(request)
+    // Still waiting for its turn: bounded in time like the offline queue.
+    if (!this.inFlight.has(request.id) && this.outbox.length > 0) this.armWait(request)
   }
 
   private pump (): void {
