@@ -147,3 +147,17 @@ t.test('a re-join that times out is retried, not assumed', async (t) => {
   // The server answers the first re-join of each room after the client's reply timeout.
   await rejoinsAfterDrop(t, () => new Promise((resolve) => setTimeout(resolve, 500)), { requestTimeoutMs: 200 })
 })
+
+t.test('the generated client\'s heartbeat keeps a healthy connection while a slow handler runs', async (t) => {
+  // A join the app takes 1.5 s to authorize, and a heartbeat that pings after 100 ms of silence and
+  // gives up after 300 ms without a pong: the pong must not wait behind the join.
+  const server = await buildApp(t, { authorizeJoin: () => new Promise((resolve) => setTimeout(() => resolve(true), 1500)) })
+  const alice = sdk.createClient({ url: server.url, token: tokenFor('alice'), WebSocket, heartbeat: { idleMs: 100, timeoutMs: 300 } })
+  t.teardown(() => alice.close())
+  await alice.connect()
+  const drops: unknown[] = []
+  alice.on('disconnected', (close: unknown) => drops.push(close))
+  const reply = await alice.sendJoinRoom({ room: 'slow' })
+  t.equal(reply.room, 'slow')
+  t.same(drops, [], 'the connection was never given up')
+})
