@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { Type } from 'typebox'
-import { defineProtocol, wsOf } from '../plugin.js'
+import { defineProtocol, wsOf, WsOutgoingFrameError } from '../plugin.js'
 import { buildApp, connect, joined } from './helpers/index.js'
 
 const Empty = Type.Object({}, { additionalProperties: false })
@@ -31,6 +31,7 @@ t.test('by default (outside production) a payload that breaks its schema is refu
   const alice = await connect(t, server, 'alice')
   await joined(alice, 'general')
   await t.rejects(wsOf(server.app, protocol).broadcast('general', 'note', { text: 1 } as never), { name: 'WsOutgoingFrameError', code: 'WS_ERR_INVALID_OUTGOING_FRAME', message: /"note".*\/payload\/text/ })
+  await t.rejects(wsOf(server.app, protocol).broadcast('general', 'note', { text: 1 } as never), WsOutgoingFrameError, 'exported for instanceof checks')
   await t.rejects(wsOf(server.app, protocol).sendToUser('alice', 'note', {} as never), { code: 'WS_ERR_INVALID_OUTGOING_FRAME' })
   t.equal((await alice.request('send_wrong', {})).payload.code, 'internal_error')
   t.equal((await alice.request('reply_wrong', {})).payload.code, 'internal_error')
