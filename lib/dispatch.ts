@@ -98,8 +98,9 @@ export function createDispatcher (
       return
     }
     connection.rateWarnings = 0
-    // Not before `connected`: nothing reaches a client ahead of its greeting.
-    if ((connection.busy || connection.pipelined > 0) && connection.greeted && answeredOutOfBand(connection, data, isBinary)) return
+    // Behind a running handler (not behind pipelined publishes: they settle within a round trip),
+    // and never before `connected`: nothing reaches a client ahead of its greeting.
+    if (connection.busy && connection.greeted && answeredOutOfBand(connection, data, isBinary)) return
     if (connection.busy) {
       if (connection.backlog.length >= MAX_BACKLOG) {
         host.disconnect(connection, CloseCode.RateLimited, retryAfterReason('Too many pending requests', connection.bucket?.refillMs ?? BACKLOG_RETRY_MS))
