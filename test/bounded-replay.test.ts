@@ -6,6 +6,7 @@
  */
 import t from 'tap'
 import type { WebSocket } from 'ws'
+import { MemoryAdapter } from '../plugin.js'
 import { buildApp, connect, joined, sleep, until, type TestClient } from './helpers/index.js'
 
 const HIGH_WATER_MARK = 1024 * 1024
@@ -94,4 +95,49 @@ t.test('a repeated join of a room already joined does not replay again', async (
   await joined(bob, 'r')
   await bob.request('message', { room: 'r', content: 'live' })
   t.equal((await alice.waitFor('message')).seq, 21)
+})
+
+/** The memory adapter, with `lastSeq` held until the test opens the gate: a join that takes its time. */
+function slowJoinAdapter (): { adapter: MemoryAdapter, hold (): () => void } {
+  const adapter = new MemoryAdapter()
+  const lastSeq = adapter.lastSeq.bind(adapter)
+  let gate: Promise<void> | undefined
+  ;(adapter as unknown as { lastSeq: (room: string) => unknown }).lastSeq = (room: string) => gate === undefined ? lastSeq(room) : gate.then(() => lastSeq(room))
+  return {
+    adapter,
+    hold: () => {
+      let open = (): void => {}
+      gate = new Promise((resolve) => { open = resolve })
+      return () => { gate = undefined; open() }
+    },
+  }
+}
+
+t.test('frames held for a joiner count against the mark; what was dropped is a gap its next join of the room replays', async (t) => {
+  const slow = slowJoinAdapter()
+  const server = await buildApp(t, { adapter: slow.adapter })
+  const alice = await connect(t, server, 'alice')
+  const open = slow.hold()
+  alice.send('join_room', { room: 'busy' }, 'j1')
+  await until(() => server.app.ws.rooms().includes('busy'), 'alice is in the room, her join still in progress')
+  // 400 × 4 KB ≈ 1.6 MiB arrive while the join waits: more than the mark may hold for her.
+  await fillHistory(server.app, 'busy', 400)
+  const dropped = server.app.ws.stats().framesDropped
+  t.ok(dropped > 0, `${dropped} held frames were dropped beyond the mark`)
+  const frameBytes = Buffer.byteLength(`{"type":"message","room":"busy","seq":100,"payload":{"userId":"system","content":"${CONTENT}","ts":100}}`)
+  t.ok((400 - dropped) * frameBytes <= HIGH_WATER_MARK, `what was held (${400 - dropped} frames of ${frameBytes} B) fits under the mark`)
+  open()
+  const reply = await alice.waitFor((frame) => frame.id === 'j1')
+  t.equal(reply.type, 'room_joined')
+  const seqs: number[] = []
+  for (let i = 0; i < 400 - dropped; i++) seqs.push((await alice.waitFor('message')).seq!)
+  t.same(seqs, Array.from({ length: 400 - dropped }, (_, i) => i + 1), 'the held frames, in order, then the gap')
+  // The client saw a gap: joining the room again with its last seq fills it.
+  const again = await alice.request('join_room', { room: 'busy', since: seqs[seqs.length - 1] })
+  t.equal(again.payload.recovered, true)
+  for (let i = seqs.length; i < 400; i++) seqs.push((await alice.waitFor('message')).seq!)
+  t.same(seqs, Array.from({ length: 400 }, (_, i) => i + 1), 'every message, once, in order')
+  const third = await alice.request('join_room', { room: 'busy', since: 0 })
+  t.equal(third.payload.recovered, true)
+  t.ok(await alice.expectNone('message', 100), 'the gap was filled: no further replay')
 })
