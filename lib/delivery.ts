@@ -107,12 +107,17 @@ export class Delivery implements AdapterHost {
   }
 
   /**
-   * Wait until the connection's buffer is under the high-water mark (at once, mostly). False when
-   * it closed meanwhile, or did not drain within the grace period: then it is closed as a slow consumer.
+   * Whether a replayed frame may be written now: at once (no promise) while the buffer is under the
+   * mark, else once it has drained to half of it. False when it closed meanwhile, or did not drain
+   * within the grace period: then it is closed as a slow consumer.
    */
-  async roomToWrite (connection: Connection): Promise<boolean> {
+  roomToWrite (connection: Connection): boolean | Promise<boolean> {
+    if (connection.socket.bufferedAmount <= this.options.highWaterMark) return !connection.closed
+    return this.drained(connection)
+  }
+
+  private async drained (connection: Connection): Promise<boolean> {
     const { highWaterMark, slowConsumerGraceMs } = this.options
-    if (connection.socket.bufferedAmount <= highWaterMark) return !connection.closed
     const deadline = Date.now() + slowConsumerGraceMs
     while (!connection.closed && connection.socket.bufferedAmount > highWaterMark / 2) {
       if (Date.now() > deadline) {

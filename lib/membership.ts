@@ -24,7 +24,7 @@ export interface RoomJoinedPayload {
   recovered?: boolean
 }
 
-type MembershipOptions = Pick<ResolvedOptions, 'authorizeJoin' | 'maxRoomsPerConnection' | 'highWaterMark'>
+type MembershipOptions = Pick<ResolvedOptions, 'authorizeJoin' | 'maxRoomsPerConnection'>
 
 export class Membership {
   constructor (
@@ -81,7 +81,8 @@ export class Membership {
       this.delivery.send(connection, 'room_joined', reply, id)
       // Recovered frames are part of the answer: never dropped, written only while under the mark.
       for (const frame of frames) {
-        if (!(await this.delivery.roomToWrite(connection))) return
+        const room = this.delivery.roomToWrite(connection)
+        if (room !== true && !(room !== false && await room)) return
         this.delivery.writeFrame(connection, new OutgoingFrame(Buffer.from(frame.data)), true)
       }
     } finally {
@@ -92,7 +93,11 @@ export class Membership {
 
   async leave (connection: Connection, room: string): Promise<void> {
     if (!connection.rooms.delete(room)) return
-    connection.holding?.delete(room)
+    const held = connection.holding?.get(room)
+    if (held !== undefined) {
+      for (const frame of held) connection.heldBytes -= frame.data.length
+      connection.holding!.delete(room)
+    }
     connection.gaps?.delete(room)
     const members = this.registry.rooms.get(room)
     if (members !== undefined) {
