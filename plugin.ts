@@ -21,7 +21,7 @@ import { Hooks, sealHooks, type WsHooks } from './lib/hooks.js'
 import { registerHistoryRoute } from './lib/history-route.js'
 import { Hub } from './lib/hub.js'
 import { closeOtherSockets } from './lib/shutdown.js'
-import { resolveOptions, type WsPluginOptions } from './lib/options.js'
+import { publishedLimits, resolveOptions, type WsPluginOptions } from './lib/options.js'
 import { createWsServer, type WsServer } from './lib/ws-server.js'
 import type { RegisteredClientMessages, RegisteredServerSchemas } from './lib/register.js'
 
@@ -80,12 +80,12 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   const hooks = new Hooks(options.hookTimeoutMs)
   const hub = new Hub(app, catalog, adapter, options, hooks)
   const authenticator = createAuthenticator(app, options.auth)
-  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator, options.authorizePublish), options.rateLimit)
+  const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator, options.authorizePublish), options)
   const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed)
 
   const { server, markReady } = createWsServer(hub, adapter, hooks)
   app.decorate('ws', server)
-  installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
+  installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false, limits: publishedLimits(options) }, opts.asyncapi)
 
   if (options.history !== undefined) {
     registerHistoryRoute(app, { catalog, adapter, authenticator, authorizeJoin: options.authorizeJoin, auth: options.auth !== false }, options.history)
@@ -136,6 +136,9 @@ export type { WsErrorCode } from './lib/errors.js'
 export type { WsControl, ControlTarget } from './lib/control.js'
 export { CloseCode, closeCodes, errorCodes, shouldReconnect } from './lib/protocol/codes.js'
 export type { ErrorCode, CloseCodeInfo } from './lib/protocol/codes.js'
+export { retryAfterMs } from './lib/protocol/limits.js'
+export type { ServerLimits } from './lib/protocol/limits.js'
+export { WsOutgoingFrameError } from './lib/outgoing-check.js'
 export { MemoryAdapter } from './lib/adapters/memory.js'
 export type { MemoryAdapterOptions } from './lib/adapters/memory.js'
 // The Redis adapter is at 'fastify-ws-rooms/redis': this entry must load without ioredis.

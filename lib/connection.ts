@@ -36,6 +36,10 @@ export class Connection implements ConnectionInfo {
   overSince = 0
   dropped = 0
   holding: Map<string, HeldFrame[]> | undefined = undefined
+  /** Bytes of the frames in `holding` (they count against the high-water mark). */
+  heldBytes = 0
+  /** Rooms where flow control dropped a frame for this connection: a repeated join of one may replay. */
+  gaps: Set<string> | undefined = undefined
   context: HandlerContext<any> | undefined = undefined
   /** The app's data for this connection (`ctx.data`). */
   data: unknown = {}

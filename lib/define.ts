@@ -103,6 +103,8 @@ export interface ClientMessageSpec<S, P extends TSchema, R> extends MessageDocs<
   /** The server message that answers this request; without it a request with an `id` gets `ack`. */
   reply?: R
   handler: (ctx: HandlerContext<S>, payload: Static<P>) => ReplyOf<S, R> | Promise<ReplyOf<S, R>>
+  /** How long (ms) the handler may run before the request is answered `handler_timeout`; `0`: no limit. @default the plugin's `handlerTimeoutMs` */
+  timeoutMs?: number
 }
 
 /** Runtime form of a server → client message, built-ins and app-defined alike. */
@@ -126,6 +128,8 @@ export interface ClientMessageDef {
   readonly description: string | undefined
   readonly examples: readonly unknown[]
   readonly handler: ((ctx: HandlerContext<any>, payload: any) => unknown) | undefined
+  /** Overrides the plugin's `handlerTimeoutMs` for this message. */
+  readonly timeoutMs?: number
 }
 
 /** Built-in chat messages an app may switch off; they then vanish from the catalog, the document and the client. */
@@ -193,6 +197,9 @@ export class Protocol<S = {}, C = {}, E extends string = never> {
     if (typeof spec.handler !== 'function') {
       throw new WsRegistrationError('WS_ERR_MISSING_HANDLER', `Client message "${name}" needs a handler function`)
     }
+    if (spec.timeoutMs !== undefined && !(Number.isInteger(spec.timeoutMs) && spec.timeoutMs >= 0)) {
+      throw new WsRegistrationError('WS_ERR_INVALID_OPTION', `Client message "${name}": timeoutMs must be an integer ≥ 0`)
+    }
     this.clientMessages.set(name, {
       name,
       payload: spec.payload,
@@ -202,6 +209,7 @@ export class Protocol<S = {}, C = {}, E extends string = never> {
       description: spec.description,
       examples: spec.examples ?? [],
       handler: spec.handler,
+      ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
     })
     return this as unknown as Protocol<S, C & { [K in N]: { payload: P, reply: R } }, E>
   }

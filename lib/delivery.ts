@@ -9,20 +9,23 @@ import { isPromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
 import { CloseCode } from './protocol/codes.js'
 import type { WsErrorCode } from './errors.js'
-import type { Connection } from './connection.js'
+import type { Connection, HeldFrame } from './connection.js'
 import { CONTROL_MARK } from './control-message.js'
 import type { BroadcastOptions, ServerMessageDef } from './define.js'
 import type { Disconnect } from './expiry.js'
 import { encodeFrame, roomFrameParts } from './protocol/stringify.js'
 import type { ResolvedOptions } from './options.js'
 import type { Registry } from './registry.js'
+import { createOutgoingCheck, type OutgoingCheck } from './outgoing-check.js'
 import { assertRoomName } from './room-name.js'
 import { beginBurst, OutgoingFrame } from './ws-frame.js'
 
 /** Error texts echo client input (keys, type names): clipped so an error is never much bigger than this. */
 const MAX_ERROR_TEXT = 200
+/** How often a replay waiting for a slow reader's buffer to drain looks again. */
+const DRAIN_POLL_MS = 10
 
-type DeliveryOptions = Pick<ResolvedOptions, 'highWaterMark' | 'slowConsumerGraceMs'>
+type DeliveryOptions = Pick<ResolvedOptions, 'highWaterMark' | 'slowConsumerGraceMs' | 'validateOutgoing'>
 
 export class Delivery implements AdapterHost {
   messagesIn = 0
@@ -31,6 +34,8 @@ export class Delivery implements AdapterHost {
   readonly errorCounts: Partial<Record<WsErrorCode, number>> = {}
   /** Applies a server-side control that arrived on a user's channel (set by the hub; see control.ts). */
   control: ((userId: string, data: Buffer) => void) | undefined = undefined
+  /** Development mode: every outgoing payload against its schema (`validateOutgoing`). */
+  private readonly check: OutgoingCheck | undefined
 
   constructor (
     readonly instanceId: string,
@@ -41,12 +46,15 @@ export class Delivery implements AdapterHost {
     private readonly options: DeliveryOptions,
     /** Closes a slow consumer (the hub's disconnect: it also forgets the connection). */
     private readonly disconnect: Disconnect,
-  ) {}
+  ) {
+    this.check = options.validateOutgoing ? createOutgoingCheck(catalog) : undefined
+  }
 
   // ── publishing (through the adapter, to every instance) ───────────────────
 
   /** Deliver a server message to a room through the adapter; encoded once for every recipient. */
   publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined> {
+    this.check?.(type, payload)
     return this.adapter.publishToRoom({ room, frame: roomFrameParts(type, room, payload), durable, except, idempotencyKey })
   }
 
@@ -59,6 +67,7 @@ export class Delivery implements AdapterHost {
 
   sendToUser (userId: string, type: string, payload: unknown): MaybePromise<void> {
     this.declared(type)
+    this.check?.(type, payload)
     return this.adapter.publishToUser(userId, encodeFrame(type, payload))
   }
 
@@ -73,6 +82,7 @@ export class Delivery implements AdapterHost {
 
   /** A frame for one connection (replies, greetings, errors): written even over the high-water mark. */
   send (connection: Connection, type: string, payload: unknown, id?: string): void {
+    this.check?.(type, payload)
     this.writeFrame(connection, new OutgoingFrame(Buffer.from(encodeFrame(type, payload, id))), true)
   }
 
@@ -88,14 +98,40 @@ export class Delivery implements AdapterHost {
    * Write with flow control: over the high-water mark frames are dropped (`force`: written
    * anyway); past the grace period, the connection is closed.
    */
-  writeFrame (connection: Connection, out: OutgoingFrame, force = false): void {
-    if (connection.write(out, this.options.highWaterMark, force)) this.messagesOut++
+  writeFrame (connection: Connection, out: OutgoingFrame, force = false): boolean {
+    const written = connection.write(out, this.options.highWaterMark, force)
+    if (written) this.messagesOut++
     else if (!connection.closed) this.framesDropped++
-    else return
+    else return false
     if (connection.overSince !== 0 && Date.now() - connection.overSince > this.options.slowConsumerGraceMs) {
       connection.log.warn({ dropped: connection.dropped }, 'closing slow consumer')
       this.disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
     }
+    return written
+  }
+
+  /**
+   * Whether a replayed frame may be written now: at once (no promise) while the buffer is under the
+   * mark, else once it has drained to half of it. False when it closed meanwhile, or did not drain
+   * within the grace period: then it is closed as a slow consumer.
+   */
+  roomToWrite (connection: Connection): boolean | Promise<boolean> {
+    if (connection.socket.bufferedAmount <= this.options.highWaterMark) return !connection.closed
+    return this.drained(connection)
+  }
+
+  private async drained (connection: Connection): Promise<boolean> {
+    const { highWaterMark, slowConsumerGraceMs } = this.options
+    const deadline = Date.now() + slowConsumerGraceMs
+    while (!connection.closed && connection.socket.bufferedAmount > highWaterMark / 2) {
+      if (Date.now() > deadline) {
+        connection.log.warn('closing slow consumer')
+        this.disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
+        return false
+      }
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS))
+    }
+    return !connection.closed
   }
 
   // ── AdapterHost: deliveries that reached this instance ────────────────────
@@ -110,12 +146,29 @@ export class Delivery implements AdapterHost {
       if (connection.holding !== undefined) {
         const held = connection.holding.get(room)
         if (held !== undefined) {
-          held.push({ data, seq })
+          this.hold(connection, room, held, data, seq)
           continue
         }
       }
-      this.writeFrame(connection, out)
+      this.deliverTo(connection, room, out)
     }
+  }
+
+  /** A room frame for one member, under flow control; a dropped one is a gap its next join of the room may recover. */
+  deliverTo (connection: Connection, room: string, out: OutgoingFrame): void {
+    if (!this.writeFrame(connection, out) && !connection.closed) (connection.gaps ??= new Set()).add(room)
+  }
+
+  /** Held frames count against the high-water mark too: beyond it they are dropped as a live delivery would be. */
+  private hold (connection: Connection, room: string, held: HeldFrame[], data: Buffer, seq: number | undefined): void {
+    if (connection.heldBytes + connection.socket.bufferedAmount + data.length > this.options.highWaterMark) {
+      this.framesDropped++
+      connection.dropped++
+      ;(connection.gaps ??= new Set()).add(room)
+      return
+    }
+    connection.heldBytes += data.length
+    held.push({ data, seq })
   }
 
   deliverBurst (frames: ReadonlyArray<RoomDelivery>): void {

@@ -6,8 +6,10 @@
  * flight — their effects take place in frame order, their replies are chained to leave in frame
  * order, and any other frame waits for all of them.
  * The app's `preHandler` hooks wrap `route.run` once the app is ready (`applyHooks`): without
- * hooks, the frame path is untouched. A frame answered out of band (a `ping` while a handler
- * runs) is decided in `onFrame`, before the busy check.
+ * hooks, the frame path is untouched. A `ping` is answered out of band, at once, even while a
+ * handler runs (liveness is not stuck behind work), decided in `onFrame` before the busy check; a
+ * handler that runs past its timeout gets its request answered `handler_timeout`, and the
+ * connection moves on (handler-timeout.ts).
  */
 import type { Catalog } from './catalog.js'
 import { CloseCode } from './protocol/codes.js'
@@ -16,11 +18,17 @@ import type { HandlerContext } from './define.js'
 import { WsError, type WsErrorCode } from './errors.js'
 import { isPromise } from './adapter.js'
 import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
+import { settleWithin } from './handler-timeout.js'
 import type { ResolvedOptions } from './options.js'
 import { parseClientFrame } from './client-frames.js'
+import { isJoin, peekId } from './frame-peek.js'
+import { retryAfterReason } from './protocol/limits.js'
+import { ClientMessage } from './protocol/names.js'
 
 /** Frames a connection may have waiting behind a running handler before it counts as flooding. */
 const MAX_BACKLOG = 1024
+/** Without a rate limit, how long a client closed for an overflowing backlog waits before reconnecting. */
+const BACKLOG_RETRY_MS = 1000
 
 export interface Route {
   readonly type: string
@@ -29,6 +37,8 @@ export interface Route {
   readonly run: InternalHandler
   /** May start while the connection's previous pipelined frames are in flight (see above). */
   readonly pipelined: boolean
+  /** How long its handler may run before the request is answered `handler_timeout` (0: no limit). */
+  readonly timeoutMs: number
 }
 
 /** What the dispatcher needs from the server; the hub provides it. */
@@ -62,8 +72,9 @@ export function createDispatcher (
   host: DispatchHost,
   catalog: Catalog,
   builtins: Record<string, BuiltinHandler>,
-  rateLimit: ResolvedOptions['rateLimit'],
+  options: Pick<ResolvedOptions, 'rateLimit' | 'handlerTimeoutMs'>,
 ): Dispatcher {
+  const rateLimit = options.rateLimit
   const routes = new Map<string, Route>()
   for (const [type, compiled] of catalog.client) {
     const appHandler = compiled.def.handler
@@ -72,25 +83,33 @@ export function createDispatcher (
       ? builtin?.run
       : (connection, payload) => appHandler(host.contextFor(connection), payload)
     if (run === undefined) throw new Error(`No handler for built-in message "${type}"`)
-    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined: builtin?.pipelined === true })
+    const timeoutMs = compiled.def.timeoutMs ?? options.handlerTimeoutMs
+    routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined: builtin?.pipelined === true, timeoutMs })
   }
+  const ping = routes.get(ClientMessage.Ping)
 
   function onFrame (connection: Connection, data: Buffer, isBinary: boolean): void {
     if (connection.closed) return
     host.countIn()
-    if (connection.bucket !== undefined && !connection.bucket.take(Date.now())) {
+    const bucket = connection.bucket
+    if (bucket !== undefined && bucket.joinsAllowed && isJoin(data, isBinary)) {
+      bucket.takeJoin()
+    } else if (bucket !== undefined && !bucket.take(Date.now())) {
       if (rateLimit !== false && ++connection.rateWarnings >= rateLimit.closeAfter) {
         connection.log.warn('closing flooding connection')
-        host.disconnect(connection, CloseCode.PolicyViolation, 'Rate limit exceeded repeatedly')
+        host.disconnect(connection, CloseCode.RateLimited, retryAfterReason('Rate limit exceeded repeatedly', bucket.refillMs))
         return
       }
       host.sendError(connection, 'rate_limited', 'Too many messages: this one was not processed', isBinary ? undefined : peekId(data))
       return
     }
     connection.rateWarnings = 0
+    // Behind a running handler (not behind pipelined publishes: they settle within a round trip),
+    // and never before `connected`: nothing reaches a client ahead of its greeting.
+    if (connection.busy && connection.greeted && answeredOutOfBand(connection, data, isBinary)) return
     if (connection.busy) {
       if (connection.backlog.length >= MAX_BACKLOG) {
-        host.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
+        host.disconnect(connection, CloseCode.RateLimited, retryAfterReason('Too many pending requests', connection.bucket?.refillMs ?? BACKLOG_RETRY_MS))
         return
       }
       connection.backlog.push({ data, isBinary })
@@ -141,16 +160,31 @@ export function createDispatcher (
     }
     connection.busy = true
     host.handlerStarted()
-    result.then(
-      (value) => finish(connection, route, id, value),
-      (err: unknown) => fail(connection, route, id, err),
-    ).catch((err: unknown) => {
+    settleWithin(result, route.timeoutMs, {
+      value: (value) => finish(connection, route, id, value),
+      error: (err) => fail(connection, route, id, err),
+      timedOut: () => {
+        connection.log.warn({ messageType: route.type, requestId: id, timeoutMs: route.timeoutMs }, 'message handler timed out')
+        if (!connection.closed) host.sendError(connection, 'handler_timeout', `The "${route.type}" handler did not finish within ${route.timeoutMs} ms`, id)
+      },
+      late: (err) => connection.log.error({ err, messageType: route.type, requestId: id }, 'message handler failed after its timeout'),
+      free: () => {
+        connection.busy = false
+        drain(connection)
+      },
+      done: () => host.handlerDone(),
+    }).catch((err: unknown) => {
       connection.log.error({ err, messageType: route.type, requestId: id }, 'answering a request failed')
-    }).finally(() => {
-      host.handlerDone()
-      connection.busy = false
-      drain(connection)
     })
+  }
+
+  /** A `ping` behind a running handler is answered now: the client's heartbeat must not mistake work for a dead link. */
+  function answeredOutOfBand (connection: Connection, data: Buffer, isBinary: boolean): boolean {
+    if (isBinary || ping === undefined || data.length > 256 || !data.includes('"ping"')) return false
+    const parsed = parseClientFrame(data.toString())
+    if (!parsed.ok || parsed.frame.type !== ClientMessage.Ping || ping.validate(parsed.frame.payload) !== undefined) return false
+    finish(connection, ping, parsed.frame.id, ping.run(connection, parsed.frame.payload, parsed.frame.id))
+    return true
   }
 
   /** A frame that must not start before the pipelined ones: first in line once they are done. */
@@ -161,7 +195,7 @@ export function createDispatcher (
 
   function runPipelined (connection: Connection, route: Route, id: string | undefined, payload: unknown): void {
     if (connection.pipelined >= MAX_BACKLOG) {
-      host.disconnect(connection, CloseCode.PolicyViolation, 'Too many pending requests')
+      host.disconnect(connection, CloseCode.RateLimited, retryAfterReason('Too many pending requests', connection.bucket?.refillMs ?? BACKLOG_RETRY_MS))
       return
     }
     const first = connection.pipelined === 0
@@ -245,22 +279,4 @@ export function createDispatcher (
   }
 
   return { onFrame, drain, applyHooks }
-}
-
-const ID_NEAR_START = /"id"\s*:\s*("(?:[^"\\]|\\.){1,64}")/
-
-/**
- * The `id` of a frame refused by the rate limit, so the client can match the error to its request.
- * A flooder must not make the server parse every refused frame: only its first bytes are scanned
- * (clients put `id` before `payload`, as the envelope order suggests).
- */
-function peekId (data: Buffer): string | undefined {
-  const match = ID_NEAR_START.exec(data.toString('utf8', 0, Math.min(data.length, 256)))
-  if (match === null) return undefined
-  try {
-    const id: unknown = JSON.parse(match[1]!)
-    return typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : undefined
-  } catch {
-    return undefined
-  }
 }

@@ -2,10 +2,13 @@
  * Joining and leaving rooms: the local room index, presence through the adapter (`user_joined`
  * on a user's first connection in a room, `user_left` after the last), and recovery of missed
  * messages. While a join is in progress the room's live frames are held for the joiner, so it
- * sees its reply first and every message once, in `seq` order. A replay is bounded today only by
- * the adapter's history; a per-join bound belongs where `join` writes the recovered frames.
+ * sees its reply first and every message once, in `seq` order. What a join makes the server hold
+ * counts against `highWaterMark`: a replay is written as the socket drains (never past the mark;
+ * a reader that does not drain within `slowConsumerGraceMs` is closed as a slow consumer), held
+ * frames beyond the mark are dropped like any live delivery (a gap), and a connection already in
+ * the room is replayed only what flow control dropped there.
  */
-import type { Adapter, MaybePromise, Recovery } from './adapter.js'
+import type { Adapter, MaybePromise } from './adapter.js'
 import type { Connection } from './connection.js'
 import { isExcluded, type Delivery } from './delivery.js'
 import { WsError } from './errors.js'
@@ -53,8 +56,11 @@ export class Membership {
     if (by === 'server' && connection.rooms.has(room)) return
     hold(connection, room)
     let recoveredUpTo = 0
+    // Already a member: everything since its join reached it, unless flow control dropped some.
+    const alreadyMember = connection.rooms.has(room)
+    const replay = since !== undefined && (!alreadyMember || connection.gaps?.has(room) === true)
     try {
-      if (!connection.rooms.has(room)) {
+      if (!alreadyMember) {
         this.checkRoomLimit(connection)
         const authorize = by === 'client' ? this.options.authorizeJoin : undefined
         if (authorize !== undefined && !(await authorize({ id: connection.userId, claims: connection.claims }, room))) {
@@ -79,7 +85,7 @@ export class Membership {
       const [members, position, recovery] = await Promise.all([
         this.adapter.members(room),
         positionOf(this.adapter, room),
-        since === undefined ? undefined : this.adapter.recover(room, since, epoch),
+        replay ? this.adapter.recover(room, since, epoch) : undefined,
       ])
       if (connection.closed) return
       // Removed by the server meanwhile (`room_removed` is out): no reply may say it is a member.
@@ -87,15 +93,18 @@ export class Membership {
         if (by === 'server') return
         throw new WsError('forbidden', `Removed from room "${room}" while joining it`)
       }
-      recoveredUpTo = lastRecoveredSeq(recovery)
+      const frames = recovery?.recovered === true ? recovery.frames.filter((frame) => frame.except === undefined || !isExcluded(connection, frame.except)) : []
+      if (recovery?.recovered === true) connection.gaps?.delete(room)
+      recoveredUpTo = frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
       const reply: RoomJoinedPayload = { room, members, seq: Math.max(position.seq, recoveredUpTo) }
       // The client sends it back with `since`; a new epoch means the room's numbering restarted.
       if (position.epoch !== undefined && position.epoch !== '') reply.epoch = position.epoch
-      if (recovery !== undefined) reply.recovered = recovery.recovered
+      if (since !== undefined) reply.recovered = recovery === undefined || recovery.recovered
       this.delivery.send(connection, by === 'client' ? 'room_joined' : 'room_added', reply, id)
-      // Recovered frames are part of the answer (bounded by the history size): never dropped.
-      for (const frame of recovery?.frames ?? []) {
-        if (frame.except !== undefined && isExcluded(connection, frame.except)) continue
+      // Recovered frames are part of the answer: never dropped, written only while under the mark.
+      for (const frame of frames) {
+        const room = this.delivery.roomToWrite(connection)
+        if (room !== true && !(room !== false && await room)) return
         this.delivery.writeFrame(connection, new OutgoingFrame(Buffer.from(frame.data)), true)
       }
     } finally {
@@ -116,7 +125,12 @@ export class Membership {
 
   async leave (connection: Connection, room: string, disconnecting = false, runHooks = true): Promise<void> {
     if (!connection.rooms.delete(room)) return
-    connection.holding?.delete(room)
+    const held = connection.holding?.get(room)
+    if (held !== undefined) {
+      for (const frame of held) connection.heldBytes -= frame.data.length
+      connection.holding!.delete(room)
+    }
+    connection.gaps?.delete(room)
     const members = this.registry.rooms.get(room)
     if (members !== undefined) {
       members.delete(connection)
@@ -162,10 +176,12 @@ export class Membership {
     if (held === undefined) return
     connection.holding!.delete(room)
     if (connection.holding!.size === 0) connection.holding = undefined
+    for (const frame of held) connection.heldBytes -= frame.data.length
     if (after === Infinity || connection.closed) return
     for (const frame of held) {
       if (frame.seq !== undefined && frame.seq <= after) continue
-      this.delivery.writeFrame(connection, new OutgoingFrame(frame.data), true)
+      // Live frames, under flow control like any other delivery (a drop is a gap to recover).
+      this.delivery.deliverTo(connection, room, new OutgoingFrame(frame.data))
     }
   }
 }
@@ -175,12 +191,6 @@ function hold (connection: Connection, room: string): void {
   if (connection.holding === undefined) connection.holding = new Map()
   if (!connection.holding.has(room)) connection.holding.set(room, [])
 }
-
-function lastRecoveredSeq (recovery: Recovery | undefined): number {
-  if (recovery === undefined || recovery.frames.length === 0) return 0
-  return recovery.frames[recovery.frames.length - 1]!.seq
-}
-
 /** The room's position; `epoch` only from adapters that name their numbering. */
 async function positionOf (adapter: Adapter, room: string): Promise<{ seq: number, epoch?: string | undefined }> {
   return adapter.position !== undefined ? await adapter.position(room) : { seq: await adapter.lastSeq(room) }

@@ -11,6 +11,7 @@ import type { AnyProtocol } from './define.js'
 import { invalidOption } from './errors.js'
 import type { ConnectionData } from './register.js'
 import { resolveHistoryOptions, type HistoryRouteOptions, type ResolvedHistoryOptions } from './history-options.js'
+import type { ServerLimits } from './protocol/limits.js'
 import type { WsUser } from './types.js'
 import { checkOptionKeys, type KeyTable } from './option-keys.js'
 
@@ -118,6 +119,22 @@ export interface WsPluginOptions {
    * @default false (no route)
    */
   history?: HistoryRouteOptions | boolean
+  // ── reliability (issue #14) ──
+  /**
+   * How long (ms) a client message's handler may run before its request is answered with `error`
+   * `handler_timeout` and the connection's next frames are processed (the handler itself is not
+   * stopped; its late result is discarded). A message's own `timeoutMs` overrides it. `0` turns it off.
+   * @default 30000
+   */
+  handlerTimeoutMs?: number
+  /**
+   * Check every outgoing payload against its declared schema before sending it; a payload that
+   * breaks it throws `WsOutgoingFrameError` (`WS_ERR_INVALID_OUTGOING_FRAME`) to the code that sent
+   * it (a handler's request is answered `internal_error`). Costs one schema check per frame sent
+   * (per broadcast, not per recipient).
+   * @default process.env.NODE_ENV !== 'production'
+   */
+  validateOutgoing?: boolean
 }
 
 export interface ResolvedOptions {
@@ -140,6 +157,8 @@ export interface ResolvedOptions {
   generateConnectionId: () => string
   perMessageDeflate: boolean | PerMessageDeflateOptions
   history: ResolvedHistoryOptions | undefined
+  handlerTimeoutMs: number
+  validateOutgoing: boolean
 }
 
 const PLUGIN_KEYS: KeyTable<WsPluginOptions> = {
@@ -147,6 +166,7 @@ const PLUGIN_KEYS: KeyTable<WsPluginOptions> = {
   maxRoomsPerConnection: true, maxConnections: true, maxConnectionsPerUser: true, highWaterMark: true,
   slowConsumerGraceMs: true, heartbeatIntervalMs: true, shutdownTimeoutMs: true, allowedOrigins: true,
   generateConnectionId: true, perMessageDeflate: true, asyncapi: true, authorizePublish: true, hookTimeoutMs: true, history: true,
+  handlerTimeoutMs: true, validateOutgoing: true,
 }
 const AUTH_KEYS: KeyTable<AuthOptions> = { secret: true, verify: true, getUserId: true, authenticate: true }
 const RATE_LIMIT_KEYS: KeyTable<RateLimitOptions> = { perSecond: true, burst: true, closeAfter: true }
@@ -159,9 +179,25 @@ function positiveInt (name: string, value: unknown, fallback: number, allowZero 
   return value
 }
 
+function booleanOption (name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw invalidOption(name, 'a boolean', value)
+  return value
+}
+
 function optionalFunction<T> (name: string, value: T | undefined): T | undefined {
   if (value !== undefined && typeof value !== 'function') throw invalidOption(name, 'a function', value)
   return value
+}
+
+/** The limits clients must send within, as the AsyncAPI document publishes them (`x-limits`). */
+export function publishedLimits (options: ResolvedOptions): ServerLimits {
+  return {
+    rateLimit: options.rateLimit,
+    joinAllowance: options.rateLimit === false ? 0 : options.maxRoomsPerConnection,
+    maxRoomsPerConnection: options.maxRoomsPerConnection,
+    maxPayload: options.maxPayload,
+  }
 }
 
 export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
@@ -230,5 +266,7 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     generateConnectionId: optionalFunction('generateConnectionId', options.generateConnectionId) ?? randomUUID,
     perMessageDeflate: options.perMessageDeflate ?? false,
     history: resolveHistoryOptions(options.history),
+    handlerTimeoutMs: positiveInt('handlerTimeoutMs', options.handlerTimeoutMs, 30_000, true),
+    validateOutgoing: booleanOption('validateOutgoing', options.validateOutgoing, process.env.NODE_ENV !== 'production'),
   }
 }

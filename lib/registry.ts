@@ -10,7 +10,7 @@ import type { ResolvedOptions } from './options.js'
 import { TokenBucket } from './rate-limit.js'
 import type { WsUser } from './types.js'
 
-type RegistryOptions = Pick<ResolvedOptions, 'maxConnections' | 'maxConnectionsPerUser' | 'rateLimit' | 'generateConnectionId'>
+type RegistryOptions = Pick<ResolvedOptions, 'maxRoomsPerConnection' | 'maxConnections' | 'maxConnectionsPerUser' | 'rateLimit' | 'generateConnectionId'>
 
 export class Registry {
   readonly connections = new Map<string, Connection>()
@@ -40,7 +40,7 @@ export class Registry {
       return undefined
     }
     const id = this.options.generateConnectionId()
-    const bucket = rateLimit === false ? undefined : new TokenBucket(rateLimit.perSecond, rateLimit.burst, Date.now())
+    const bucket = rateLimit === false ? undefined : new TokenBucket(rateLimit.perSecond, rateLimit.burst, Date.now(), this.options.maxRoomsPerConnection)
     const connection = new Connection(id, user.id, user.claims, socket, log.child({ connectionId: id, userId: user.id }), bucket)
     this.connections.set(id, connection)
     if (userConnections === undefined) this.users.set(user.id, new Set([connection]))

@@ -20,13 +20,14 @@ t.test('a frame just under maxPayload is processed normally', async (t) => {
   t.equal(ack.type, 'ack')
 })
 
-t.test('a flood is answered with rate_limited errors carrying the request id, then closed with 1008; another client is unaffected', async (t) => {
+t.test('a flood is answered with rate_limited errors carrying the request id, then closed with 4029 and a retry-after; another client is unaffected', async (t) => {
   const server = await buildApp(t, { rateLimit: { perSecond: 1, burst: 5, closeAfter: 10 } })
   const flooder = await connect(t, server, 'mallory')
   const bystander = await connect(t, server, 'bob')
   for (let i = 0; i < 40; i++) flooder.send('ping', {}, `f${i}`)
   const closed = await flooder.closed
-  t.equal(closed.code, 1008)
+  t.equal(closed.code, 4029)
+  t.equal(closed.reason, 'Rate limit exceeded repeatedly; retry after 5000 ms')
   const pongs = flooder.pending('pong')
   const errors = flooder.pending('error')
   t.equal(pongs.length, 5, 'the burst is served')
@@ -133,4 +134,21 @@ t.test('schema limits apply per message type: content over maxLength is invalid_
   t.same(reply.payload.details.map((d: { path: string }) => d.path), ['/payload/content'])
   t.ok(await alice.expectNone('message', 20), 'nothing was delivered')
   t.equal((await alice.request('message', { room: 'general', content: 'x'.repeat(4000) })).type, 'ack')
+})
+
+t.test('join_room frames count first against a once-per-connection allowance of maxRoomsPerConnection, then against the bucket', async (t) => {
+  const server = await buildApp(t, { rateLimit: { perSecond: 1, burst: 2, closeAfter: 50 }, maxRoomsPerConnection: 5 })
+  const alice = await connect(t, server, 'alice')
+  for (let i = 0; i < 7; i++) alice.send('join_room', { room: `r${i}` }, `j${i}`)
+  alice.send('ping', {}, 'p0')
+  const replies = []
+  for (let i = 0; i < 8; i++) replies.push(await alice.waitFor((frame) => frame.id !== undefined))
+  // The refusal of p0 is answered at once, ahead of the joins still being processed: compare by id.
+  t.same(replies.map((frame) => [frame.id, frame.type === 'error' ? frame.payload.code : frame.type]).sort(), [
+    ['j0', 'room_joined'], ['j1', 'room_joined'], ['j2', 'room_joined'], ['j3', 'room_joined'], ['j4', 'room_joined'],
+    ['j5', 'room_limit'], ['j6', 'room_limit'], // the allowance is spent: these took the bucket's two tokens
+    ['p0', 'rate_limited'],
+  ])
+  const bob = await connect(t, server, 'bob')
+  t.equal((await bob.request('ping')).type, 'pong', 'the bucket is per connection')
 })

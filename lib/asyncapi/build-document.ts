@@ -16,6 +16,7 @@ import { clientFrameExamples, payloadExamples, serverFrameExamples } from './exa
 import { clientFrameSchema, serverFrameSchema } from './frame-schema.js'
 import { documentInfo, TAGS, type DocumentInfo, type TagName } from './info.js'
 import { messageKey, operationId, titleOf, type Direction } from './names.js'
+import type { ServerLimits } from '../protocol/limits.js'
 import { pascalCase } from '../protocol/names.js'
 import type { AsyncApiServer, ResolvedAsyncApiOptions } from './options.js'
 import { sanitizeSchema, titleInlineSchemas, type JsonSchema, type SchemaComponents } from './sanitize-schema.js'
@@ -47,6 +48,8 @@ export interface AsyncApiDocument {
   'x-close-codes': Record<string, { name: string, reconnect: boolean, description: string }>
   /** Where the app's OpenAPI document (its HTTP routes) is served, when `asyncapi.openapi` names it. */
   'x-openapi'?: string
+  /** What one connection may send (rate limit, join allowance, room cap): generated clients pace themselves within it. */
+  'x-limits'?: ServerLimits
 }
 
 export interface DocumentSource {
@@ -56,6 +59,8 @@ export interface DocumentSource {
   /** Whether connections need a JWT (`token` query parameter). */
   auth: boolean
   options: ResolvedAsyncApiOptions
+  /** The server's limits, published as `x-limits`. */
+  limits?: ServerLimits
 }
 
 /** The first paragraph of the conventions: the only one that differs between the two views. */
@@ -249,6 +254,7 @@ export function buildDocument (source: DocumentSource): AsyncApiDocument {
     'x-error-codes': errorCodesExtension(catalog.errorCodes),
     'x-close-codes': closeCodesExtension(),
     ...(options.openapi === undefined ? {} : { 'x-openapi': options.openapi }),
+    ...(source.limits === undefined ? {} : { 'x-limits': source.limits }),
   }
   if (auth) {
     document.components.securitySchemes = {

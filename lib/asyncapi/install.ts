@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Catalog } from '../catalog.js'
+import type { ServerLimits } from '../protocol/limits.js'
 import { WsRegistrationError } from '../errors.js'
 import { buildDocument, type AsyncApiDocument } from './build-document.js'
 import { toClientView } from './client-view.js'
@@ -31,6 +32,8 @@ export interface AsyncApiSource {
   /** The route as registered; the document gets it with the context's prefix. */
   wsPath: string
   auth: boolean
+  /** Published as `x-limits`. */
+  limits?: ServerLimits
 }
 
 function deepFreeze<T> (value: T): T {

@@ -9,11 +9,23 @@ export function frameHead (type: string): string {
   return '{"type":"' + type + '"'
 }
 
+/**
+ * The payload as JSON. `JSON.stringify` answers `undefined` (not a string) for `undefined`, a
+ * function or a symbol, which would put the word `undefined` on the wire: refused here, loudly.
+ */
+export function payloadJson (type: string, payload: unknown): string {
+  const json = JSON.stringify(payload)
+  if (json === undefined) {
+    throw Object.assign(new TypeError(`The payload of "${type}" is ${typeof payload}: a frame's payload must be a JSON value (an object for every declared message)`), { code: 'WS_ERR_INVALID_PAYLOAD' })
+  }
+  return json
+}
+
 /** A reply or direct frame for one connection. */
 export function encodeFrame (type: string, payload: unknown, id?: string): string {
   let head = frameHead(type)
   if (id !== undefined) head += ',"id":' + JSON.stringify(id)
-  return head + ',"payload":' + JSON.stringify(payload) + '}'
+  return head + ',"payload":' + payloadJson(type, payload) + '}'
 }
 
 /**
@@ -30,7 +42,7 @@ export interface RoomFrameParts {
 export function roomFrameParts (type: string, room: string, payload: unknown): RoomFrameParts {
   return {
     head: frameHead(type) + ',"room":' + JSON.stringify(room),
-    tail: ',"payload":' + JSON.stringify(payload) + '}',
+    tail: ',"payload":' + payloadJson(type, payload) + '}',
   }
 }
 

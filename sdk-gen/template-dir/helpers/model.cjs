@@ -148,6 +148,7 @@ function buildModel (asyncapi) {
     server,
     schemas,
     errorCodes: Object.entries(objectExtension(asyncapi, 'x-error-codes')).map(([code, value]) => ({ code, description: text(value && value.description) ?? '' })),
+    limits: limitsOf(objectExtension(asyncapi, 'x-limits')),
     closeCodes: Object.entries(objectExtension(asyncapi, 'x-close-codes')).map(([code, value]) => ({
       code: Number(code),
       name: String((value && value.name) ?? code),
@@ -205,6 +206,24 @@ function replyFromOperations (asyncapi, key) {
     if (message !== undefined) return message.name() ?? message.id().replace(/^server\./, '')
   }
   return undefined
+}
+
+/** `x-limits` as the client paces by it; undefined when the document publishes none (or not in this shape). */
+function limitsOf (limits) {
+  const count = (value) => Number.isFinite(value) && value >= 0 ? Number(value) : undefined
+  const rate = limits.rateLimit
+  const rateLimit = rate === false
+    ? false
+    : rate !== null && typeof rate === 'object' && count(rate.perSecond) > 0 && count(rate.burst) > 0
+      ? { perSecond: count(rate.perSecond), burst: count(rate.burst), closeAfter: count(rate.closeAfter) ?? 0 }
+      : undefined
+  if (rateLimit === undefined) return undefined
+  return {
+    rateLimit,
+    joinAllowance: count(limits.joinAllowance) ?? 0,
+    maxRoomsPerConnection: count(limits.maxRoomsPerConnection) ?? 0,
+    maxPayload: count(limits.maxPayload) ?? 0,
+  }
 }
 
 function oneLine (value) {

@@ -57,7 +57,7 @@ function renderClient (model) {
 import { ClientCore, type ClientOptions, type MessageHandler, type RequestOptions } from './runtime/core.mjs'
 // Types named in the doc comments ({@link …}).
 import type { ClientClosedError, DisconnectedError, QueueFullError, QueueTimeoutError, RequestTimeoutError, ServerError } from './runtime/errors.mjs'
-import { shouldReconnect, type ErrorCode, ${types.map((t) => 'type ' + t).join(', ')} } from './protocol.js'
+import { serverLimits, shouldReconnect, type ErrorCode, ${types.map((t) => 'type ' + t).join(', ')} } from './protocol.js'
 
 ${tsdoc([
   `Typed client of "${model.title}" ${model.version}.`,
@@ -67,7 +67,7 @@ ${tsdoc([
 ])}
 export class RealtimeClient extends ClientCore {
   constructor (options: ClientOptions) {
-    super(options, { shouldReconnect })
+    super(options, { shouldReconnect, limits: serverLimits })
   }
 
   // ── client → server ──

@@ -4,7 +4,7 @@ const { tsdoc } = require('./tsdoc.cjs')
 
 function renderProtocol (model) {
   const out = [header(model)]
-  out.push('import type { CloseInfo } from \'./runtime/core.mjs\'\n')
+  out.push('import type { CloseInfo } from \'./runtime/core.mjs\'\nimport type { ServerLimits } from \'./runtime/protocol/index.js\'\n')
   if (model.schemas.length > 0) out.push('// ── shared schemas (components.schemas) ──\n')
   for (const schema of model.schemas) {
     out.push(tsdoc([schema.description ?? `Schema \`${schema.key}\` of the document.`]))
@@ -38,6 +38,8 @@ function renderProtocol (model) {
     '(1006 network loss, heartbeat timeout…) are retried.',
   ]))
   out.push('export function shouldReconnect (close: CloseInfo): boolean {\n  return closeCodes[close.code]?.reconnect ?? true\n}\n')
+  out.push(tsdoc(['What one connection may send (`x-limits`): the client paces itself within it by default (option `pacing`).']))
+  out.push(`export const serverLimits: ServerLimits | undefined = ${model.limits === undefined ? 'undefined' : JSON.stringify(model.limits)}\n`)
   return out.join('\n')
 }
 

@@ -79,7 +79,8 @@ ${ons.join('\n')}
 | \`requestTimeoutMs\` | \`10000\` | Reply timeout, counted from sending. |
 | \`connectTimeoutMs\` | \`10000\` | Time allowed to open a connection, token function included. |
 | \`queueSize\` | \`100\` | Sends held while offline; beyond it \`QueueFullError\`. |
-| \`queueTimeoutMs\` | \`30000\` | How long a send may wait offline; then \`QueueTimeoutError\`, not sent. \`Infinity\`: until the client stops. |
+| \`queueTimeoutMs\` | \`30000\` | How long a send may wait offline (or for its turn under \`pacing\`); then \`QueueTimeoutError\`, not sent. \`Infinity\`: until the client stops. |
+| \`pacing\` | 80 % of the server's published rate limit (\`serverLimits\`), plus its join allowance | \`{ perSecond, burst, joinAllowance? }\`: sends wait their turn within the server's rate limit instead of being refused or closed for flooding. \`false\` sends at once. |
 | \`lazy\` | \`true\` | Connect on first send / \`connect()\`. |
 | \`reconnectOnWake\` | \`true\` | Browsers: retry at once on \`online\` / page visible. |
 | \`generateId\` | counter | Request ids. |
@@ -95,10 +96,12 @@ Rooms joined with \`sendJoinRoom\` are joined again after every reconnect with \
 seen; \`rejoined.recovered\` says whether the server replayed everything missed. \`rejoined\` fires before
 the replayed messages reach the \`on…\` handlers, which then get each missed message once, in \`seq\`
 order, then live ones; when \`recovered\` is false, reload the room's history. A re-join the server
-refuses (e.g. \`forbidden\`) emits \`rejoinFailed { room, error }\` and the room is no longer tracked.${serverControl(model)}
+refuses (e.g. \`forbidden\`) emits \`rejoinFailed { room, error }\` and the room is no longer tracked; one
+that times out or is refused for a passing reason (\`rate_limited\`, \`unavailable\`…) is tried again.${serverControl(model)}
 
 Sends made while offline wait in the queue (at most \`queueSize\`, each at most \`queueTimeoutMs\`) and
-go out, in order, after the re-joins. In browsers, the page coming back \`online\` or visible cuts a
+go out, in order, after the re-joins, paced within the server's limits. After a close whose reason
+names a delay (\`…; retry after 2500 ms\`, e.g. 4029) the client waits at least that long. In browsers, the page coming back \`online\` or visible cuts a
 pending backoff delay short and reconnects at once.
 
 ### Close codes

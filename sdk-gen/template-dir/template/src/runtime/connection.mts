@@ -3,7 +3,7 @@
  *
  *   idle | closed | unauthorized ──start──▶ connecting(attempt 0)
  *   connecting ──`connected` frame──▶ open
- *   connecting | open ──socket lost──▶ reconnecting (policy, close code) | closed | unauthorized
+ *   connecting | open ──socket lost──▶ reconnecting (policy, close code; no sooner than a delay the reason names) | closed | unauthorized
  *   connecting ──token function failed or timed out──▶ as a lost socket (unauthorized after a 4001)
  *   connecting ──socket cannot be created (bad URL)──▶ closed
  *   reconnecting ──delay over, or the page wakes──▶ connecting(attempt n)
@@ -16,7 +16,7 @@
 import { host, listenForWake, MAX_TIMER_MS, type TimerHandle, type WebSocketLike } from './env.mjs'
 import { RealtimeError } from './errors.mjs'
 import type { CloseInfo, ConnectionState, Session, Settings } from './options.mjs'
-import { ClientCloseCode, CloseCode, urlWithToken } from './protocol/index.js'
+import { ClientCloseCode, CloseCode, retryAfterMs, urlWithToken } from './protocol/index.js'
 import type { TokenSource } from './token.mjs'
 
 type Phase =
@@ -213,11 +213,13 @@ export class ConnectionMachine {
   }
 
   private retry (close: CloseInfo, afterUnauthorized: boolean): void {
-    const step = this.settings.policy === false ? undefined : this.settings.policy.next()
-    if (step === undefined) {
+    const next = this.settings.policy === false ? undefined : this.settings.policy.next()
+    if (next === undefined) {
       this.stop(afterUnauthorized ? 'unauthorized' : 'closed', close)
       return
     }
+    // A close that names a delay (a rate close: `…; retry after 2500 ms`) is waited out at least.
+    const step = { attempt: next.attempt, delayMs: Math.max(next.delayMs, retryAfterMs(close.reason) ?? 0) }
     const timer = host.setTimeout(() => {
       if (this.phase === phase) void this.connect(step.attempt, afterUnauthorized)
     }, Math.min(step.delayMs, MAX_TIMER_MS))

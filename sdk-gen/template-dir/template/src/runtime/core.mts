@@ -21,7 +21,7 @@ import { TokenRefresh } from './token-refresh.mjs'
 import { TokenSource } from './token.mjs'
 
 export type {
-  ClientEvents, ClientOptions, CloseInfo, ConnectionState, EventMeta, HeartbeatOptions, MessageHandler, ProtocolDefaults,
+  ClientEvents, ClientOptions, CloseInfo, ConnectionState, EventMeta, HeartbeatOptions, MessageHandler, PacingOptions, ProtocolDefaults,
   RequestOptions, Session, TokenProvider, TokenRefreshOptions,
 } from './options.mjs'
 
@@ -97,8 +97,9 @@ export class ClientCore {
       }
       const request = this.requests.create(type, payload, expects, options?.timeoutMs ?? this.settings.requestTimeoutMs, resolve, reject)
       request.onReply = this.joined.sending(type, payload)
+      request.waitMs = options?.queueTimeoutMs ?? this.settings.queueTimeoutMs
       if (this.connection.open) this.requests.transmit(request)
-      else if (this.requests.enqueue(request, options?.queueTimeoutMs ?? this.settings.queueTimeoutMs)) this.connection.start()
+      else if (this.requests.enqueue(request, request.waitMs)) this.connection.start()
     })
   }
 
@@ -118,7 +119,10 @@ export class ClientCore {
       frame: (data) => this.handleFrame(data),
       // Re-join first: the server handles one connection's frames in order, so the queued sends
       // flushed next are processed after the joins and reach their rooms.
-      opening: () => this.joined.rejoinAll(),
+      opening: () => {
+        this.requests.connectionOpened()
+        this.joined.rejoinAll()
+      },
       opened: (session) => {
         this.requests.flush()
         this.tokenRefresh.schedule(session.expiresAt)

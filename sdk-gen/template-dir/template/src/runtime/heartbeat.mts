@@ -49,7 +49,7 @@ export class Heartbeat {
     if (!force && Date.now() - this.lastFrameAt < heartbeat.idleMs) return
     const socket = this.link.socket
     this.pinging = true
-    this.requests.internal(ClientMessage.Ping, {}, ServerMessage.Pong, heartbeat.timeoutMs).then(() => {
+    this.requests.internal(ClientMessage.Ping, {}, ServerMessage.Pong, heartbeat.timeoutMs, undefined, true).then(() => {
       if (this.link.socket === socket) this.pinging = false
     }, (error: unknown) => {
       if (this.link.socket !== socket) return

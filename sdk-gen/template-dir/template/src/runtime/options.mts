@@ -5,6 +5,10 @@
 import { randomisedExponentialBackoff, type ReconnectPolicy } from './backoff.mjs'
 import type { WebSocketConstructor } from './env.mjs'
 import type { ServerError } from './errors.mjs'
+import { pacingFrom, type PacingOptions } from './pacer.mjs'
+import type { ServerLimits } from './protocol/index.js'
+
+export type { PacingOptions } from './pacer.mjs'
 
 /** Returns the token to connect with; called before every (re)connect and every token refresh. */
 export type TokenProvider = () => string | Promise<string>
@@ -114,6 +118,13 @@ export interface ClientOptions {
    */
   reconnectOnWake?: boolean
   /**
+   * Keep what the client sends within the server's rate limit: re-joins after a reconnect, the
+   * offline queue and bursts of sends wait their turn (bounded by `queueTimeoutMs`) instead of
+   * being refused with `rate_limited` or closed for flooding. `false` sends at once.
+   * @default 80 % of the rate and burst the server publishes (`x-limits` of the document the client was generated from), plus its `join_room` allowance; none when it publishes no rate limit
+   */
+  pacing?: PacingOptions | false
+  /**
    * Request ids (1–64 characters, unique per connection).
    * @default a counter: "1", "2", …
    */
@@ -189,6 +200,8 @@ export interface RequestOptions {
 /** Parts of the client the generated code supplies from the document. */
 export interface ProtocolDefaults {
   shouldReconnect: (close: CloseInfo) => boolean
+  /** The server's published limits (`x-limits`), when the document has them. */
+  limits?: ServerLimits | undefined
 }
 
 
@@ -205,6 +218,7 @@ export interface Settings {
   readonly connectTimeoutMs: number
   readonly queueSize: number
   readonly queueTimeoutMs: number
+  readonly pacing: Required<PacingOptions> | false
   readonly generateId: () => string
   readonly reconnectOnWake: boolean
   readonly lazy: boolean
@@ -238,6 +252,9 @@ export function resolveSettings (options: ClientOptions, defaults: ProtocolDefau
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     queueSize: options.queueSize ?? 100,
     queueTimeoutMs: options.queueTimeoutMs ?? 30_000,
+    pacing: options.pacing === undefined
+      ? pacingFrom(defaults.limits)
+      : options.pacing === false ? false : { joinAllowance: 0, ...options.pacing },
     generateId: options.generateId ?? (() => String(++counter)),
     reconnectOnWake: options.reconnectOnWake ?? true,
     lazy: options.lazy ?? true,

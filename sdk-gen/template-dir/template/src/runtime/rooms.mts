@@ -7,18 +7,24 @@
  * makes on its own arrive as frames (`observe`): `room_added` enters the room in the set like a
  * join's reply, `room_removed` takes it out (it is not joined again).
  */
-import { ServerError } from './errors.mjs'
+import { host } from './env.mjs'
+import { RequestTimeoutError, ServerError } from './errors.mjs'
 import type { Emit, Settings } from './options.mjs'
 import { ClientMessage, ServerMessage, type ServerFrame } from './protocol/index.js'
 import type { Requests } from './requests.mjs'
 
 interface RoomJoinedReply { room: string, seq: number, epoch?: string, recovered?: boolean }
 
-const noop = (): void => {}
+/** Refusals that say "not now" rather than "no": a re-join refused with one is tried again. */
+const TRANSIENT = new Set(['rate_limited', 'unavailable', 'internal_error', 'handler_timeout'])
+/** Wait before trying a re-join again after a transient refusal (a timeout is retried at once). */
+const REJOIN_RETRY_MS = 1000
 
 export class Rooms {
   /** Room → last `seq` seen (undefined until the join's reply gives a baseline), and its numbering's epoch. */
   private readonly joined = new Map<string, { lastSeq: number | undefined, epoch: string | undefined }>()
+  /** Counts connections: a retry belongs to the connection it was scheduled on. */
+  private generation = 0
 
   constructor (private readonly settings: Settings, private readonly requests: Requests, private readonly emit: Emit) {}
 
@@ -56,10 +62,12 @@ export class Rooms {
 
   /** The connection is (re)established: join every tracked room again, recovering from its mark. */
   rejoinAll (): void {
+    this.generation++
     for (const [room, entry] of this.joined) this.rejoin(room, entry.lastSeq, entry.epoch)
   }
 
   private rejoin (room: string, since: number | undefined, epoch: string | undefined): void {
+    const generation = this.generation
     const payload = since === undefined ? { room } : epoch === undefined ? { room, since } : { room, since, epoch }
     const request = this.requests.internal(ClientMessage.JoinRoom, payload, ServerMessage.RoomJoined, this.settings.requestTimeoutMs, (reply: RoomJoinedReply) => {
       this.noteJoined(reply, since !== undefined)
@@ -67,8 +75,15 @@ export class Rooms {
       // in the same tick. The app hears of the re-join (and whether it recovered) before them.
       this.emit('rejoined', { room, recovered: reply.recovered === true, seq: reply.seq })
     })
-    request.then(noop, (error: unknown) => {
-      if (error instanceof ServerError) {
+    request.then(undefined, (error: unknown) => {
+      const transient = error instanceof RequestTimeoutError || (error instanceof ServerError && TRANSIENT.has(error.code))
+      if (transient) {
+        // Not assumed joined, not dropped: tried again on this connection (the next one re-joins anyway).
+        host.setTimeout(() => {
+          const entry = this.joined.get(room)
+          if (entry !== undefined && this.generation === generation) this.rejoin(room, entry.lastSeq, entry.epoch)
+        }, error instanceof RequestTimeoutError ? 0 : REJOIN_RETRY_MS)
+      } else if (error instanceof ServerError) {
         this.joined.delete(room)
         this.emit('rejoinFailed', { room, error })
       }

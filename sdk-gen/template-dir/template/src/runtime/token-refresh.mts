@@ -49,7 +49,7 @@ export class TokenRefresh {
     try {
       const token = await this.token.get()
       if (this.link.socket !== socket || !this.link.open) return
-      const reply = await this.requests.internal(ClientMessage.RefreshToken, { token }, ServerMessage.TokenRefreshed, this.settings.requestTimeoutMs) as { expiresAt?: number }
+      const reply = await this.requests.internal(ClientMessage.RefreshToken, { token }, ServerMessage.TokenRefreshed, this.settings.requestTimeoutMs, undefined, true) as { expiresAt?: number }
       const session = this.link.session
       if (this.link.socket !== socket || session === undefined) return
       this.link.session = reply.expiresAt === undefined
