@@ -5,12 +5,14 @@ import type { Authenticator } from './auth.js'
 import type { Connection } from './connection.js'
 import { WsError } from './errors.js'
 import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
+import type { MembersPage } from './presence.js'
 
 /** What the built-ins need from the server; the hub provides it. */
 export interface BuiltinHost {
   join(connection: Connection, room: string, since: number | undefined, id: string | undefined): Promise<void>
   leave(connection: Connection, room: string): Promise<void>
   publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined): MaybePromise<number | undefined>
+  membersPage(room: string, after: string | undefined, limit: number | undefined): Promise<MembersPage>
   setExpiry(connection: Connection, expiresAt: number | undefined): void
   /** Publishes take effect in call order even when one starts before the previous settled (`Adapter.ordersPublishes`). */
   readonly publishesInOrder: boolean
@@ -44,6 +46,11 @@ export function builtinHandlers (host: BuiltinHost, auth: Authenticator): Record
     typing: (connection, payload: { room: string }) => {
       requireMember(connection, payload.room)
       return settled(host.publish(payload.room, 'typing', { userId: connection.userId }, false, { users: [connection.userId] }))
+    },
+
+    get_members: (connection, payload: { room: string, after?: string, limit?: number }) => {
+      requireMember(connection, payload.room)
+      return host.membersPage(payload.room, payload.after, payload.limit)
     },
 
     ping: () => ({ ts: Date.now() }),

@@ -5,7 +5,6 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { Adapter, AdapterHost, Exclusions, MaybePromise, RoomDelivery } from './adapter.js'
-import { isPromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
 import { CloseCode, type ErrorCode } from './protocol/codes.js'
 import type { Connection } from './connection.js'
@@ -37,6 +36,8 @@ export class Delivery implements AdapterHost {
     private readonly options: DeliveryOptions,
     /** Closes a slow consumer (the hub's disconnect: it also forgets the connection). */
     private readonly disconnect: Disconnect,
+    /** Announces a departure the adapter reports (presence.ts decides what the room hears). */
+    private readonly announceLeft: (room: string, userId: string) => Promise<void>,
   ) {}
 
   // ── publishing (through the adapter, to every instance) ───────────────────
@@ -129,8 +130,7 @@ export class Delivery implements AdapterHost {
   }
 
   userLeft (room: string, userId: string): void {
-    const result = this.publish(room, 'user_left', { userId }, false, undefined)
-    if (isPromise(result)) result.catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
+    this.announceLeft(room, userId).catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
   }
 }
 

@@ -23,6 +23,7 @@ import { setExpiry, stopExpiry, type Disconnect } from './expiry.js'
 import { greet } from './greeting.js'
 import { sweep } from './heartbeat.js'
 import { Membership } from './membership.js'
+import { Presence, type MembersPage } from './presence.js'
 import type { ResolvedOptions } from './options.js'
 import { Registry } from './registry.js'
 import { RunningHandlers, shutdown } from './shutdown.js'
@@ -33,6 +34,7 @@ export class Hub {
   private readonly registry: Registry
   private readonly delivery: Delivery
   private readonly membership: Membership
+  private readonly presence: Presence
   private readonly handlers = new RunningHandlers()
   /** Publishes take effect in call order even when they overlap (see `Adapter.ordersPublishes`). */
   readonly publishesInOrder: boolean
@@ -46,8 +48,11 @@ export class Hub {
     private readonly options: ResolvedOptions,
   ) {
     this.registry = new Registry(options)
-    this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection)
-    this.membership = new Membership(this.registry, adapter, this.delivery, options)
+    this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection,
+      (room, userId) => this.presence.left(room, userId))
+    this.presence = new Presence(adapter, options.presenceListLimit,
+      (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }))
+    this.membership = new Membership(this.registry, adapter, this.delivery, this.presence, options)
     this.publishesInOrder = adapter.ordersPublishes === true
   }
 
@@ -119,6 +124,11 @@ export class Hub {
 
   members (room: string): MaybePromise<string[]> {
     return this.adapter.members(room)
+  }
+
+  /** One page of a room's members (`get_members`). */
+  membersPage (room: string, after: string | undefined, limit: number | undefined): Promise<MembersPage> {
+    return this.presence.page(room, after, limit)
   }
 
   // ── deliveries (delivery.ts) ────────────────────────────────────────────

@@ -1,6 +1,6 @@
 /**
- * Joining and leaving rooms: the local room index, presence through the adapter (`user_joined`
- * on a user's first connection in a room, `user_left` after the last), and recovery of missed
+ * Joining and leaving rooms: the local room index, presence through the adapter (announced by
+ * presence.ts on a user's first connection in a room and after the last), and recovery of missed
  * messages. While a join is in progress the room's live frames are held for the joiner, so it
  * sees its reply first and every message once, in `seq` order. A replay is bounded today only by
  * the adapter's history; a per-join bound belongs where `join` writes the recovered frames.
@@ -10,6 +10,7 @@ import type { Connection } from './connection.js'
 import { isExcluded, type Delivery } from './delivery.js'
 import { WsError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
+import type { Presence } from './presence.js'
 import type { Registry } from './registry.js'
 import { assertRoomName } from './room-name.js'
 import { OutgoingFrame } from './ws-frame.js'
@@ -17,6 +18,7 @@ import { OutgoingFrame } from './ws-frame.js'
 export interface RoomJoinedPayload {
   room: string
   members: string[]
+  memberCount: number
   seq: number
   recovered?: boolean
 }
@@ -28,6 +30,7 @@ export class Membership {
     private readonly registry: Registry,
     private readonly adapter: Adapter,
     private readonly delivery: Delivery,
+    private readonly presence: Presence,
     private readonly options: MembershipOptions,
   ) {}
 
@@ -56,19 +59,17 @@ export class Membership {
           members.add(connection)
           const presence = await this.adapter.addMember(room, connection.userId, connection.id)
           if (connection.closed) return
-          if (presence.firstForUser) {
-            await this.delivery.publish(room, 'user_joined', { userId: connection.userId }, false, { users: [connection.userId] })
-          }
+          if (presence.firstForUser) await this.presence.joined(room, connection.userId)
         }
       }
-      const [members, lastSeq, recovery] = await Promise.all([
-        this.adapter.members(room),
+      const [{ members, memberCount }, lastSeq, recovery] = await Promise.all([
+        this.presence.list(room),
         this.adapter.lastSeq(room),
         since === undefined ? undefined : this.adapter.recover(room, since),
       ])
       if (connection.closed) return
       recoveredUpTo = lastRecoveredSeq(recovery)
-      const reply: RoomJoinedPayload = { room, members, seq: Math.max(lastSeq, recoveredUpTo) }
+      const reply: RoomJoinedPayload = { room, members, memberCount, seq: Math.max(lastSeq, recoveredUpTo) }
       if (recovery !== undefined) reply.recovered = recovery.recovered
       this.delivery.send(connection, 'room_joined', reply, id)
       // Recovered frames are part of the answer (bounded by the history size): never dropped.
@@ -90,9 +91,7 @@ export class Membership {
       members.delete(connection)
       if (members.size === 0) this.registry.rooms.delete(room)
     }
-    if (await this.adapter.removeMember(room, connection.userId, connection.id)) {
-      await this.delivery.publish(room, 'user_left', { userId: connection.userId }, false, undefined)
-    }
+    if (await this.adapter.removeMember(room, connection.userId, connection.id)) await this.presence.left(room, connection.userId)
   }
 
   /** Leave every room of a connection that is going away; one failure does not stop the others. */

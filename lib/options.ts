@@ -82,6 +82,25 @@ export interface WsPluginOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions
   /** The AsyncAPI export: document info, servers and the routes serving it. @default see AsyncApiOptions */
   asyncapi?: AsyncApiOptions
+  /** Presence in big rooms (see README "Big rooms"). @default { listLimit: 100 } */
+  presence?: PresenceOptions
+  /** A Prometheus scrape route (text exposition format), or `false`. @default false */
+  metrics?: MetricsOptions | boolean
+}
+
+export interface PresenceOptions {
+  /**
+   * Members a `room_joined` lists, and the largest `get_members` page. Above this many members a
+   * room no longer announces each arrival and departure (`user_joined`/`user_left`): one
+   * `member_count` marks the crossing each way.
+   * @default 100
+   */
+  listLimit?: number
+}
+
+export interface MetricsOptions {
+  /** The scrape route. @default '/metrics' */
+  path?: string
 }
 
 export interface ResolvedOptions {
@@ -101,6 +120,9 @@ export interface ResolvedOptions {
   isOriginAllowed: ((origin: string) => boolean) | undefined
   generateConnectionId: () => string
   perMessageDeflate: boolean | PerMessageDeflateOptions
+  presenceListLimit: number
+  /** The metrics route, when on. */
+  metricsPath: string | undefined
 }
 
 function positiveInt (name: string, value: unknown, fallback: number, allowZero = false): number {
@@ -172,5 +194,22 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     isOriginAllowed,
     generateConnectionId: optionalFunction('generateConnectionId', options.generateConnectionId) ?? randomUUID,
     perMessageDeflate: options.perMessageDeflate ?? false,
+    presenceListLimit: positiveInt('presence.listLimit', presenceOf(options.presence).listLimit, 100),
+    metricsPath: metricsPathOf(options.metrics),
   }
+}
+
+function presenceOf (value: unknown): PresenceOptions {
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null) throw invalidOption('presence', 'an object', value)
+  return value
+}
+
+function metricsPathOf (value: unknown): string | undefined {
+  if (value === undefined || value === false) return undefined
+  if (value === true) return '/metrics'
+  if (typeof value !== 'object' || value === null) throw invalidOption('metrics', 'a boolean or { path }', value)
+  const path = (value as MetricsOptions).path ?? '/metrics'
+  if (typeof path !== 'string' || !path.startsWith('/')) throw invalidOption('metrics.path', 'a route path starting with "/"', path)
+  return path
 }

@@ -6,7 +6,7 @@ t.test('join_room replies room_joined with the distinct members and the room\'s 
   const alice = await connect(t, server, 'alice')
   const bob = await connect(t, server, 'bob')
   const first = await joined(alice, 'general')
-  t.same(first.payload, { room: 'general', members: ['alice'], seq: 0 })
+  t.same(first.payload, { room: 'general', members: ['alice'], memberCount: 1, seq: 0 })
   await alice.request('message', { room: 'general', content: 'one' })
   const second = await joined(bob, 'general')
   t.same(second.payload.members.sort(), ['alice', 'bob'])

@@ -45,8 +45,10 @@ export interface PresenceStore {
   add(instanceId: string, member: Membership): MaybePromise<boolean>
   /** Forget it. True when it was the user's last connection in the room. */
   remove(instanceId: string, member: Membership): MaybePromise<boolean>
-  /** Distinct users of the room. */
-  members(room: string): MaybePromise<string[]>
+  /** Distinct users of the room; with `limit`, at most about that many (any of them). */
+  members(room: string, limit?: number): MaybePromise<string[]>
+  /** How many distinct users the room has (without listing them: asked on every join). */
+  count(room: string): MaybePromise<number>
   /** The memberships recorded for `instanceId`. */
   held(instanceId: string): MaybePromise<Membership[]>
   /**

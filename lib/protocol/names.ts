@@ -12,6 +12,7 @@ export const ClientMessage = {
   Typing: 'typing',
   Ping: 'ping',
   RefreshToken: 'refresh_token',
+  GetMembers: 'get_members',
 } as const
 
 export type ClientMessageName = (typeof ClientMessage)[keyof typeof ClientMessage]
@@ -23,6 +24,10 @@ export const ServerMessage = {
   RoomLeft: 'room_left',
   UserJoined: 'user_joined',
   UserLeft: 'user_left',
+  /** A big room's member count, when it crosses `presence.listLimit` (per-user events stop or resume). */
+  MemberCount: 'member_count',
+  /** Reply to `get_members`. */
+  MembersPage: 'members_page',
   Message: 'message',
   Typing: 'typing',
   Pong: 'pong',
