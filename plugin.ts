@@ -17,6 +17,7 @@ import { createDispatcher } from './lib/dispatch.js'
 import { WsRegistrationError } from './lib/errors.js'
 import { startHeartbeat } from './lib/heartbeat.js'
 import { Hub } from './lib/hub.js'
+import { createMetrics } from './lib/metrics.js'
 import { resolveOptions, type WsPluginOptions } from './lib/options.js'
 import type { WsStats } from './lib/types.js'
 
@@ -53,7 +54,9 @@ export function wsOf<S> (app: FastifyInstance, _protocol: Protocol<S, any>): WsS
 async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<void> {
   const options = resolveOptions(opts)
   const catalog = buildCatalog(options.protocol)
-  const adapter = opts.adapter ?? new MemoryAdapter()
+  const metrics = options.metricsPath === undefined ? undefined : await createMetrics()
+  const givenAdapter = opts.adapter ?? new MemoryAdapter()
+  const adapter = metrics?.timeAdapter(givenAdapter) ?? givenAdapter
 
   if (options.auth !== false && options.auth.verify === undefined && !app.hasDecorator('jwt')) {
     if (options.auth.secret === undefined) {
@@ -90,6 +93,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   }
   app.decorate('ws', server)
   installAsyncApi(app, { catalog, wsPath: options.path, auth: options.auth !== false }, opts.asyncapi)
+  if (metrics !== undefined) metrics.install(app, options.metricsPath!, () => hub.stats())
 
   app.route({
     method: 'GET',
@@ -121,7 +125,7 @@ const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
 
 export default plugin
 export { plugin as wsPlugin }
-export type { WsPluginOptions, AuthOptions, RateLimitOptions } from './lib/options.js'
+export type { WsPluginOptions, AuthOptions, RateLimitOptions, PresenceOptions, MetricsOptions } from './lib/options.js'
 export { defineProtocol, Protocol } from './lib/define.js'
 export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload } from './lib/define.js'
 export { WsError, WsRegistrationError } from './lib/errors.js'

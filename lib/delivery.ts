@@ -25,7 +25,13 @@ export class Delivery implements AdapterHost {
   messagesIn = 0
   messagesOut = 0
   framesDropped = 0
+  slowConsumerCloses = 0
+  readonly recoveries = { recovered: 0, notRecovered: 0 }
   readonly errorCounts: Partial<Record<ErrorCode, number>> = {}
+  /** Frames of known types received, by type (counted by the dispatcher). */
+  readonly inByType: Record<string, number> = {}
+  /** Frames written, by type: counted once per delivery loop from `messagesOut`, never per recipient. */
+  readonly outByType: Record<string, number> = {}
 
   constructor (
     readonly instanceId: string,
@@ -70,7 +76,16 @@ export class Delivery implements AdapterHost {
 
   /** A frame for one connection (replies, greetings, errors): written even over the high-water mark. */
   send (connection: Connection, type: string, payload: unknown, id?: string): void {
+    const before = this.messagesOut
     this.writeFrame(connection, new OutgoingFrame(Buffer.from(encodeFrame(type, payload, id))), true)
+    this.countOut(type, before)
+  }
+
+  /** A stored room frame for one connection (recovered, or held during its join): never dropped. */
+  writeStored (connection: Connection, data: Buffer): void {
+    const before = this.messagesOut
+    this.writeFrame(connection, new OutgoingFrame(data), true)
+    this.countOut(frameType(data), before)
   }
 
   sendError (connection: Connection, code: ErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void {
@@ -91,6 +106,7 @@ export class Delivery implements AdapterHost {
     else return
     if (connection.overSince !== 0 && Date.now() - connection.overSince > this.options.slowConsumerGraceMs) {
       connection.log.warn({ dropped: connection.dropped }, 'closing slow consumer')
+      this.slowConsumerCloses++
       this.disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
     }
   }
@@ -101,6 +117,7 @@ export class Delivery implements AdapterHost {
     const members = this.registry.rooms.get(room)
     if (members === undefined) return
     const out = new OutgoingFrame(data)
+    const before = this.messagesOut
     for (const connection of members) {
       if (except !== undefined && isExcluded(connection, except)) continue
       // A join in progress holds the room's live frames until its reply is out (membership.ts).
@@ -113,6 +130,7 @@ export class Delivery implements AdapterHost {
       }
       this.writeFrame(connection, out)
     }
+    this.countOut(frameType(data), before)
   }
 
   deliverBurst (frames: ReadonlyArray<RoomDelivery>): void {
@@ -124,15 +142,34 @@ export class Delivery implements AdapterHost {
     const connections = this.registry.users.get(userId)
     if (connections === undefined) return
     const out = new OutgoingFrame(data)
+    const before = this.messagesOut
     for (const connection of connections) {
       if (connection.greeted) this.writeFrame(connection, out)
     }
+    this.countOut(frameType(data), before)
+  }
+
+  /** A join with `since`: counts its outcome, returns it. */
+  countRecovery (recovered: boolean): boolean {
+    this.recoveries[recovered ? 'recovered' : 'notRecovered']++
+    return recovered
+  }
+
+  private countOut (type: string, before: number): void {
+    if (this.messagesOut !== before) this.outByType[type] = (this.outByType[type] ?? 0) + this.messagesOut - before
   }
 
   userLeft (room: string, userId: string): void {
     this.announceLeft(room, userId).catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
   }
 }
+
+/** The type of an encoded frame: every frame starts with `{"type":"<type>"` (protocol/stringify.ts). */
+function frameType (data: Buffer): string {
+  const end = data.indexOf(0x22, TYPE_START)
+  return end < 0 ? 'unknown' : data.toString('latin1', TYPE_START, end)
+}
+const TYPE_START = '{"type":"'.length
 
 export function isExcluded (connection: Connection, except: Exclusions): boolean {
   return (except.users !== undefined && except.users.includes(connection.userId)) ||

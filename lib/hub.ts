@@ -169,6 +169,11 @@ export class Hub {
     this.delivery.messagesIn++
   }
 
+  countType (type: string): void {
+    const { inByType } = this.delivery
+    inByType[type] = (inByType[type] ?? 0) + 1
+  }
+
   handlerStarted (): void {
     this.handlers.started()
   }
@@ -188,7 +193,11 @@ export class Hub {
       messagesIn: delivery.messagesIn,
       messagesOut: delivery.messagesOut,
       framesDropped: delivery.framesDropped,
+      slowConsumerCloses: delivery.slowConsumerCloses,
       errors: { ...delivery.errorCounts },
+      messagesInByType: { ...delivery.inByType },
+      messagesOutByType: { ...delivery.outByType },
+      recoveries: { ...delivery.recoveries },
       adapter: this.adapter.stats?.(),
     }
   }

@@ -13,7 +13,6 @@ import type { ResolvedOptions } from './options.js'
 import type { Presence } from './presence.js'
 import type { Registry } from './registry.js'
 import { assertRoomName } from './room-name.js'
-import { OutgoingFrame } from './ws-frame.js'
 
 export interface RoomJoinedPayload {
   room: string
@@ -70,12 +69,12 @@ export class Membership {
       if (connection.closed) return
       recoveredUpTo = lastRecoveredSeq(recovery)
       const reply: RoomJoinedPayload = { room, members, memberCount, seq: Math.max(lastSeq, recoveredUpTo) }
-      if (recovery !== undefined) reply.recovered = recovery.recovered
+      if (recovery !== undefined) reply.recovered = this.delivery.countRecovery(recovery.recovered)
       this.delivery.send(connection, 'room_joined', reply, id)
       // Recovered frames are part of the answer (bounded by the history size): never dropped.
       for (const frame of recovery?.frames ?? []) {
         if (frame.except !== undefined && isExcluded(connection, frame.except)) continue
-        this.delivery.writeFrame(connection, new OutgoingFrame(Buffer.from(frame.data)), true)
+        this.delivery.writeStored(connection, Buffer.from(frame.data))
       }
     } finally {
       // A member keeps what arrived meanwhile (minus what recovery sent); a refused joiner gets nothing.
@@ -121,7 +120,7 @@ export class Membership {
     if (after === Infinity || connection.closed) return
     for (const frame of held) {
       if (frame.seq !== undefined && frame.seq <= after) continue
-      this.delivery.writeFrame(connection, new OutgoingFrame(frame.data), true)
+      this.delivery.writeStored(connection, frame.data)
     }
   }
 }

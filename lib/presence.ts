@@ -36,6 +36,7 @@ export class Presence {
   /** A user's first connection joined `room` (after the adapter recorded it). */
   async joined (room: string, userId: string): Promise<void> {
     const count = await this.count(room)
+    if (count <= 1) return // alone: nobody to tell
     if (count <= this.listLimit) await this.announce(room, ServerMessage.UserJoined, { userId }, userId)
     else if (count === this.listLimit + 1) await this.announce(room, ServerMessage.MemberCount, { memberCount: count }, userId)
   }
@@ -43,6 +44,7 @@ export class Presence {
   /** A user's last connection left `room` (after the adapter recorded it). */
   async left (room: string, userId: string): Promise<void> {
     const count = await this.count(room)
+    if (count === 0) return // nobody left to tell
     if (count < this.listLimit) await this.announce(room, ServerMessage.UserLeft, { userId }, undefined)
     else if (count === this.listLimit) await this.announce(room, ServerMessage.MemberCount, { memberCount: count }, undefined)
   }
