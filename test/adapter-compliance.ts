@@ -338,6 +338,6 @@ export function recoverySuite (tap: Tap, cluster: ClusterFactory): void {
     const [a] = await cluster(t, 1)
     const alice = await connect(t, a!, 'alice')
     const reply = await alice.request('join_room', { room: 'r', since: 5 })
-    t.same(reply.payload, { room: 'r', members: ['alice'], seq: 0, recovered: false })
+    t.same(reply.payload, { room: 'r', members: ['alice'], memberCount: 1, seq: 0, recovered: false })
   })
 }

@@ -8,7 +8,8 @@ async function until (condition: () => boolean): Promise<void> {
 t.test('stats() starts at zero', async (t) => {
   const server = await buildApp(t)
   t.same(server.app.ws.stats(), {
-    connections: 0, users: 0, rooms: 0, messagesIn: 0, messagesOut: 0, framesDropped: 0, errors: {},
+    connections: 0, users: 0, rooms: 0, messagesIn: 0, messagesOut: 0, framesDropped: 0, slowConsumerCloses: 0, errors: {},
+    messagesInByType: {}, messagesOutByType: {}, recoveries: { recovered: 0, notRecovered: 0 },
     adapter: { adapter: 'memory', presenceRooms: 0, historyRooms: 0 },
   })
 })
