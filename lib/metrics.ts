@@ -39,15 +39,12 @@ export async function createMetrics (): Promise<Metrics> {
   const registers = [registry]
 
   const gauge = (name: string, help: string, read: (s: WsStats) => number): void => {
-    // eslint-disable-next-line no-new
     new prom.Gauge({ name, help, registers, collect () { if (current !== undefined) this.set(read(current)) } })
   }
   const counter = (name: string, help: string, read: (s: WsStats) => number): void => {
-    // eslint-disable-next-line no-new
     new prom.Counter({ name, help, registers, collect () { if (current !== undefined) { this.reset(); this.inc(read(current)) } } })
   }
   const labelled = (name: string, help: string, label: string, read: (s: WsStats) => Record<string, number | undefined>): void => {
-    // eslint-disable-next-line no-new
     new prom.Counter({
       name,
       help,
