@@ -24,6 +24,7 @@ import { closeOtherSockets } from './lib/shutdown.js'
 import { publishedLimits, resolveOptions, type WsPluginOptions } from './lib/options.js'
 import { createWsServer, type WsServer } from './lib/ws-server.js'
 import type { RegisteredClientMessages, RegisteredServerSchemas } from './lib/register.js'
+import { createMetrics } from './lib/metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,7 +43,9 @@ export function wsOf<S, C> (app: FastifyInstance, _protocol: Protocol<S, C, any>
 async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<void> {
   const options = resolveOptions(opts)
   const catalog = buildCatalog(options.protocol)
-  const adapter = opts.adapter ?? new MemoryAdapter()
+  const metrics = options.metricsPath === undefined ? undefined : await createMetrics()
+  const givenAdapter = opts.adapter ?? new MemoryAdapter()
+  const adapter = metrics?.timeAdapter(givenAdapter) ?? givenAdapter
 
   if (app.hasDecorator('ws')) {
     throw new WsRegistrationError('WS_ERR_ALREADY_REGISTERED',
@@ -90,6 +93,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   if (options.history !== undefined) {
     registerHistoryRoute(app, { catalog, adapter, authenticator, authorizeJoin: options.authorizeJoin, auth: options.auth !== false }, options.history)
   }
+  if (metrics !== undefined) metrics.install(app, options.metricsPath!, () => hub.stats())
 
   app.route({
     method: 'GET',
@@ -124,7 +128,7 @@ const plugin = fp(wsPlugin, { fastify: '5.x', name: 'fastify-ws-rooms' })
 
 export default plugin
 export { plugin as wsPlugin }
-export type { WsPluginOptions, AuthOptions, AuthenticatedUser, RateLimitOptions } from './lib/options.js'
+export type { WsPluginOptions, AuthOptions, AuthenticatedUser, RateLimitOptions, PresenceOptions, MetricsOptions } from './lib/options.js'
 export type { HistoryRouteOptions, StoredRoomMessage } from './lib/history-options.js'
 export { defineProtocol, Protocol } from './lib/define.js'
 export type { HandlerContext, ConnectionInfo, BroadcastOptions, ServerMessageSpec, ClientMessageSpec, ServerPayload, ProtocolOptions, OptionalBuiltin } from './lib/define.js'

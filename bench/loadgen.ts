@@ -217,7 +217,19 @@ async function phase (args: PhaseArgs): Promise<PhaseResult> {
   }
 }
 
-serve({ connect, phase }, async () => {
+/** Leave storm: every client closes (normal close handshake) at once. */
+function leave (): { closing: number } {
+  const closing = clients.length
+  for (const client of clients) {
+    client.ws.removeAllListeners('close')
+    client.ws.on('close', () => {})
+    client.ws.close(1000)
+  }
+  clients = []
+  return { closing }
+}
+
+serve({ connect, phase, leave }, async () => {
   for (const client of clients) client.ws.terminate()
   clients = []
 })

@@ -6,7 +6,7 @@
 import { fmt, spread, type Spread } from './stats.js'
 import type { VariantName } from './wire.js'
 
-export type Figure = 'cpuUs' | 'dps' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'heapB' | 'rssB' | 'setupPerSec' | 'errors' | 'dropped'
+export type Figure = 'cpuUs' | 'dps' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'heapB' | 'rssB' | 'setupPerSec' | 'joinMs' | 'joinCpuUs' | 'leaveMs' | 'leaveCpuUs' | 'errors' | 'dropped'
 
 export const FIGURES: Record<Figure, { label: string, lowerIsBetter: boolean }> = {
   cpuUs: { label: 'server CPU per delivery (µs)', lowerIsBetter: true },
@@ -17,6 +17,10 @@ export const FIGURES: Record<Figure, { label: string, lowerIsBetter: boolean }> 
   heapB: { label: 'heap per idle connection (B)', lowerIsBetter: true },
   rssB: { label: 'RSS per idle connection (B)', lowerIsBetter: true },
   setupPerSec: { label: 'connection setup (auth + join) /s', lowerIsBetter: false },
+  joinMs: { label: 'join phase: all N connected, authenticated, joined (ms)', lowerIsBetter: true },
+  joinCpuUs: { label: 'join phase: server CPU per joined connection (µs)', lowerIsBetter: true },
+  leaveMs: { label: 'leave storm: all N closed until the server holds none (ms)', lowerIsBetter: true },
+  leaveCpuUs: { label: 'leave storm: server CPU per closed connection (µs)', lowerIsBetter: true },
   errors: { label: 'errors (failed setups, lost connections)', lowerIsBetter: true },
   dropped: { label: 'deliveries missing', lowerIsBetter: true },
 }

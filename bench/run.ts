@@ -44,6 +44,7 @@ const profile = argv.has('profile')
 const heapSnapshot = argv.has('heap-snapshot')
 const outName = argv.get('out') ?? (quick ? 'quick' : 'bench')
 const MAX_RUN_MS = 30 * 60_000
+const bigRoomN = Number(argv.get('bigroom-n') ?? 10_000)
 
 // ── scenarios ──────────────────────────────────────────────────────────────
 interface PhaseDef { label: string, mode: 'max' | 'rate', frameBytes: number }
@@ -58,6 +59,8 @@ interface SessionDef {
   users: number
   publishers: 'first' | 'all'
   idle: boolean
+  /** Measure the join phase (time, server CPU) and, at the end, a leave storm. */
+  storms?: boolean
   phases: PhaseDef[]
 }
 
@@ -72,6 +75,10 @@ const allSessions: SessionDef[] = [
   { id: 'fanout-1k', section: SINGLE, title: 'fan-out N=1,000', variants: singleVariants, instances: 1, connections: 1000, rooms: ['bench'], users: 16, publishers: 'first', idle: false, phases: [...both(128), ...both(4096)] },
   { id: 'fanout-10k', section: SINGLE, title: 'fan-out N=10,000', variants: singleVariants, instances: 1, connections: 10_000, rooms: ['bench'], users: 16, publishers: 'first', idle: true, phases: quick ? both(128) : [...both(128), ...both(4096)] },
   { id: 'rooms', section: SINGLE, title: '1,000 rooms × 10', variants: singleVariants, instances: 1, connections: 10_000, rooms: Array.from({ length: 1000 }, (_, i) => `room-${i}`), users: 10_000, publishers: 'all', idle: false, phases: both(128) },
+  // Distinct users: every member is its own user, so presence is paid in full by the plugin
+  // (raw ws and Socket.IO have none). N can be lowered with --bigroom-n=N (e.g. to time the old presence).
+  { id: 'bigroom', section: SINGLE, title: `one room, ${fmt(bigRoomN)} distinct users`, variants: singleVariants, instances: 1, connections: bigRoomN, rooms: ['bench'], users: bigRoomN, publishers: 'first', idle: false, storms: true, phases: [both(128)[0]!] },
+  { id: 'rooms-storm', section: SINGLE, title: '1,000 rooms × 10 distinct users', variants: singleVariants, instances: 1, connections: 10_000, rooms: Array.from({ length: 1000 }, (_, i) => `room-${i}`), users: 10_000, publishers: 'all', idle: false, storms: true, phases: [] },
   { id: 'redis', section: MULTI, title: 'fan-out N=3,000 over 3', variants: ['plugin-redis', 'socketio-redis'], instances: 3, connections: 3000, rooms: ['bench'], users: 16, publishers: 'first', idle: false, phases: both(128) },
 ]
 const sessions = allSessions
@@ -132,7 +139,13 @@ async function runSession (session: SessionDef, variant: VariantName, rep: numbe
       concurrency: 64,
       timeoutMs: 30_000,
     }
+    const joinMark = await servers[0]!.call<Mark>('mark')
     const setup = await loadgen.call<{ ms: number, errors: number, firstError?: string }>('connect', connectArgs, 300_000)
+    if (session.storms === true) {
+      const joined = await servers[0]!.call<Mark>('mark')
+      record(session, '', 'joinMs', variant, setup.ms)
+      record(session, '', 'joinCpuUs', variant, (joined.cpuUs - joinMark.cpuUs) / session.connections)
+    }
     if (setup.firstError !== undefined) console.log(`  ${session.id} ${variant}: ${setup.errors} setup errors, first: ${setup.firstError}`)
     let errors = setup.errors
     if (session.idle) {
@@ -176,6 +189,7 @@ async function runSession (session: SessionDef, variant: VariantName, rep: numbe
     }
     const open = (await Promise.all(servers.map(async (s) => s.call<number>('connections')))).reduce((a, b) => a + b, 0)
     errors += Math.abs(session.connections - setup.errors - open)
+    if (session.storms === true) await leaveStorm(session, variant, servers[0]!, loadgen)
     record(session, '', 'errors', variant, errors)
     console.log(`  ${session.id} ${variant}: ${session.connections} connections, setup ${fmt(setup.ms)} ms, ${errors} errors, ${fmt((performance.now() - started) / 1000)} s (repeat ${rep + 1})`)
   } finally {
@@ -183,6 +197,21 @@ async function runSession (session: SessionDef, variant: VariantName, rep: numbe
     await Promise.all(servers.map(async (s) => s.stop()))
     if (variant.endsWith('-redis')) await cleanRedis(redisPrefix)
   }
+}
+
+/** Every client closes at once; timed until the server holds no connection (bounded: 120 s). */
+async function leaveStorm (session: SessionDef, variant: VariantName, server: Peer, loadgen: Peer): Promise<void> {
+  const m0 = await server.call<Mark>('mark')
+  const started = performance.now()
+  const { closing } = await loadgen.call<{ closing: number }>('leave')
+  while (performance.now() - started < 120_000 && await server.call<number>('connections') > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  const ms = performance.now() - started
+  const m1 = await server.call<Mark>('mark')
+  record(session, '', 'leaveMs', variant, ms)
+  record(session, '', 'leaveCpuUs', variant, (m1.cpuUs - m0.cpuUs) / Math.max(1, closing))
+  console.log(`  ${session.id} ${variant}: leave storm of ${closing} in ${fmt(ms)} ms, ${fmt((m1.cpuUs - m0.cpuUs) / Math.max(1, closing))} µs CPU per connection`)
 }
 
 /** Remove this run's keys (bounded scan). */

@@ -107,8 +107,16 @@ export interface Adapter {
   addMember(room: string, userId: string, connectionId: string): MaybePromise<PresenceJoin>
   /** Resolves true when it was the user's last connection in the room, cluster-wide. */
   removeMember(room: string, userId: string, connectionId: string): MaybePromise<boolean>
-  /** Distinct user ids in the room, cluster-wide. */
-  members(room: string): MaybePromise<string[]>
+  /**
+   * Distinct user ids in the room, cluster-wide. With `limit`, at most about that many (any of
+   * them: a big room's `room_joined` lists only `presence.listLimit`); the hub trims extras.
+   */
+  members(room: string, limit?: number): MaybePromise<string[]>
+  /**
+   * How many distinct users the room has, cluster-wide, without listing them. Optional: without
+   * it the hub counts `members(room)`, which costs a full list per join in a big room.
+   */
+  memberCount?(room: string): MaybePromise<number>
 
   /** The last `seq` given in the room (0 when none). */
   lastSeq(room: string): MaybePromise<number>

@@ -6,12 +6,14 @@ import type { Connection } from './connection.js'
 import { WsError } from './errors.js'
 import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
 import type { ResolvedOptions } from './options.js'
+import type { MembersPage } from './presence.js'
 
 /** What the built-ins need from the server; the hub provides it. */
 export interface BuiltinHost {
   join(connection: Connection, room: string, since: number | undefined, id: string | undefined, epoch?: string): Promise<void>
   leave(connection: Connection, room: string): Promise<void>
   publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined>
+  membersPage(room: string, after: string | undefined, limit: number | undefined): Promise<MembersPage>
   setExpiry(connection: Connection, expiresAt: number | undefined): void
   /** The app's `onPublish` hooks (hooks.ts). */
   hasHook(name: 'onPublish'): boolean
@@ -67,6 +69,11 @@ export function builtinHandlers (host: BuiltinHost, auth: Authenticator, authori
 
     typing: (connection, payload: { room: string }) =>
       publishFrom(connection, payload.room, 'typing', { userId: connection.userId }, { users: [connection.userId] }),
+
+    get_members: (connection, payload: { room: string, after?: string, limit?: number }) => {
+      requireMember(connection, payload.room)
+      return host.membersPage(payload.room, payload.after, payload.limit)
+    },
 
     ping: () => ({ ts: Date.now() }),
 

@@ -5,7 +5,6 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { Adapter, AdapterHost, Exclusions, MaybePromise, RoomDelivery } from './adapter.js'
-import { isPromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
 import { CloseCode } from './protocol/codes.js'
 import type { WsErrorCode } from './errors.js'
@@ -31,11 +30,17 @@ export class Delivery implements AdapterHost {
   messagesIn = 0
   messagesOut = 0
   framesDropped = 0
+  slowConsumerCloses = 0
+  readonly recoveries = { recovered: 0, notRecovered: 0 }
   readonly errorCounts: Partial<Record<WsErrorCode, number>> = {}
   /** Applies a server-side control that arrived on a user's channel (set by the hub; see control.ts). */
   control: ((userId: string, data: Buffer) => void) | undefined = undefined
   /** Development mode: every outgoing payload against its schema (`validateOutgoing`). */
   private readonly check: OutgoingCheck | undefined
+  /** Frames of known types received, by type (counted by the dispatcher). */
+  readonly inByType: Record<string, number> = {}
+  /** Frames written, by type: counted once per delivery loop from `messagesOut`, never per recipient. */
+  readonly outByType: Record<string, number> = {}
 
   constructor (
     readonly instanceId: string,
@@ -46,6 +51,8 @@ export class Delivery implements AdapterHost {
     private readonly options: DeliveryOptions,
     /** Closes a slow consumer (the hub's disconnect: it also forgets the connection). */
     private readonly disconnect: Disconnect,
+    /** Announces a departure the adapter reports (presence.ts decides what the room hears). */
+    private readonly announceLeft: (room: string, userId: string) => Promise<void>,
   ) {
     this.check = options.validateOutgoing ? createOutgoingCheck(catalog) : undefined
   }
@@ -83,7 +90,16 @@ export class Delivery implements AdapterHost {
   /** A frame for one connection (replies, greetings, errors): written even over the high-water mark. */
   send (connection: Connection, type: string, payload: unknown, id?: string): void {
     this.check?.(type, payload)
+    const before = this.messagesOut
     this.writeFrame(connection, new OutgoingFrame(Buffer.from(encodeFrame(type, payload, id))), true)
+    this.countOut(type, before)
+  }
+
+  /** A stored room frame for one connection (recovered, or held during its join): never dropped. */
+  writeStored (connection: Connection, data: Buffer): void {
+    const before = this.messagesOut
+    this.writeFrame(connection, new OutgoingFrame(data), true)
+    this.countOut(frameType(data), before)
   }
 
   sendError (connection: Connection, code: WsErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void {
@@ -105,6 +121,7 @@ export class Delivery implements AdapterHost {
     else return false
     if (connection.overSince !== 0 && Date.now() - connection.overSince > this.options.slowConsumerGraceMs) {
       connection.log.warn({ dropped: connection.dropped }, 'closing slow consumer')
+      this.slowConsumerCloses++
       this.disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
     }
     return written
@@ -140,6 +157,7 @@ export class Delivery implements AdapterHost {
     const members = this.registry.rooms.get(room)
     if (members === undefined) return
     const out = new OutgoingFrame(data)
+    const before = this.messagesOut
     for (const connection of members) {
       if (except !== undefined && isExcluded(connection, except)) continue
       // A join in progress holds the room's live frames until its reply is out (membership.ts).
@@ -152,11 +170,19 @@ export class Delivery implements AdapterHost {
       }
       this.deliverTo(connection, room, out)
     }
+    this.countOut(frameType(data), before)
   }
 
   /** A room frame for one member, under flow control; a dropped one is a gap its next join of the room may recover. */
   deliverTo (connection: Connection, room: string, out: OutgoingFrame): void {
     if (!this.writeFrame(connection, out) && !connection.closed) (connection.gaps ??= new Set()).add(room)
+  }
+
+  /** A frame held during a join, released to its joiner: `deliverTo`, counted by type (`deliverToRoom` counts its own loop). */
+  releaseHeld (connection: Connection, room: string, data: Buffer): void {
+    const before = this.messagesOut
+    this.deliverTo(connection, room, new OutgoingFrame(data))
+    this.countOut(frameType(data), before)
   }
 
   /** Held frames count against the high-water mark too: beyond it they are dropped as a live delivery would be. */
@@ -184,16 +210,34 @@ export class Delivery implements AdapterHost {
     const connections = this.registry.users.get(userId)
     if (connections === undefined) return
     const out = new OutgoingFrame(data)
+    const before = this.messagesOut
     for (const connection of connections) {
       if (connection.greeted) this.writeFrame(connection, out)
     }
+    this.countOut(frameType(data), before)
+  }
+
+  /** A join with `since`: counts its outcome, returns it. */
+  countRecovery (recovered: boolean): boolean {
+    this.recoveries[recovered ? 'recovered' : 'notRecovered']++
+    return recovered
+  }
+
+  private countOut (type: string, before: number): void {
+    if (this.messagesOut !== before) this.outByType[type] = (this.outByType[type] ?? 0) + this.messagesOut - before
   }
 
   userLeft (room: string, userId: string): void {
-    const result = this.publish(room, 'user_left', { userId }, false, undefined)
-    if (isPromise(result)) result.catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
+    this.announceLeft(room, userId).catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
   }
 }
+
+/** The type of an encoded frame: every frame starts with `{"type":"<type>"` (protocol/stringify.ts). */
+function frameType (data: Buffer): string {
+  const end = data.indexOf(0x22, TYPE_START)
+  return end < 0 ? 'unknown' : data.toString('latin1', TYPE_START, end)
+}
+const TYPE_START = '{"type":"'.length
 
 export function isExcluded (connection: Connection, except: Exclusions): boolean {
   return (except.users !== undefined && except.users.includes(connection.userId)) ||

@@ -46,6 +46,8 @@ export interface DispatchHost {
   /** Shutting down: frames queued behind a running handler are not started. */
   readonly closing: boolean
   countIn(): void
+  /** A valid frame of a declared client message type is about to run (counted once, by type). */
+  countType(type: string): void
   disconnect(connection: Connection, code: number, reason: string): void
   send(connection: Connection, type: string, payload: unknown, id?: string): void
   sendError(connection: Connection, code: WsErrorCode, message: string, id: string | undefined, details?: ReadonlyArray<{ path: string, message: string }>): void
@@ -145,8 +147,12 @@ export function createDispatcher (
       host.sendError(connection, 'invalid_message', `Invalid "${type}" payload`, id, issues)
       return
     }
-    if (route.pipelined) return runPipelined(connection, route, id, payload)
+    if (route.pipelined) {
+      host.countType(type)
+      return runPipelined(connection, route, id, payload)
+    }
     if (behindPipeline) return waitForPipeline(connection, data, isBinary)
+    host.countType(type)
     let result: unknown
     try {
       result = route.run(connection, payload, id)

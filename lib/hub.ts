@@ -25,6 +25,7 @@ import { greet } from './greeting.js'
 import { sweep } from './heartbeat.js'
 import type { HookName, Hooks } from './hooks.js'
 import { Membership } from './membership.js'
+import { Presence, type MembersPage } from './presence.js'
 import type { ResolvedOptions } from './options.js'
 import { Registry } from './registry.js'
 import { RunningHandlers, shutdown } from './shutdown.js'
@@ -35,6 +36,7 @@ export class Hub {
   private readonly registry: Registry
   private readonly delivery: Delivery
   private readonly membership: Membership
+  private readonly presence: Presence
   private readonly handlers = new RunningHandlers()
   /** `app.ws.addToRoom` / `removeFromRoom` / `disconnect`. */
   readonly control: ServerControl
@@ -51,8 +53,11 @@ export class Hub {
     private readonly hooks: Hooks,
   ) {
     this.registry = new Registry(options)
-    this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection)
-    this.membership = new Membership(this.registry, adapter, this.delivery, options, this)
+    this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection,
+      (room, userId) => this.presence.left(room, userId))
+    this.presence = new Presence(adapter, options.presenceListLimit,
+      (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }))
+    this.membership = new Membership(this.registry, adapter, this.delivery, this.presence, options, this)
     this.control = new ServerControl({
       log: app.log,
       connectionsOf: (userId) => this.registry.users.get(userId),
@@ -153,6 +158,11 @@ export class Hub {
     return this.adapter.members(room)
   }
 
+  /** One page of a room's members (`get_members`). */
+  membersPage (room: string, after: string | undefined, limit: number | undefined): Promise<MembersPage> {
+    return this.presence.page(room, after, limit)
+  }
+
   // ── deliveries (delivery.ts) ────────────────────────────────────────────
 
   publish (room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined> {
@@ -191,6 +201,11 @@ export class Hub {
     this.delivery.messagesIn++
   }
 
+  countType (type: string): void {
+    const { inByType } = this.delivery
+    inByType[type] = (inByType[type] ?? 0) + 1
+  }
+
   handlerStarted (): void {
     this.handlers.started()
   }
@@ -210,7 +225,11 @@ export class Hub {
       messagesIn: delivery.messagesIn,
       messagesOut: delivery.messagesOut,
       framesDropped: delivery.framesDropped,
+      slowConsumerCloses: delivery.slowConsumerCloses,
       errors: { ...delivery.errorCounts },
+      messagesInByType: { ...delivery.inByType },
+      messagesOutByType: { ...delivery.outByType },
+      recoveries: { ...delivery.recoveries },
       adapter: this.adapter.stats?.(),
     }
   }

@@ -1,6 +1,6 @@
 /**
- * Joining and leaving rooms: the local room index, presence through the adapter (`user_joined`
- * on a user's first connection in a room, `user_left` after the last), and recovery of missed
+ * Joining and leaving rooms: the local room index, presence through the adapter (announced by
+ * presence.ts on a user's first connection in a room and after the last), and recovery of missed
  * messages. While a join is in progress the room's live frames are held for the joiner, so it
  * sees its reply first and every message once, in `seq` order. What a join makes the server hold
  * counts against `highWaterMark`: a replay is written as the socket drains (never past the mark;
@@ -13,13 +13,14 @@ import type { Connection } from './connection.js'
 import { isExcluded, type Delivery } from './delivery.js'
 import { WsError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
+import type { Presence } from './presence.js'
 import type { Registry } from './registry.js'
 import { assertRoomName } from './room-name.js'
-import { OutgoingFrame } from './ws-frame.js'
 
 export interface RoomJoinedPayload {
   room: string
   members: string[]
+  memberCount: number
   seq: number
   epoch?: string
   recovered?: boolean
@@ -41,6 +42,7 @@ export class Membership {
     private readonly registry: Registry,
     private readonly adapter: Adapter,
     private readonly delivery: Delivery,
+    private readonly presence: Presence,
     private readonly options: MembershipOptions,
     private readonly hooks: MembershipHooks,
   ) {}
@@ -75,15 +77,13 @@ export class Membership {
           members.add(connection)
           const presence = await this.adapter.addMember(room, connection.userId, connection.id)
           if (connection.closed) return
-          if (presence.firstForUser) {
-            await this.delivery.publish(room, 'user_joined', { userId: connection.userId }, false, { users: [connection.userId] })
-          }
+          if (presence.firstForUser) await this.presence.joined(room, connection.userId)
           if (this.hooks.hasHook('onJoin')) await this.joinedHook(connection, room, presence.firstForUser)
           if (connection.closed) return
         }
       }
-      const [members, position, recovery] = await Promise.all([
-        this.adapter.members(room),
+      const [{ members, memberCount }, position, recovery] = await Promise.all([
+        this.presence.list(room),
         positionOf(this.adapter, room),
         replay ? this.adapter.recover(room, since, epoch) : undefined,
       ])
@@ -96,16 +96,16 @@ export class Membership {
       const frames = recovery?.recovered === true ? recovery.frames.filter((frame) => frame.except === undefined || !isExcluded(connection, frame.except)) : []
       if (recovery?.recovered === true) connection.gaps?.delete(room)
       recoveredUpTo = frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
-      const reply: RoomJoinedPayload = { room, members, seq: Math.max(position.seq, recoveredUpTo) }
+      const reply: RoomJoinedPayload = { room, members, memberCount, seq: Math.max(position.seq, recoveredUpTo) }
       // The client sends it back with `since`; a new epoch means the room's numbering restarted.
       if (position.epoch !== undefined && position.epoch !== '') reply.epoch = position.epoch
-      if (since !== undefined) reply.recovered = recovery === undefined || recovery.recovered
+      if (since !== undefined) reply.recovered = this.delivery.countRecovery(recovery === undefined || recovery.recovered)
       this.delivery.send(connection, by === 'client' ? 'room_joined' : 'room_added', reply, id)
       // Recovered frames are part of the answer: never dropped, written only while under the mark.
       for (const frame of frames) {
         const room = this.delivery.roomToWrite(connection)
         if (room !== true && !(room !== false && await room)) return
-        this.delivery.writeFrame(connection, new OutgoingFrame(Buffer.from(frame.data)), true)
+        this.delivery.writeStored(connection, Buffer.from(frame.data))
       }
     } finally {
       // A member keeps what arrived meanwhile (minus what recovery sent); a refused joiner gets nothing.
@@ -137,9 +137,7 @@ export class Membership {
       if (members.size === 0) this.registry.rooms.delete(room)
     }
     const lastForUser = await this.adapter.removeMember(room, connection.userId, connection.id)
-    if (lastForUser) {
-      await this.delivery.publish(room, 'user_left', { userId: connection.userId }, false, undefined)
-    }
+    if (lastForUser) await this.presence.left(room, connection.userId)
     if (runHooks && this.hooks.hasHook('onLeave')) await this.hooks.runHook('onLeave', connection, { room, lastForUser, disconnecting })
   }
 
@@ -181,7 +179,7 @@ export class Membership {
     for (const frame of held) {
       if (frame.seq !== undefined && frame.seq <= after) continue
       // Live frames, under flow control like any other delivery (a drop is a gap to recover).
-      this.delivery.deliverTo(connection, room, new OutgoingFrame(frame.data))
+      this.delivery.releaseHeld(connection, room, frame.data)
     }
   }
 }

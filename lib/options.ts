@@ -14,6 +14,7 @@ import { resolveHistoryOptions, type HistoryRouteOptions, type ResolvedHistoryOp
 import type { ServerLimits } from './protocol/limits.js'
 import type { WsUser } from './types.js'
 import { checkOptionKeys, type KeyTable } from './option-keys.js'
+import { booleanOption, optionalFunction, positiveInt } from './option-values.js'
 
 /** Who an `auth.authenticate` function identified. */
 export interface AuthenticatedUser {
@@ -135,6 +136,25 @@ export interface WsPluginOptions {
    * @default process.env.NODE_ENV !== 'production'
    */
   validateOutgoing?: boolean
+  /** Presence in big rooms (see README "Big rooms"). @default { listLimit: 100 } */
+  presence?: PresenceOptions
+  /** A Prometheus scrape route (text exposition format), or `false`. @default false */
+  metrics?: MetricsOptions | boolean
+}
+
+export interface PresenceOptions {
+  /**
+   * Members a `room_joined` lists, and the largest `get_members` page. Above this many members a
+   * room no longer announces each arrival and departure (`user_joined`/`user_left`): one
+   * `member_count` marks the crossing each way.
+   * @default 100
+   */
+  listLimit?: number
+}
+
+export interface MetricsOptions {
+  /** The scrape route. @default '/metrics' */
+  path?: string
 }
 
 export interface ResolvedOptions {
@@ -159,6 +179,9 @@ export interface ResolvedOptions {
   history: ResolvedHistoryOptions | undefined
   handlerTimeoutMs: number
   validateOutgoing: boolean
+  presenceListLimit: number
+  /** The metrics route, when on. */
+  metricsPath: string | undefined
 }
 
 const PLUGIN_KEYS: KeyTable<WsPluginOptions> = {
@@ -166,29 +189,10 @@ const PLUGIN_KEYS: KeyTable<WsPluginOptions> = {
   maxRoomsPerConnection: true, maxConnections: true, maxConnectionsPerUser: true, highWaterMark: true,
   slowConsumerGraceMs: true, heartbeatIntervalMs: true, shutdownTimeoutMs: true, allowedOrigins: true,
   generateConnectionId: true, perMessageDeflate: true, asyncapi: true, authorizePublish: true, hookTimeoutMs: true, history: true,
-  handlerTimeoutMs: true, validateOutgoing: true,
+  handlerTimeoutMs: true, validateOutgoing: true, presence: true, metrics: true,
 }
 const AUTH_KEYS: KeyTable<AuthOptions> = { secret: true, verify: true, getUserId: true, authenticate: true }
 const RATE_LIMIT_KEYS: KeyTable<RateLimitOptions> = { perSecond: true, burst: true, closeAfter: true }
-
-function positiveInt (name: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw invalidOption(name, allowZero ? 'an integer ≥ 0' : 'a positive integer', value)
-  }
-  return value
-}
-
-function booleanOption (name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw invalidOption(name, 'a boolean', value)
-  return value
-}
-
-function optionalFunction<T> (name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') throw invalidOption(name, 'a function', value)
-  return value
-}
 
 /** The limits clients must send within, as the AsyncAPI document publishes them (`x-limits`). */
 export function publishedLimits (options: ResolvedOptions): ServerLimits {
@@ -268,5 +272,22 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     history: resolveHistoryOptions(options.history),
     handlerTimeoutMs: positiveInt('handlerTimeoutMs', options.handlerTimeoutMs, 30_000, true),
     validateOutgoing: booleanOption('validateOutgoing', options.validateOutgoing, process.env.NODE_ENV !== 'production'),
+    presenceListLimit: positiveInt('presence.listLimit', presenceOf(options.presence).listLimit, 100),
+    metricsPath: metricsPathOf(options.metrics),
   }
+}
+
+function presenceOf (value: unknown): PresenceOptions {
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null) throw invalidOption('presence', 'an object', value)
+  return value
+}
+
+function metricsPathOf (value: unknown): string | undefined {
+  if (value === undefined || value === false) return undefined
+  if (value === true) return '/metrics'
+  if (typeof value !== 'object' || value === null) throw invalidOption('metrics', 'a boolean or { path }', value)
+  const path = (value as MetricsOptions).path ?? '/metrics'
+  if (typeof path !== 'string' || !path.startsWith('/')) throw invalidOption('metrics.path', 'a route path starting with "/"', path)
+  return path
 }

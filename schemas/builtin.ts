@@ -3,7 +3,7 @@
  * Handlers live in `lib/builtin-handlers.ts`; this file is data only.
  */
 import { Type } from 'typebox'
-import { Empty, EpochMs, RoomName, Seq, UserId } from './common.js'
+import { Empty, EpochMs, MemberCount, RoomName, Seq, UserId } from './common.js'
 import type { ClientMessageName, ServerMessageName } from '../lib/protocol/names.js'
 
 const ErrorPayload = Type.Object({
@@ -27,15 +27,16 @@ export const builtinServerMessages = {
     examples: [{ connectionId: 'c1f9a1e2-6a7b-4f55-9d3c-1b2a3c4d5e6f', userId: 'alice', expiresAt: 1893456000000 }],
   },
   room_joined: {
-    summary: 'Reply to `join_room`: the room\'s members and its last `seq`.',
+    summary: 'Reply to `join_room`: the room\'s members (up to the list limit), their count and its last `seq`.',
     payload: Type.Object({
       room: RoomName,
-      members: Type.Array(UserId, { description: 'Distinct user ids present in the room.' }),
+      members: Type.Array(UserId, { description: 'Distinct user ids present in the room: all of them when `memberCount` is at most the server\'s `presence.listLimit` (default 100), otherwise that many of them. Fewer than `memberCount`: the list is partial (page it with `get_members`).' }),
+      memberCount: MemberCount,
       seq: Seq,
       epoch: Type.Optional(Type.String({ description: 'Names this numbering of the room\'s `seq`: it changes when the numbering restarts (e.g. the backend lost its data). Send it back with `since` when joining again.' })),
       recovered: Type.Optional(Type.Boolean({ description: 'Answer to `since`: true when every message after it follows this reply.' })),
     }, { additionalProperties: false }),
-    examples: [{ room: 'general', members: ['alice', 'bob'], seq: 42, epoch: '1764079200.123456' }],
+    examples: [{ room: 'general', members: ['alice', 'bob'], memberCount: 2, seq: 42, epoch: '1764079200.123456' }],
   },
   room_left: {
     summary: 'Reply to `leave_room`.',
@@ -47,11 +48,12 @@ export const builtinServerMessages = {
     description: 'Sent without `id`. The client tracks the room as if it had joined it: it joins it again after a reconnect, recovering from the last `seq` it saw.',
     payload: Type.Object({
       room: RoomName,
-      members: Type.Array(UserId, { description: 'Distinct user ids present in the room.' }),
+      members: Type.Array(UserId, { description: 'Distinct user ids present in the room, capped as in `room_joined`.' }),
+      memberCount: MemberCount,
       seq: Seq,
       epoch: Type.Optional(Type.String({ description: 'Names this numbering of the room\'s `seq`, as in `room_joined`: send it back with `since` when joining again.' })),
     }, { additionalProperties: false }),
-    examples: [{ room: 'team-42', members: ['alice', 'bob'], seq: 7, epoch: '1764079200.123456' }],
+    examples: [{ room: 'team-42', members: ['alice', 'bob'], memberCount: 2, seq: 7, epoch: '1764079200.123456' }],
   },
   room_removed: {
     summary: 'The server removed this connection from a room (`app.ws.removeFromRoom`), with a reason.',
@@ -63,16 +65,32 @@ export const builtinServerMessages = {
     examples: [{ room: 'team-42', reason: 'Removed from the team' }],
   },
   user_joined: {
-    summary: 'A user arrived in a room (their first connection in it).',
+    summary: 'A user arrived in a room (their first connection in it). Sent while the room has at most `presence.listLimit` members.',
     room: true,
     payload: Type.Object({ userId: UserId }, { additionalProperties: false }),
     examples: [{ userId: 'bob' }],
   },
   user_left: {
-    summary: 'A user left a room (their last connection in it left or disconnected).',
+    summary: 'A user left a room (their last connection in it left or disconnected). Sent while the room had at most `presence.listLimit` members.',
     room: true,
     payload: Type.Object({ userId: UserId }, { additionalProperties: false }),
     examples: [{ userId: 'bob' }],
+  },
+  member_count: {
+    summary: 'A room crossed `presence.listLimit`: above it, arrivals and departures are no longer announced one by one (the members list a client holds is partial from now on); back at the limit, they are again. Carries the count at the crossing.',
+    room: true,
+    payload: Type.Object({ memberCount: MemberCount }, { additionalProperties: false }),
+    examples: [{ memberCount: 101 }],
+  },
+  members_page: {
+    summary: 'Reply to `get_members`: one page of the room\'s members, in user id order.',
+    payload: Type.Object({
+      room: RoomName,
+      members: Type.Array(UserId, { description: 'Distinct user ids, sorted, after the request\'s `after`.' }),
+      memberCount: MemberCount,
+      next: Type.Optional(Type.String({ description: 'Present when more members follow: send it as `after` for the next page.' })),
+    }, { additionalProperties: false }),
+    examples: [{ room: 'general', members: ['alice', 'bob'], memberCount: 2 }, { room: 'lobby', members: ['u0001', 'u0002'], memberCount: 5000, next: 'u0002' }],
   },
   message: {
     summary: 'A chat message in a room, delivered to every member, sender included.',
@@ -144,6 +162,16 @@ export const builtinClientMessages = {
     summary: 'Tell the other members of a room that you are typing.',
     payload: Type.Object({ room: RoomName }, { additionalProperties: false }),
     examples: [{ room: 'general' }],
+  },
+  get_members: {
+    summary: 'List a room you are in, page by page (user id order). Every user present for the whole paging is listed exactly once.',
+    payload: Type.Object({
+      room: RoomName,
+      after: Type.Optional(Type.String({ minLength: 1, description: 'The `next` of the previous page; omitted for the first page.' })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Page size; at most (and by default) the server\'s `presence.listLimit`.' })),
+    }, { additionalProperties: false }),
+    reply: 'members_page',
+    examples: [{ room: 'general' }, { room: 'lobby', after: 'u0002', limit: 50 }],
   },
   ping: {
     summary: 'Application-level heartbeat.',

@@ -14,6 +14,8 @@ export const UserId = Type.String({ minLength: 1, description: 'The user id (the
 
 export const Seq = Type.Integer({ minimum: 0, description: 'Per-room sequence number of durable messages: 1, 2, 3…' })
 
+export const MemberCount = Type.Integer({ minimum: 0, description: 'Distinct users in the room, cluster-wide.' })
+
 export const EpochMs = Type.Integer({ minimum: 0, description: 'Milliseconds since the Unix epoch.' })
 
 /** Request ids correlate a request with its single reply. */

@@ -120,6 +120,21 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
     t.equal(await adapter.removeMember('r', 'alice', 'a1'), true, 'one removal is the last')
   })
 
+  tap.test('a room counts its distinct users and lists at most the limit asked for', async (t) => {
+    const { adapter } = await start(t)
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5']
+    for (const userId of users) await adapter.addMember('big', userId, `${userId}-a`)
+    await adapter.addMember('big', 'u1', 'u1-b')
+    t.equal(await adapter.memberCount?.('big'), 5, 'a second connection is not a second member')
+    t.equal(await adapter.memberCount?.('nowhere'), 0)
+    const some = await adapter.members('big', 2)
+    t.equal(some.length, 2)
+    t.ok(some.every((userId) => users.includes(userId)) && new Set(some).size === 2, 'distinct members of the room')
+    t.same((await adapter.members('big', 10)).sort(), users, 'a limit above the size lists everyone')
+    await adapter.removeMember('big', 'u5', 'u5-a')
+    t.equal(await adapter.memberCount?.('big'), 4)
+  })
+
   tap.test('members are the distinct users of a room', async (t) => {
     const { adapter } = await start(t)
     await adapter.addMember('r', 'alice', 'a1')
@@ -385,7 +400,7 @@ export function recoverySuite (tap: Tap, cluster: ClusterFactory): void {
     const alice = await connect(t, a!, 'alice')
     const reply = await alice.request('join_room', { room: 'r', since: 5 })
     const { epoch, ...rest } = reply.payload
-    t.same(rest, { room: 'r', members: ['alice'], seq: 0, recovered: false })
+    t.same(rest, { room: 'r', members: ['alice'], memberCount: 1, seq: 0, recovered: false })
     t.type(epoch, 'string', 'with the epoch of the room\'s numbering')
   })
 }

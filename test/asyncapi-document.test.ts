@@ -127,7 +127,7 @@ t.test('frames and payloads are named schemas; requests and replies correlate by
   const correlated = Object.entries(doc.components.messages).filter(([, m]) => m.correlationId !== undefined).map(([key]) => key)
   t.same(correlated, [
     ...Object.keys(doc.components.messages).filter((key) => key.startsWith('client.')),
-    'server.room_joined', 'server.room_left', 'server.pong', 'server.token_refreshed', 'server.ack', 'server.error', 'server.room_stats',
+    'server.room_joined', 'server.room_left', 'server.members_page', 'server.pong', 'server.token_refreshed', 'server.ack', 'server.error', 'server.room_stats',
   ], 'every request, and every reply')
   t.match(doc.components.schemas.ServerErrorPayload, { properties: { code: { $ref: '#/components/schemas/ErrorCode' } } })
   t.same(doc.components.schemas.ErrorCode!.enum, Object.keys(errorCodes))

@@ -7,7 +7,7 @@ t.test('join_room replies room_joined with the distinct members and the room\'s 
   const bob = await connect(t, server, 'bob')
   const first = await joined(alice, 'general')
   const { epoch, ...rest } = first.payload
-  t.same(rest, { room: 'general', members: ['alice'], seq: 0 })
+  t.same(rest, { room: 'general', members: ['alice'], memberCount: 1, seq: 0 })
   t.type(epoch, 'string', 'and the epoch of the room\'s numbering')
   await alice.request('message', { room: 'general', content: 'one' })
   const second = await joined(bob, 'general')

@@ -99,6 +99,33 @@ t.test('presence: another user joining and leaving arrives as onUserJoined and o
   t.same(bob.rooms, [], 'a left room is no longer re-joined')
 })
 
+t.test('the members view follows the room: live while small, partial past the server\'s list limit, complete again after fetchMembers', async (t) => {
+  const server = await startServer(0, { presence: { listLimit: 2 } })
+  const alice = client(server.url)
+  const as = (user: string): any => client(server.url, { token: () => tokenFor(user) })
+  t.equal(alice.members('lobby'), undefined, 'no view of a room not joined')
+  await alice.sendJoinRoom({ room: 'lobby' })
+  t.same(alice.members('lobby'), { users: ['alice'], count: 1, complete: true })
+  const bob = as('bob')
+  const bobArrived = nextEvent(alice, 'members', (e: { room: string }) => e.room === 'lobby')
+  await bob.sendJoinRoom({ room: 'lobby' })
+  await bobArrived
+  t.same(alice.members('lobby'), { users: ['alice', 'bob'], count: 2, complete: true }, 'user_joined keeps it exact')
+  const crossed = nextEvent(alice, 'members', () => alice.members('lobby').count === 3)
+  await as('carol').sendJoinRoom({ room: 'lobby' })
+  await crossed
+  t.same(alice.members('lobby'), { users: ['alice', 'bob'], count: 3, complete: false }, 'member_count: the list is partial, the count is right')
+  t.same((await alice.fetchMembers('lobby')), ['alice', 'bob', 'carol'], 'every member, page by page')
+  t.same(alice.members('lobby'), { users: ['alice', 'bob', 'carol'], count: 3, complete: true })
+  const dave = as('dave')
+  await dave.sendJoinRoom({ room: 'lobby' })
+  t.same(dave.members('lobby').count, 4, 'a joiner past the limit gets the count')
+  t.equal(dave.members('lobby').users.length, 2, 'and a capped list')
+  t.equal(dave.members('lobby').complete, false)
+  await alice.sendLeaveRoom({ room: 'lobby' })
+  t.equal(alice.members('lobby'), undefined, 'a left room has no view')
+})
+
 t.test('an app-defined request resolves with its typed reply', async (t) => {
   const server = await startServer()
   const alice = client(server.url)

@@ -49,8 +49,10 @@ export interface PresenceStore {
   addMany(instanceId: string, members: readonly Membership[]): MaybePromise<boolean[]>
   /** Forget several memberships at once: one entry per member, true when it was the user's last connection in its room. */
   removeMany(instanceId: string, members: readonly Membership[]): MaybePromise<boolean[]>
-  /** Distinct users of the room. */
-  members(room: string): MaybePromise<string[]>
+  /** Distinct users of the room; with `limit`, at most about that many (any of them). */
+  members(room: string, limit?: number): MaybePromise<string[]>
+  /** How many distinct users the room has (without listing them: asked on every join). */
+  count(room: string): MaybePromise<number>
   /** The memberships recorded for `instanceId`. */
   held(instanceId: string): MaybePromise<Membership[]>
   /**

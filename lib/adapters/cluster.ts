@@ -132,7 +132,7 @@ export class ClusterAdapter implements Adapter {
 
   removeConnection (userId: string): void {
     const count = (this.userConnections.get(userId) ?? 0) - 1
-    if (count > 0) { this.userConnections.set(userId, count); return }
+    if (count > 0) return void this.userConnections.set(userId, count)
     this.userConnections.delete(userId)
     this.subscriptions.remove(this.backend.transport.userChannel(userId))
   }
@@ -161,8 +161,12 @@ export class ClusterAdapter implements Adapter {
     return await this.attempt(() => this.backend.presence.remove(this.host!.instanceId, member), () => lastForUser)
   }
 
-  async members (room: string): Promise<string[]> {
-    return await this.attempt(() => this.backend.presence.members(room), () => this.local.users(room))
+  async members (room: string, limit?: number): Promise<string[]> {
+    return await this.attempt(() => this.backend.presence.members(room, limit), () => this.local.users(room))
+  }
+
+  async memberCount (room: string): Promise<number> {
+    return await this.attempt(() => this.backend.presence.count(room), () => this.local.users(room).length)
   }
 
   // ── seq and history ──────────────────────────────────────────────────────

@@ -41,9 +41,21 @@ export class RoomPresence {
     return true
   }
 
-  users (room: string): string[] {
+  /** Distinct users of the room; with `limit`, the first that many (in arrival order). */
+  users (room: string, limit = Infinity): string[] {
     const users = this.byRoom.get(room)
-    return users === undefined ? [] : [...users.keys()]
+    if (users === undefined) return []
+    if (limit >= users.size) return [...users.keys()]
+    const out: string[] = []
+    for (const userId of users.keys()) {
+      if (out.length >= limit) break
+      out.push(userId)
+    }
+    return out
+  }
+
+  count (room: string): number {
+    return this.byRoom.get(room)?.size ?? 0
   }
 
   has (room: string): boolean {
@@ -78,8 +90,13 @@ export class MemoryPresence implements PresenceStore {
     return members.map((member) => this.remove(instanceId, member))
   }
 
-  members (room: string): string[] {
-    return this.rooms.users(room)
+
+  members (room: string, limit?: number): string[] {
+    return this.rooms.users(room, limit)
+  }
+
+  count (room: string): number {
+    return this.rooms.count(room)
   }
 
   held (instanceId: string): Membership[] {

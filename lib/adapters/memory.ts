@@ -71,8 +71,12 @@ export class MemoryAdapter implements Adapter {
     return this.presence.remove(room, userId, connectionId)
   }
 
-  members (room: string): string[] {
-    return this.presence.users(room)
+  members (room: string, limit?: number): string[] {
+    return this.presence.users(room, limit)
+  }
+
+  memberCount (room: string): number {
+    return this.presence.count(room)
   }
 
   lastSeq (room: string): number {

@@ -57,8 +57,14 @@ export class RedisPresence implements PresenceStore {
     return out
   }
 
-  async members (room: string): Promise<string[]> {
+  async members (room: string, limit?: number): Promise<string[]> {
+    // HRANDFIELD with a positive count: that many distinct fields at most, O(limit) not O(room).
+    if (limit !== undefined) return await this.cmd().hrandfield(this.keys.users(room), limit) as string[]
     return await this.cmd().hkeys(this.keys.users(room))
+  }
+
+  async count (room: string): Promise<number> {
+    return await this.cmd().hlen(this.keys.users(room))
   }
 
   async held (instanceId: string): Promise<Membership[]> {

@@ -12,6 +12,7 @@ export const ClientMessage = {
   Typing: 'typing',
   Ping: 'ping',
   RefreshToken: 'refresh_token',
+  GetMembers: 'get_members',
 } as const
 
 export type ClientMessageName = (typeof ClientMessage)[keyof typeof ClientMessage]
@@ -27,6 +28,10 @@ export const ServerMessage = {
   RoomRemoved: 'room_removed',
   UserJoined: 'user_joined',
   UserLeft: 'user_left',
+  /** A big room's member count, when it crosses `presence.listLimit` (per-user events stop or resume). */
+  MemberCount: 'member_count',
+  /** Reply to `get_members`. */
+  MembersPage: 'members_page',
   Message: 'message',
   Typing: 'typing',
   Pong: 'pong',

@@ -10,11 +10,12 @@ import { Emitter } from './emitter.mjs'
 import { host } from './env.mjs'
 import { ClientClosedError, RealtimeError } from './errors.mjs'
 import { Heartbeat } from './heartbeat.mjs'
+import { MemberViews, type MembersView } from './members.mjs'
 import {
   resolveSettings, type ClientEvents, type ClientOptions, type ConnectionState, type MessageHandler, type ProtocolDefaults,
   type RequestOptions, type Session, type Settings,
 } from './options.mjs'
-import { CloseCode, parseServerFrame, ServerMessage } from './protocol/index.js'
+import { ClientMessage, CloseCode, parseServerFrame, ServerMessage } from './protocol/index.js'
 import { Requests } from './requests.mjs'
 import { Rooms } from './rooms.mjs'
 import { TokenRefresh } from './token-refresh.mjs'
@@ -24,6 +25,10 @@ export type {
   ClientEvents, ClientOptions, CloseInfo, ConnectionState, EventMeta, HeartbeatOptions, MessageHandler, PacingOptions, ProtocolDefaults,
   RequestOptions, Session, TokenProvider, TokenRefreshOptions,
 } from './options.mjs'
+export type { MembersView } from './members.mjs'
+
+/** Upper bound on `fetchMembers` pages, so a misbehaving server cannot loop it forever. */
+const MAX_MEMBER_PAGES = 10_000
 
 export class ClientCore {
   private readonly events = new Emitter<ClientEvents>()
@@ -32,6 +37,7 @@ export class ClientCore {
   private readonly connection: ConnectionMachine
   private readonly requests: Requests
   private readonly joined: Rooms
+  private readonly memberViews: MemberViews
   private readonly heartbeat: Heartbeat
   private readonly tokenRefresh: TokenRefresh
 
@@ -43,6 +49,7 @@ export class ClientCore {
     this.connection = new ConnectionMachine(this.settings, token, this.connectionHooks())
     this.requests = new Requests(this.settings, () => this.connection.socket)
     this.joined = new Rooms(this.settings, this.requests, emit)
+    this.memberViews = new MemberViews((room) => this.emit('members', { room }))
     this.heartbeat = new Heartbeat(this.settings, this.requests, this.connection)
     this.tokenRefresh = new TokenRefresh(this.settings, token, this.requests, this.connection, emit, report)
     if (!this.settings.lazy) this.connection.start()
@@ -61,6 +68,32 @@ export class ClientCore {
   /** Rooms joined through this client (re-joined after every reconnect). */
   get rooms (): string[] {
     return this.joined.names
+  }
+
+  /**
+   * Who is in a joined room, as the server reported it (updated live; the `members` event says
+   * when). In a room over the server's list limit it is partial (`complete: false`) and only the
+   * count moves: `fetchMembers(room)` lists everyone. Undefined for a room not joined.
+   */
+  members (room: string): MembersView | undefined {
+    return this.joined.names.includes(room) ? this.memberViews.view(room) : undefined
+  }
+
+  /** List every member of a joined room (`get_members`, page by page) and make the view complete. */
+  async fetchMembers (room: string, options?: RequestOptions): Promise<string[]> {
+    const users: string[] = []
+    let after: string | undefined
+    let count = 0
+    for (let page = 0; page < MAX_MEMBER_PAGES; page++) {
+      const reply = await this.request(ClientMessage.GetMembers, after === undefined ? { room } : { room, after }, ServerMessage.MembersPage, options) as
+        { members: string[], memberCount: number, next?: string }
+      users.push(...reply.members)
+      count = reply.memberCount
+      after = reply.next
+      if (after === undefined) break
+    }
+    if (this.joined.names.includes(room)) this.memberViews.replace(room, users, count)
+    return users
   }
 
   /** Listen to a connection event. Returns the function that removes the listener. */
@@ -164,6 +197,7 @@ export class ClientCore {
     const frame = parsed.frame
     if (frame.type === ServerMessage.Connected) this.connection.established(frame.payload as Session)
     this.joined.observe(frame)
+    this.memberViews.observe(frame)
     if (frame.id !== undefined) this.requests.settle(frame.id, frame.type, frame.payload)
     const handlers = this.handlers.get(frame.type)
     if (handlers === undefined || handlers.size === 0) return

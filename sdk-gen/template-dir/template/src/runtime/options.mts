@@ -171,6 +171,8 @@ export interface ClientEvents {
   rejoined: { readonly room: string, readonly recovered: boolean, readonly seq: number }
   /** A room could not be joined again (e.g. `forbidden`): the client no longer tracks it. */
   rejoinFailed: { readonly room: string, readonly error: ServerError }
+  /** The members view of a joined room changed (see `members(room)`). */
+  members: { readonly room: string }
   tokenRefreshed: { readonly expiresAt?: number }
   /** A failure with no caller to reject: a listener threw, a refresh failed, a frame did not parse. */
   error: { readonly error: unknown, readonly context: string }
