@@ -1,42 +1,39 @@
 /**
  * An adapter whose commands report how long they waited for the backend (for metrics). Only
  * commands that answer with a promise are timed: a synchronous answer (the memory adapter) had
- * nothing to wait for. The wrapper delegates everything else unchanged.
+ * nothing to wait for. Every other property is the adapter's own, and every method — optional
+ * ones included, present or absent exactly as on the adapter — gets all its arguments, so the
+ * wrapper can never hide a capability (an epoch, history paging) from the hub.
  */
 import { isPromise, type Adapter } from './adapter.js'
 
 type Observe = (command: string, seconds: number) => void
 
+/** Lifecycle and figures, not commands. */
+const UNTIMED: ReadonlySet<PropertyKey> = new Set(['init', 'close', 'stats'])
+
 export function timeAdapter (adapter: Adapter, observe: Observe): Adapter {
-  function timed<A extends unknown[], R> (command: string, call: (...args: A) => R): (...args: A) => R {
-    return (...args) => {
-      const started = performance.now()
-      const result = call(...args)
-      if (!isPromise(result)) return result
-      const done = (): void => { observe(command, (performance.now() - started) / 1000) }
-      result.then(done, done)
-      return result
-    }
-  }
-  const optional = <K extends 'addConnection' | 'removeConnection' | 'memberCount' | 'stats'>(name: K): Adapter[K] =>
-    adapter[name] === undefined ? undefined : (adapter[name] as (...args: unknown[]) => unknown).bind(adapter) as Adapter[K]
-  const addConnection = optional('addConnection')
-  const removeConnection = optional('removeConnection')
-  const memberCount = optional('memberCount')
-  return {
-    ordersPublishes: adapter.ordersPublishes,
-    init: (host) => adapter.init(host),
-    close: () => adapter.close(),
-    stats: optional('stats'),
-    publishToRoom: timed('publishToRoom', (message) => adapter.publishToRoom(message)),
-    publishToUser: timed('publishToUser', (userId, data) => adapter.publishToUser(userId, data)),
-    addConnection: addConnection && timed('addConnection', addConnection),
-    removeConnection: removeConnection && timed('removeConnection', removeConnection),
-    addMember: timed('addMember', (room, userId, connectionId) => adapter.addMember(room, userId, connectionId)),
-    removeMember: timed('removeMember', (room, userId, connectionId) => adapter.removeMember(room, userId, connectionId)),
-    members: timed('members', (room, limit) => adapter.members(room, limit)),
-    memberCount: memberCount && timed('memberCount', memberCount),
-    lastSeq: timed('lastSeq', (room) => adapter.lastSeq(room)),
-    recover: timed('recover', (room, since) => adapter.recover(room, since)),
-  }
+  const wrappers = new Map<PropertyKey, (...args: unknown[]) => unknown>()
+  return new Proxy(adapter, {
+    get (target, property) {
+      const value: unknown = Reflect.get(target, property, target)
+      if (typeof value !== 'function') return value
+      let wrapper = wrappers.get(property)
+      if (wrapper === undefined) {
+        const method = value as (...args: unknown[]) => unknown
+        wrapper = UNTIMED.has(property) || typeof property !== 'string'
+          ? (...args) => method.apply(target, args)
+          : (...args) => {
+              const started = performance.now()
+              const result = method.apply(target, args)
+              if (!isPromise(result)) return result
+              const done = (): void => { observe(property, (performance.now() - started) / 1000) }
+              result.then(done, done)
+              return result
+            }
+        wrappers.set(property, wrapper)
+      }
+      return wrapper
+    },
+  })
 }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format'
-import { buildApp, connect, joined, until, type TestApp } from './helpers/index.js'
+import { buildApp, connect, joined, tokenFor, until, type TestApp } from './helpers/index.js'
 import { useRedis } from './helpers/redis.js'
 
 interface Scrape { families: Map<string, MetricFamily>, text: string, contentType: string }
@@ -103,3 +103,16 @@ if (redis !== undefined) {
     t.equal(valueOf(families, 'ws_adapter_outages_total'), server.app.ws.stats().adapter?.outages)
   })
 }
+
+t.test('with metrics on, the adapter keeps every capability: epochs, recovery by epoch and history paging', async (t) => {
+  const server = await buildApp(t, { metrics: true, history: true })
+  const alice = await connect(t, server, 'alice')
+  const first = await joined(alice, 'kept')
+  t.type(first.payload.epoch, 'string', 'room_joined carries the epoch (the adapter\'s position is reached)')
+  for (const content of ['one', 'two', 'three']) await alice.request('message', { room: 'kept', content })
+  const bob = await connect(t, server, 'bob')
+  const stale = await bob.request('join_room', { room: 'kept', since: 1, epoch: 'another-numbering' })
+  t.equal(stale.payload.recovered, false, 'a since counted in another epoch is not replayed')
+  const page = await server.app.inject({ method: 'GET', url: '/rooms/kept/history?limit=2', headers: { authorization: `Bearer ${tokenFor('alice')}` } })
+  t.same(page.json().messages.map((m: { seq: number }) => m.seq), [2, 3], 'the history route pages the adapter\'s history')
+})
