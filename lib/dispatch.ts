@@ -85,7 +85,9 @@ export function createDispatcher (
       ? builtin?.run
       : (connection, payload) => appHandler(host.contextFor(connection), payload)
     if (run === undefined) throw new Error(`No handler for built-in message "${type}"`)
-    const timeoutMs = compiled.def.timeoutMs ?? options.handlerTimeoutMs
+    // App handlers only: a built-in answers for itself (join_room replies, then replays), and a
+    // second answer after its own would break exactly-one-reply.
+    const timeoutMs = appHandler === undefined ? 0 : compiled.def.timeoutMs ?? options.handlerTimeoutMs
     routes.set(type, { type, reply: compiled.def.reply, validate: compiled.validate, run, pipelined: builtin?.pipelined === true, timeoutMs })
   }
   const ping = routes.get(ClientMessage.Ping)

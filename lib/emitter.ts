@@ -84,7 +84,7 @@ export class WsEmitter<S = {}> implements WsActions<S>, WsControl {
     const frame = roomFrameParts(type, room, payload)
     const except = toExclusions(options)
     const channel = this.keys.roomChannel(room)
-    if (durable) return await this.history.append(room, channel, frame, except)
+    if (durable) return await this.history.append(room, channel, frame, except, options?.idempotencyKey)
     await this.cmd.publish(channel, encodeRoomEnvelope(except, frame.head + frame.tail))
     return undefined
   }

@@ -103,8 +103,10 @@ export class Membership {
       this.delivery.send(connection, by === 'client' ? 'room_joined' : 'room_added', reply, id)
       // Recovered frames are part of the answer: never dropped, written only while under the mark.
       for (const frame of frames) {
-        const room = this.delivery.roomToWrite(connection)
-        if (room !== true && !(room !== false && await room)) return
+        const writable = this.delivery.roomToWrite(connection)
+        if (writable !== true && !(writable !== false && await writable)) return
+        // Removed or left while the replay waited for the socket to drain: nothing of the room follows.
+        if (!connection.rooms.has(room)) return
         this.delivery.writeStored(connection, Buffer.from(frame.data))
       }
     } finally {

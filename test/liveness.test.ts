@@ -73,3 +73,14 @@ t.test('an invalid handlerTimeoutMs or message timeoutMs fails at registration',
   await t.rejects(buildApp(t, { handlerTimeoutMs: -1 }), { code: 'WS_ERR_INVALID_OPTION' })
   t.throws(() => defineProtocol().client('x', { payload: Empty, timeoutMs: 1.5, handler: () => {} }), { code: 'WS_ERR_INVALID_OPTION' })
 })
+
+t.test('a built-in join slower than handlerTimeoutMs is answered once, by its own room_joined', async (t) => {
+  const server = await buildApp(t, {
+    handlerTimeoutMs: 100,
+    authorizeJoin: async () => { await new Promise((resolve) => setTimeout(resolve, 300)); return true },
+  })
+  const alice = await connect(t, server, 'alice')
+  const reply = await alice.request('join_room', { room: 'slow' })
+  t.equal(reply.type, 'room_joined', 'the join\'s own reply, not handler_timeout')
+  t.ok(await alice.expectNone('error', 200), 'and no second answer (an error) to the same request')
+})
