@@ -59,6 +59,7 @@ t.test('a room the server added is tracked, and after a network loss it is joine
   t.type(payload.epoch, 'string', 'with the epoch the client sends back when it joins again')
   t.same([...payload.members].sort(), ['alice', 'bob'])
   t.same(alice.rooms, ['team'], 'the client tracks the room it did not join itself')
+  t.same(alice.members('team')?.count, 2, 'and its members view')
 
   const seen: string[] = []
   alice.onMessage((p: { content: string }, meta: { seq: number }) => seen.push(`${p.content}#${meta.seq}`))
@@ -92,6 +93,7 @@ t.test('a room the server removed is forgotten with its reason and not joined ag
   await server.app.ws.removeFromRoom({ userId: 'alice' }, 'team', 'Removed from the team')
   t.same((await removed).payload, { room: 'team', reason: 'Removed from the team' })
   t.same(alice.rooms, ['lobby'])
+  t.equal(alice.members('team'), undefined, 'the members view of the room is gone too')
 
   const rejoined: string[] = []
   alice.on('rejoined', ({ room }: { room: string }) => rejoined.push(room))

@@ -32,9 +32,11 @@ export class MemberViews {
     const payload = frame.payload as { room?: string, userId?: string, members?: string[], memberCount?: number }
     switch (frame.type) {
       case ServerMessage.RoomJoined:
+      case ServerMessage.RoomAdded: // a join the server made: same payload, same view
         if (payload.room !== undefined && Array.isArray(payload.members)) this.replace(payload.room, payload.members, payload.memberCount)
         return
       case ServerMessage.RoomLeft:
+      case ServerMessage.RoomRemoved:
         if (payload.room !== undefined && this.views.delete(payload.room)) this.changed(payload.room)
         return
     }
