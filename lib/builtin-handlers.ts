@@ -7,6 +7,7 @@ import { WsError } from './errors.js'
 import { REPLIED, type BuiltinHandler, type InternalHandler } from './handler.js'
 import type { ResolvedOptions } from './options.js'
 import type { MembersPage } from './presence.js'
+import { ClientMessage, ServerMessage } from './protocol/names.js'
 
 /** What the built-ins need from the server; the hub provides it. */
 export interface BuiltinHost {
@@ -47,7 +48,7 @@ export function builtinHandlers (host: BuiltinHost, auth: Authenticator, authori
   }
 
   function publish (connection: Connection, room: string, type: PublishType, payload: object, except: Exclusions | undefined, idempotencyKey?: string): unknown {
-    const result = host.publish(room, type, payload, type === 'message', except, idempotencyKey)
+    const result = host.publish(room, type, payload, type === ServerMessage.Message, except, idempotencyKey)
     if (!host.hasHook('onPublish')) return settled(result)
     const published = (seq: number | undefined): MaybePromise<void> => host.runHook('onPublish', connection, { room, type, payload, seq })
     return isPromise(result) ? result.then(published) : published(result)
@@ -63,12 +64,12 @@ export function builtinHandlers (host: BuiltinHost, auth: Authenticator, authori
     },
 
     message: (connection, payload: { room: string, content: string, idempotencyKey?: string }) =>
-      publishFrom(connection, payload.room, 'message', { userId: connection.userId, content: payload.content, ts: Date.now() }, undefined,
+      publishFrom(connection, payload.room, ServerMessage.Message, { userId: connection.userId, content: payload.content, ts: Date.now() }, undefined,
         // Scoped to the sender (length-prefixed, so no two users' keys can collide).
         payload.idempotencyKey === undefined ? undefined : `${connection.userId.length}:${connection.userId}:${payload.idempotencyKey}`),
 
     typing: (connection, payload: { room: string }) =>
-      publishFrom(connection, payload.room, 'typing', { userId: connection.userId }, { users: [connection.userId] }),
+      publishFrom(connection, payload.room, ServerMessage.Typing, { userId: connection.userId }, { users: [connection.userId] }),
 
     get_members: (connection, payload: { room: string, after?: string, limit?: number }) => {
       requireMember(connection, payload.room)
@@ -90,6 +91,6 @@ export function builtinHandlers (host: BuiltinHost, auth: Authenticator, authori
   }
   // `message` and `typing` are one publish each, started synchronously: pipelinable when the adapter
   // keeps publishes in order and no app check runs first (`onPublish` hooks: see dispatch applyHooks).
-  const pipelinable = new Set(host.publishesInOrder && authorizePublish === undefined ? ['message', 'typing'] : [])
+  const pipelinable = new Set<string>(host.publishesInOrder && authorizePublish === undefined ? [ClientMessage.Message, ClientMessage.Typing] : [])
   return Object.fromEntries(Object.entries(handlers).map(([type, run]) => [type, { run, pipelined: pipelinable.has(type) }]))
 }

@@ -18,6 +18,7 @@ import type { Registry } from './registry.js'
 import { createOutgoingCheck, type OutgoingCheck } from './outgoing-check.js'
 import { assertRoomName } from './room-name.js'
 import { beginBurst, OutgoingFrame } from './ws-frame.js'
+import { ServerMessage } from './protocol/names.js'
 
 /** Error texts echo client input (keys, type names): clipped so an error is never much bigger than this. */
 const MAX_ERROR_TEXT = 200
@@ -107,7 +108,7 @@ export class Delivery implements AdapterHost {
     const payload = details === undefined
       ? { code, message: clip(message) }
       : { code, message: clip(message), details: details.map((d) => ({ path: clip(d.path), message: clip(d.message) })) }
-    this.send(connection, 'error', payload, id)
+    this.send(connection, ServerMessage.Error, payload, id)
   }
 
   /**

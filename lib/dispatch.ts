@@ -23,7 +23,7 @@ import type { ResolvedOptions } from './options.js'
 import { parseClientFrame } from './client-frames.js'
 import { isJoin, peekId } from './frame-peek.js'
 import { retryAfterReason } from './protocol/limits.js'
-import { ClientMessage } from './protocol/names.js'
+import { ClientMessage, ServerMessage } from './protocol/names.js'
 
 /** Frames a connection may have waiting behind a running handler before it counts as flooding. */
 const MAX_BACKLOG = 1024
@@ -251,7 +251,7 @@ export function createDispatcher (
   function finish (connection: Connection, route: Route, id: string | undefined, value: unknown): void {
     if (connection.closed || value === REPLIED) return
     if (route.reply === undefined) {
-      if (id !== undefined) host.send(connection, 'ack', {}, id)
+      if (id !== undefined) host.send(connection, ServerMessage.Ack, {}, id)
       return
     }
     if (value === undefined || value === null) {

@@ -3,6 +3,7 @@ import type { Adapter } from './adapter.js'
 import { isPromise } from './adapter.js'
 import type { Connection } from './connection.js'
 import type { Delivery } from './delivery.js'
+import { ServerMessage } from './protocol/names.js'
 
 /**
  * Send `connected` once the adapter routes the user's messages here (Redis: SUBSCRIBE answered).
@@ -33,6 +34,6 @@ function sendGreeting (connection: Connection, greeting: object, delivery: Deliv
   const pending = connection.pending
   connection.pending = undefined
   if (connection.closed) return
-  delivery.send(connection, 'connected', greeting)
+  delivery.send(connection, ServerMessage.Connected, greeting)
   if (pending !== undefined) for (const frame of pending) delivery.writeFrame(connection, frame, true)
 }

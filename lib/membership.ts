@@ -16,6 +16,7 @@ import type { ResolvedOptions } from './options.js'
 import type { Presence } from './presence.js'
 import type { Registry } from './registry.js'
 import { assertRoomName } from './room-name.js'
+import { ServerMessage } from './protocol/names.js'
 
 export interface RoomJoinedPayload {
   room: string
@@ -100,7 +101,7 @@ export class Membership {
       // The client sends it back with `since`; a new epoch means the room's numbering restarted.
       if (position.epoch !== undefined && position.epoch !== '') reply.epoch = position.epoch
       if (since !== undefined) reply.recovered = this.delivery.countRecovery(recovery === undefined || recovery.recovered)
-      this.delivery.send(connection, by === 'client' ? 'room_joined' : 'room_added', reply, id)
+      this.delivery.send(connection, by === 'client' ? ServerMessage.RoomJoined : ServerMessage.RoomAdded, reply, id)
       // Recovered frames are part of the answer: never dropped, written only while under the mark.
       for (const frame of frames) {
         const writable = this.delivery.roomToWrite(connection)
@@ -148,7 +149,7 @@ export class Membership {
     if (!connection.rooms.has(room)) return
     // leave() drops the room from the local index before its first await: nothing of the room follows.
     const leaving = this.leave(connection, room)
-    this.delivery.send(connection, 'room_removed', { room, reason })
+    this.delivery.send(connection, ServerMessage.RoomRemoved, { room, reason })
     await leaving
   }
 

@@ -7,6 +7,7 @@ import type { AdapterHost } from '../adapter.js'
 import type { ClusterBackend, ClusterTimings } from './cluster-roles.js'
 import type { ClusterHealth } from './cluster-health.js'
 import type { LocalMembers } from './local-members.js'
+import { ServerMessage } from '../protocol/names.js'
 
 /** Dead instances claimed per heartbeat. */
 const REAP_BATCH = 10
@@ -19,7 +20,7 @@ export interface LivenessContext {
   /** True when the backend takes commands now (and the adapter is not closing). */
   available(): boolean
   /** Tell every instance's members of `room` that `userId` arrived or left (non-durable). */
-  announce(room: string, type: 'user_joined' | 'user_left', userId: string): Promise<void>
+  announce(room: string, type: typeof ServerMessage.UserJoined | typeof ServerMessage.UserLeft, userId: string): Promise<void>
 }
 
 export class Liveness {
@@ -95,7 +96,7 @@ export class Liveness {
     const announced: Array<Promise<void>> = []
     try {
       await presence.removeInstance(host.instanceId, (left) => {
-        for (const [room, userId] of left) announced.push(this.cluster.announce(room, 'user_left', userId).catch((err: unknown) => health.error(err)))
+        for (const [room, userId] of left) announced.push(this.cluster.announce(room, ServerMessage.UserLeft, userId).catch((err: unknown) => health.error(err)))
       })
       await Promise.all(announced)
       await presence.unregister(host.instanceId)
@@ -160,13 +161,13 @@ export class Liveness {
     const missing = [...local.entries()]
     const first = await presence.addMany(self, missing)
     for (const [n, [room, userId]] of missing.entries()) {
-      if (first[n] === true) this.cluster.announce(room, 'user_joined', userId).catch((err: unknown) => this.cluster.health.error(err))
+      if (first[n] === true) this.cluster.announce(room, ServerMessage.UserJoined, userId).catch((err: unknown) => this.cluster.health.error(err))
     }
     // Connections that left while the batch was on its way: their removal found nothing to remove.
     const gone = missing.filter((member) => !local.has(...member))
     const lastOfGone = await presence.removeMany(self, gone)
     for (const [n, [room, userId]] of gone.entries()) {
-      if (lastOfGone[n] === true) this.cluster.announce(room, 'user_left', userId).catch((err: unknown) => this.cluster.health.error(err))
+      if (lastOfGone[n] === true) this.cluster.announce(room, ServerMessage.UserLeft, userId).catch((err: unknown) => this.cluster.health.error(err))
     }
   }
 }

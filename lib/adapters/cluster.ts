@@ -22,6 +22,7 @@ import { encodeRoomEnvelope, parseRoomEnvelope } from './envelope.js'
 import { LocalMembers } from './local-members.js'
 import { RoomFeeds } from './room-feeds.js'
 import { Subscriptions } from './cluster-subscriptions.js'
+import { ServerMessage } from '../protocol/names.js'
 
 export class ClusterAdapter implements Adapter {
   readonly ordersPublishes: boolean
@@ -242,9 +243,9 @@ export class ClusterAdapter implements Adapter {
   }
 
   /** A presence change this instance announces for members everywhere (resync, close). */
-  private async announce (room: string, type: 'user_joined' | 'user_left', userId: string): Promise<void> {
+  private async announce (room: string, type: typeof ServerMessage.UserJoined | typeof ServerMessage.UserLeft, userId: string): Promise<void> {
     const frame = roomFrameParts(type, room, { userId })
-    const except = type === 'user_joined' ? { users: [userId] } : undefined
+    const except = type === ServerMessage.UserJoined ? { users: [userId] } : undefined
     const { transport } = this.backend
     await transport.publish(transport.roomChannel(room), encodeRoomEnvelope(except, frame.head + frame.tail))
   }
