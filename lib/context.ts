@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { MaybePromise } from './adapter.js'
 import type { Connection } from './connection.js'
 import type { BroadcastOptions, HandlerContext } from './define.js'
+import { ServerMessage } from './protocol/names.js'
 
 /** The actions a handler context needs from the server; the hub provides them. */
 export interface ContextHost {
@@ -24,7 +25,14 @@ export function createHandlerContext (host: ContextHost, connection: Connection)
     log: connection.log,
     app: host.app,
     join: (room) => host.join(connection, room, undefined, undefined),
-    leave: (room) => host.leave(connection, room),
+    leave: async (room) => {
+      if (!connection.rooms.has(room)) return
+      // leave() drops the room from the local index before its first await: `room_left` is the
+      // room's last frame, and tells the client not to join it again.
+      const leaving = host.leave(connection, room)
+      if (!connection.closed) host.send(connection, ServerMessage.RoomLeft, { room })
+      await leaving
+    },
     send: (type, payload) => {
       host.declared(type)
       host.send(connection, type, payload)

@@ -8,14 +8,15 @@ import t from 'tap'
 import WebSocket from 'ws'
 import type { FastifyInstance } from 'fastify'
 import { buildChatApp } from '../examples/chat/app.js'
-import { SECRET, sleep, tokenFor } from './helpers/index.js'
+import { SECRET, sleep, tokenFor, until } from './helpers/index.js'
 import { CHAT_DOCUMENT, generateInto, loadPackage, nextEvent, nextMessage, startProxy } from './helpers/sdk.js'
 
 const generated = await generateInto(t, CHAT_DOCUMENT)
 const sdk = await loadPackage(generated.outDir)
 
-async function startServer (): Promise<{ app: FastifyInstance, port: number, url: string }> {
+async function startServer (setup?: (app: FastifyInstance) => void): Promise<{ app: FastifyInstance, port: number, url: string }> {
   const app = await buildChatApp({ jwtSecret: SECRET })
+  setup?.(app)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as { port: number }).port
   t.teardown(() => app.close())
@@ -121,4 +122,29 @@ t.test('a disconnect closes the client for good: state closed with 4009 and the 
   t.equal(reconnecting, 0, 'no reconnect was scheduled')
   t.equal(proxy.connections, 1, 'and none was attempted')
   t.equal(sdk.shouldReconnect({ code: 4009, reason: '' }), false, 'the document says stop')
+})
+
+t.test('rooms the app joins or leaves for a connection (ctx.join / ctx.leave in hooks and handlers) are tracked by the client too', async (t) => {
+  const server = await startServer((app) => {
+    app.ws.addHook('onConnect', async (ctx) => { await ctx.join(`inbox:${ctx.userId}`) })
+    app.ws.addHook('onJoin', async (ctx, event) => { if (event.room === 'quiet') await ctx.leave(`inbox:${ctx.userId}`) })
+  })
+  const proxy = await startProxy(t, server.port)
+  const alice = client(`ws://127.0.0.1:${proxy.port}/ws`, 'alice')
+  await alice.connect()
+  await until(() => alice.rooms.includes('inbox:alice'), 'the room the onConnect hook joined is tracked')
+  t.equal(alice.members('inbox:alice')?.count, 1, 'with its members view')
+
+  await alice.sendJoinRoom({ room: 'quiet' })
+  await until(() => !alice.rooms.includes('inbox:alice'), 'the room the onJoin hook left is forgotten')
+  t.same(alice.rooms, ['quiet'])
+  t.equal(alice.members('inbox:alice'), undefined)
+
+  const rejoined: string[] = []
+  alice.on('rejoined', ({ room }: { room: string }) => rejoined.push(room))
+  const back = nextEvent(alice, 'rejoined')
+  proxy.cut()
+  await back
+  await sleep(100)
+  t.same(rejoined, ['quiet'], 'after a reconnect it re-joins only the rooms it is in')
 })

@@ -47,8 +47,15 @@ export class Rooms {
 
   /** Every frame from the server: a room delivery moves that room's mark; the server's own membership changes. */
   observe (frame: ServerFrame): void {
-    if (frame.type === ServerMessage.RoomAdded) {
+    // A join the server made for this connection: `room_added`, or a `room_joined` that answers no
+    // request of ours (the app's `ctx.join`). Tracked like our own joins.
+    if (frame.type === ServerMessage.RoomAdded || (frame.type === ServerMessage.RoomJoined && frame.id === undefined)) {
       this.noteJoined(frame.payload as RoomJoinedReply, false)
+      return
+    }
+    // A leave the app made for this connection (`ctx.leave`): not joined again.
+    if (frame.type === ServerMessage.RoomLeft && frame.id === undefined) {
+      this.joined.delete((frame.payload as { room: string }).room)
       return
     }
     if (frame.type === ServerMessage.RoomRemoved) {
