@@ -78,8 +78,12 @@ export class Membership {
           members.add(connection)
           const presence = await this.adapter.addMember(room, connection.userId, connection.id)
           if (connection.closed) return
-          if (presence.firstForUser) await this.presence.joined(room, connection.userId)
-          if (this.hooks.hasHook('onJoin')) await this.joinedHook(connection, room, presence.firstForUser)
+          // Removed meanwhile (app.ws.removeFromRoom): its leave already announced and ran onLeave;
+          // announcing the arrival or running onJoin now would reverse that order.
+          if (connection.rooms.has(room)) {
+            if (presence.firstForUser) await this.presence.joined(room, connection.userId)
+            if (this.hooks.hasHook('onJoin')) await this.joinedHook(connection, room, presence.firstForUser)
+          }
           if (connection.closed) return
         }
       }
