@@ -19,6 +19,7 @@ import { createOutgoingCheck, type OutgoingCheck } from './outgoing-check.js'
 import { assertRoomName } from './room-name.js'
 import { beginBurst, OutgoingFrame } from './ws-frame.js'
 import { ServerMessage } from './protocol/names.js'
+import { toExclusions } from './exclusions.js'
 
 /** Error texts echo client input (keys, type names): clipped so an error is never much bigger than this. */
 const MAX_ERROR_TEXT = 200
@@ -243,15 +244,6 @@ const TYPE_START = '{"type":"'.length
 export function isExcluded (connection: Connection, except: Exclusions): boolean {
   return (except.users !== undefined && except.users.includes(connection.userId)) ||
     (except.connections !== undefined && except.connections.includes(connection.id))
-}
-
-function toExclusions (options: BroadcastOptions | undefined): Exclusions | undefined {
-  const except = options?.except
-  if (except === undefined) return undefined
-  return {
-    users: except.users === undefined ? undefined : [...except.users],
-    connections: except.connections === undefined ? undefined : [...except.connections],
-  }
 }
 
 function clip (text: string): string {

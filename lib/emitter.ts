@@ -10,7 +10,6 @@
  */
 import { Redis, type RedisOptions } from 'ioredis'
 import { builtinServerMessages } from '../schemas/builtin.js'
-import type { Exclusions } from './adapter.js'
 import { encodeRoomEnvelope } from './adapters/envelope.js'
 import { invalidOption } from './errors.js'
 import { RedisKeys } from './adapters/redis-keys.js'
@@ -22,6 +21,7 @@ import type { WsControl } from './control.js'
 import type { BroadcastOptions, Protocol, ServerMessageName, ServerPayload, WsActions } from './define.js'
 import { encodeFrame, roomFrameParts } from './protocol/stringify.js'
 import { assertRoomName } from './room-name.js'
+import { toExclusions } from './exclusions.js'
 
 export interface WsEmitterOptions<S = {}> extends Pick<RedisAdapterOptions, 'url' | 'redisOptions' | 'keyPrefix' | 'historySize' | 'historyTtlMs' | 'sequenceTtlMs' | 'commandTimeoutMs'> {
   /**
@@ -142,13 +142,4 @@ function durability (protocol: Pick<Protocol, 'serverMessages'> | undefined): Du
   for (const [name, spec] of Object.entries(builtinServerMessages)) durable.set(name, 'durable' in spec && spec.durable)
   for (const def of protocol?.serverMessages.values() ?? []) durable.set(def.name, def.durable)
   return durable
-}
-
-function toExclusions (options: BroadcastOptions | undefined): Exclusions | undefined {
-  const except = options?.except
-  if (except === undefined) return undefined
-  return {
-    users: except.users === undefined ? undefined : [...except.users],
-    connections: except.connections === undefined ? undefined : [...except.connections],
-  }
 }
