@@ -78,6 +78,12 @@ export interface AdapterHost {
   deliverToUser(userId: string, data: Buffer): void
   /** A user's presence in a room ended elsewhere (e.g. their instance died): tell local members. */
   userLeft(room: string, userId: string): void
+  /**
+   * A user's presence in a room began again through this instance (a resync after an outage):
+   * tell the room under the host's presence rules (big rooms are not told of each arrival).
+   * Optional: without it an adapter publishes `user_joined` itself.
+   */
+  userJoined?(room: string, userId: string): void
   /** Log through the app's logger. */
   readonly log: { warn(obj: object, msg: string): void, error(obj: object, msg: string): void, info(obj: object, msg: string): void }
 }

@@ -53,8 +53,8 @@ export class Delivery implements AdapterHost {
     private readonly options: DeliveryOptions,
     /** Closes a slow consumer (the hub's disconnect: it also forgets the connection). */
     private readonly disconnect: Disconnect,
-    /** Announces a departure the adapter reports (presence.ts decides what the room hears). */
-    private readonly announceLeft: (room: string, userId: string) => Promise<void>,
+    /** Announce an arrival or a departure the adapter reports (presence.ts decides what the room hears). */
+    private readonly announce: { joined(room: string, userId: string): Promise<void>, left(room: string, userId: string): Promise<void> },
   ) {
     this.check = options.validateOutgoing ? createOutgoingCheck(catalog) : undefined
   }
@@ -230,7 +230,11 @@ export class Delivery implements AdapterHost {
   }
 
   userLeft (room: string, userId: string): void {
-    this.announceLeft(room, userId).catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
+    this.announce.left(room, userId).catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
+  }
+
+  userJoined (room: string, userId: string): void {
+    this.announce.joined(room, userId).catch((err: unknown) => this.log.error({ err, room }, 'user_joined delivery failed'))
   }
 }
 

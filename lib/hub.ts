@@ -54,7 +54,7 @@ export class Hub {
   ) {
     this.registry = new Registry(options)
     this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection,
-      (room, userId) => this.presence.left(room, userId))
+      { joined: async (room, userId) => this.presence.joined(room, userId), left: async (room, userId) => this.presence.left(room, userId) })
     this.presence = new Presence(adapter, options.presenceListLimit,
       (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }))
     this.membership = new Membership(this.registry, adapter, this.delivery, this.presence, options, this)

@@ -161,13 +161,16 @@ export class Liveness {
     const missing = [...local.entries()]
     const first = await presence.addMany(self, missing)
     for (const [n, [room, userId]] of missing.entries()) {
-      if (first[n] === true) this.cluster.announce(room, ServerMessage.UserJoined, userId).catch((err: unknown) => this.cluster.health.error(err))
+      if (first[n] !== true) continue
+      // Through the host's presence rules when it has them (a big room hears no arrival).
+      if (host.userJoined !== undefined) host.userJoined(room, userId)
+      else this.cluster.announce(room, ServerMessage.UserJoined, userId).catch((err: unknown) => this.cluster.health.error(err))
     }
     // Connections that left while the batch was on its way: their removal found nothing to remove.
     const gone = missing.filter((member) => !local.has(...member))
     const lastOfGone = await presence.removeMany(self, gone)
     for (const [n, [room, userId]] of gone.entries()) {
-      if (lastOfGone[n] === true) this.cluster.announce(room, ServerMessage.UserLeft, userId).catch((err: unknown) => this.cluster.health.error(err))
+      if (lastOfGone[n] === true) host.userLeft(room, userId)
     }
   }
 }
