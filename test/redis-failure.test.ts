@@ -16,9 +16,9 @@ function clusterPrefix (ctx: RedisTestContext): string {
   return `${ctx.prefix}${Math.random().toString(36).slice(2, 8)}:`
 }
 
-async function instance (t: any, ctx: RedisTestContext, options: RedisAdapterOptions): Promise<Instance> {
+async function instance (t: any, ctx: RedisTestContext, options: RedisAdapterOptions, listLimit?: number): Promise<Instance> {
   const adapter = ctx.adapter(options)
-  return { ...await buildApp(t, { protocol, adapter, rateLimit: false }), adapter }
+  return { ...await buildApp(t, { protocol, adapter, rateLimit: false, ...(listLimit === undefined ? {} : { presence: { listLimit } }) }), adapter }
 }
 
 async function member (t: any, app: TestApp, userId: string, room: string): Promise<TestClient> {
@@ -141,6 +141,27 @@ if (redis !== undefined) {
     t.ok(await eventually(async () => (await bob.request('message', { room: 'r', content: 'back' })).type === 'ack'))
     t.equal((await carol.waitFor('message', 3000)).payload.content, 'back')
     t.equal((await alice.waitFor('message', 3000)).payload.content, 'back')
+  })
+
+  t.test('in a big room, a join made during an outage is not announced to every member after the resync', async (t) => {
+    const proxy = new RedisProxy()
+    await proxy.up()
+    t.teardown(() => proxy.down())
+    const keyPrefix = clusterPrefix(redis)
+    const a = await instance(t, redis, { keyPrefix, url: proxy.url }, 2)
+    const b = await instance(t, redis, { keyPrefix }, 2)
+    await member(t, a, 'alice', 'big')
+    await member(t, a, 'bob', 'big')
+    const carol = await member(t, b, 'carol', 'big')
+    await carol.expectNone('user_joined', 200)
+    carol.frames.length = 0
+
+    await proxy.down()
+    t.ok(await eventually(() => adapterStats(a).connected === false))
+    await member(t, a, 'dave', 'big')
+    await proxy.up()
+    t.ok(await eventually(async () => (await b.app.ws.members('big')).includes('dave')), 'the resync records the join')
+    t.ok(await carol.expectNone('user_joined', 500), 'above presence.listLimit nobody is told of each arrival, after a resync too')
   })
 
   t.test('app.close() during an outage finishes', async (t) => {
