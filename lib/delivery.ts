@@ -162,6 +162,7 @@ export class Delivery implements AdapterHost {
     const before = this.messagesOut
     for (const connection of members) {
       if (except !== undefined && isExcluded(connection, except)) continue
+      if (seq !== undefined && connection.replayedUpTo !== undefined && alreadyReplayed(connection, connection.replayedUpTo, room, seq)) continue
       // A join in progress holds the room's live frames until its reply is out (membership.ts).
       if (connection.holding !== undefined) {
         const held = connection.holding.get(room)
@@ -252,4 +253,14 @@ export function isExcluded (connection: Connection, except: Exclusions): boolean
 
 function clip (text: string): string {
   return text.length <= MAX_ERROR_TEXT ? text : text.slice(0, MAX_ERROR_TEXT - 1) + '…'
+}
+
+/** A live frame the connection's recovering join already replayed (see `Connection.replayedUpTo`). */
+function alreadyReplayed (connection: Connection, replayed: Map<string, number>, room: string, seq: number): boolean {
+  const upTo = replayed.get(room)
+  if (upTo === undefined) return false
+  if (seq <= upTo) return true
+  replayed.delete(room)
+  if (replayed.size === 0) connection.replayedUpTo = undefined
+  return false
 }

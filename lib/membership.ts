@@ -117,6 +117,7 @@ export class Membership {
     } finally {
       // A member keeps what arrived meanwhile (minus what recovery sent); a refused joiner gets nothing.
       this.release(connection, room, connection.rooms.has(room) ? recoveredUpTo : Infinity)
+      if (recoveredUpTo > 0 && connection.rooms.has(room)) (connection.replayedUpTo ??= new Map()).set(room, recoveredUpTo)
     }
   }
 
@@ -138,6 +139,7 @@ export class Membership {
       connection.holding!.delete(room)
     }
     connection.gaps?.delete(room)
+    connection.replayedUpTo?.delete(room)
     const members = this.registry.rooms.get(room)
     if (members !== undefined) {
       members.delete(connection)

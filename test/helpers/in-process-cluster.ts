@@ -12,6 +12,8 @@ export interface InProcessOptions {
   historyTtlMs?: number
   heartbeatIntervalMs?: number
   instanceTimeoutMs?: number
+  /** Pub/sub runs this far behind the stores (ms): a frame is in history before any instance receives it. */
+  deliveryDelayMs?: number
 }
 
 export class InProcessCluster {
@@ -48,6 +50,11 @@ export class InProcessCluster {
     const subscribers = this.channels.get(channel)
     if (subscribers === undefined) return
     const bytes = Buffer.from(payload)
+    const delay = this.options.deliveryDelayMs ?? 0
+    if (delay > 0) {
+      setTimeout(() => { for (const backend of this.channels.get(channel) ?? []) backend.receive(channel, bytes) }, delay)
+      return
+    }
     for (const backend of subscribers) backend.receive(channel, bytes)
   }
 
