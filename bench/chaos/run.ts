@@ -37,6 +37,8 @@ export interface ChaosResult {
     convergeMs: number | undefined
     /** Until the servers' members, the clients' states and seqs agreed (members views aside). */
     stateConvergeMs: number | undefined
+    /** From the last fault undone to the end of sending (when the convergence clock starts). */
+    sinceLastFaultMs: number
     clients: number
     rooms: number
     durationMs: number
@@ -73,6 +75,7 @@ export async function runChaos (t: Tap, options: ChaosOptions): Promise<ChaosRes
   const startedAt = Date.now()
   fleet.startSending(options.sendEveryMs, random)
   await runSchedule(cluster, faults, startedAt, log)
+  const lastFaultUndoneAt = Date.now()
   await sleep(Math.max(0, startedAt + options.durationMs - Date.now()))
   await fleet.stopSending()
   const healedAt = Date.now()
@@ -120,7 +123,7 @@ export async function runChaos (t: Tap, options: ChaosOptions): Promise<ChaosRes
 
   const injected = Object.fromEntries(['kill', 'deploy', 'redis-restart', 'redis-cut', 'client-cut'].map((kind) => [kind, faults.filter((f) => f.kind === kind).length])) as Record<FaultKind, number>
   return {
-    figures: { ...figures, faults: injected, convergeMs, stateConvergeMs, clients: options.clients, rooms: rooms.length, durationMs: options.durationMs },
+    figures: { ...figures, faults: injected, convergeMs, stateConvergeMs, sinceLastFaultMs: healedAt - lastFaultUndoneAt, clients: options.clients, rooms: rooms.length, durationMs: options.durationMs },
     violations,
     divergence: convergeMs === undefined ? { state: remaining.state.slice(0, 20), views: remaining.views.slice(0, 20) } : { state: [], views: [] },
     leaks,
@@ -146,7 +149,7 @@ export function report (result: ChaosResult): string[] {
     `deliveries owed ${f.owed}: delivered ${f.owed - f.reportedLost - f.lost - f.lostInRestart}, reported lost (recovered: false) ${f.reportedLost}, LOST ${f.lost} (+ ${f.lostInRestart} lost in a numbering restart not announced)`,
     `deliveries received ${f.delivered} (of which replayed on recovery ${f.recovered}), duplicates ${f.duplicates}, order violations ${f.orderViolations}, numbering restarts not announced ${f.unannouncedRestarts}`,
     `reconnects ${f.reconnects}, re-joins recovered ${f.rejoinsRecovered}, not recovered ${f.rejoinsNotRecovered}`,
-    `time to converge: servers' members, clients' states and seqs ${seconds(f.stateConvergeMs)}; every members view too ${seconds(f.convergeMs)}`,
+    `time to converge after sending stopped (${seconds(f.sinceLastFaultMs)} after the last fault was undone): servers' members, clients' states and seqs ${seconds(f.stateConvergeMs)}; every members view too ${seconds(f.convergeMs)}`,
     ...result.probes.map((p) => `instance ${p.instance}: heap ${mib(p.start.heapUsed)} → ${mib(p.end.heapUsed)} MiB, timeouts ${p.start.liveTimeouts} → ${p.end.liveTimeouts}, intervals ${p.start.liveIntervals} → ${p.end.liveIntervals}, handles ${JSON.stringify(p.end.resources)}`),
   ]
 }
