@@ -39,6 +39,7 @@ try {
     sendEveryMs: number('every', 10_000),
     faults: number('faults', Math.max(5, Math.round(seconds / 8))),
     convergeTimeoutMs: number('converge-timeout', 60) * 1000,
+    keepLogs: true,
     log: (line) => console.log(line),
   })
   if (result === undefined) throw new Error('redis-server is not on PATH')

@@ -6,6 +6,9 @@
  * Reuses the test helpers: `useOwnRedis`, `RedisProxy`, `startProxy`, `freePort`.
  */
 import { spawn } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Peer } from '../ipc.js'
@@ -41,10 +44,14 @@ export interface ClusterOptions {
   secret: string
   heartbeatIntervalMs: number
   instanceTimeoutMs: number
+  /** Leave the instances' logs behind (the CLI); otherwise removed at teardown. */
+  keepLogs: boolean
 }
 
 export class ChaosCluster {
   readonly instances: Instance[] = []
+  /** Each instance's log (warnings and errors, every start appended): instance-N.log. */
+  readonly logDir = mkdtempSync(join(tmpdir(), 'fastify-ws-rooms-chaos-'))
   private next = 0
   private stopped = false
 
@@ -63,7 +70,10 @@ export class ChaosCluster {
     // Round robin over the instances that are up; a connection to a dead one fails (the client retries).
     const balancer = await startProxy(t, () => cluster!.pick())
     cluster = new ChaosCluster(redis, balancer, options, `chaos${Date.now().toString(36)}:`)
-    t.teardown(() => cluster!.stop())
+    t.teardown(async () => {
+      await cluster!.stop()
+      if (!options.keepLogs) await rm(cluster!.logDir, { recursive: true, force: true })
+    })
     for (let i = 0; i < options.instances; i++) {
       const redisProxy = new RedisProxy({ target: { host: '127.0.0.1', port: redis.port } })
       await redisProxy.up()
@@ -101,8 +111,10 @@ export class ChaosCluster {
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       instanceTimeoutMs: this.options.instanceTimeoutMs,
     }
+    const logFile = openSync(join(this.logDir, `instance-${instance.index}.log`), 'a')
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, 'server.ts'), JSON.stringify(config)],
-      { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      { cwd: root, stdio: ['ignore', logFile, logFile, 'ipc'] })
+    closeSync(logFile)
     const peer = new Peer(`instance ${instance.index}`, child)
     const ready = new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve())

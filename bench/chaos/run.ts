@@ -21,6 +21,8 @@ export interface ChaosOptions {
   faults: number
   /** How long the quiet phase may take to converge. */
   convergeTimeoutMs: number
+  /** Keep the instances' log files (warnings) after the run. */
+  keepLogs?: boolean
   log: (line: string) => void
 }
 
@@ -62,11 +64,12 @@ const VIEW_GRACE_MS = 10_000
 export async function runChaos (t: Tap, options: ChaosOptions): Promise<ChaosResult | undefined> {
   const { log } = options
   const random = seeded(options.seed)
-  const cluster = await ChaosCluster.start(t, { instances: 3, secret: SECRET, heartbeatIntervalMs: 1000, instanceTimeoutMs: 4000 })
+  const cluster = await ChaosCluster.start(t, { instances: 3, secret: SECRET, heartbeatIntervalMs: 1000, instanceTimeoutMs: 4000, keepLogs: options.keepLogs === true })
   if (cluster === undefined) return undefined
   const generated = await loadPackage((await generateInto(t, CHAT_DOCUMENT)).outDir)
   const fleet = new Fleet(generated, cluster.url, SECRET)
   t.teardown(() => fleet.closeAll())
+  log(`instance logs (warnings): ${cluster.logDir}`)
   log(`seed ${options.seed}: 3 instances, ${options.clients} clients in ${options.rooms} rooms (${options.roomsPerClient} each), ${options.durationMs / 1000} s`)
   await fleet.join(options.clients, options.rooms, options.roomsPerClient)
   log('every client joined its rooms')

@@ -61,7 +61,8 @@ const { RedisAdapter } = await import('../../redis.js')
 
 const app = await buildChatApp({
   jwtSecret: config.secret,
-  logger: false,
+  // To stdout, which the orchestrator sends to this instance's log file.
+  logger: { level: 'warn' },
   ws: {
     adapter: new RedisAdapter({
       url: config.redisUrl,
