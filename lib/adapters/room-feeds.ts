@@ -20,6 +20,8 @@ interface Feed {
   last: number | undefined
   /** Frames that arrived while history is being fetched, in arrival order. */
   held: RoomEnvelope[] | undefined
+  /** `seq`s a catch-up delivered from history whose pub/sub copy may still arrive (pub/sub runs behind the store). */
+  filled: Set<number> | undefined
 }
 
 /** A history read that failed is tried again this often, this many times (10 s), before giving up on the gap. */
@@ -34,7 +36,7 @@ export class RoomFeeds {
   constructor (private readonly sink: FeedSink) {}
 
   open (room: string): void {
-    if (!this.feeds.has(room)) this.feeds.set(room, { last: undefined, held: undefined })
+    if (!this.feeds.has(room)) this.feeds.set(room, { last: undefined, held: undefined, filled: undefined })
   }
 
   close (room: string): void {
@@ -54,6 +56,11 @@ export class RoomFeeds {
       return
     }
     const seq = envelope.seq
+    if (seq !== undefined && feed.filled !== undefined) {
+      // The late pub/sub copy of a frame the catch-up already delivered: not again.
+      if (feed.filled.delete(seq)) return
+      if (feed.last !== undefined && seq > feed.last) feed.filled = undefined
+    }
     if (seq !== undefined && feed.last !== undefined && seq > feed.last + 1) {
       feed.held = [envelope]
       void this.fill(room, feed)
@@ -85,6 +92,7 @@ export class RoomFeeds {
         for (const frame of history.frames) {
           if (frame.seq <= feed.last!) continue
           feed.last = frame.seq
+          ;(feed.filled ??= new Set()).add(frame.seq)
           this.gapsFilled++
           this.sink.deliver(room, Buffer.from(frame.data), frame.seq, frame.except)
         }
