@@ -24,10 +24,6 @@ interface Feed {
   filled: Set<number> | undefined
 }
 
-/** A history read that failed is tried again this often, this many times (10 s), before giving up on the gap. */
-const FILL_RETRY_MS = 250
-const FILL_ATTEMPTS = 40
-
 export class RoomFeeds {
   private readonly feeds = new Map<string, Feed>()
   /** Gaps filled from history (frames that pub/sub did not bring). */
@@ -81,7 +77,7 @@ export class RoomFeeds {
     }
   }
 
-  private async fill (room: string, feed: Feed, attempt = 0): Promise<void> {
+  private async fill (room: string, feed: Feed): Promise<void> {
     const since = feed.last!
     try {
       const history = await this.sink.history(room, since)
@@ -100,14 +96,7 @@ export class RoomFeeds {
         this.sink.warn({ room, since, last: history.last }, 'frames missed by pub/sub are no longer in history: members see a seq gap')
       }
     } catch (err) {
-      if (this.feeds.get(room) !== feed) return
-      // The subscriber often reconnects before the command connection: the store is not readable
-      // yet. Try again, still holding newer frames, rather than deliver them past a gap.
-      if (attempt < FILL_ATTEMPTS) {
-        setTimeout(() => { void this.fill(room, feed, attempt + 1) }, FILL_RETRY_MS).unref()
-        return
-      }
-      this.sink.warn({ err, room }, 'could not fetch frames missed by pub/sub: members see a seq gap')
+      this.sink.warn({ err, room }, 'could not fetch frames missed by pub/sub')
     }
     if (this.feeds.get(room) !== feed) return
     const held = feed.held ?? []
