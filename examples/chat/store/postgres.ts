@@ -19,8 +19,9 @@ export class PostgresMessageStore implements MessageStore {
 
   constructor (options: PostgresStoreOptions) {
     this.table = checkTableName(options.table ?? DEFAULT_TABLE)
-    // Small pool, and a write that cannot get a connection fails soon: the sender is told instead of waiting.
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: 5, connectionTimeoutMillis: 3000 })
+    // Small pool; a write that cannot get a connection or an answer fails within 3 s, before the
+    // plugin's hook timeout (5 s), so the sender is told store_unavailable instead of waiting.
+    this.pool = new pg.Pool({ connectionString: options.connectionString, max: 5, connectionTimeoutMillis: 3000, query_timeout: 3000 })
     this.pool.on('error', options.onError ?? (() => {}))
     const url = new URL(options.connectionString)
     this.location = `${url.host}${url.pathname} table ${this.table}`
