@@ -29,7 +29,7 @@ export interface WsEmitterOptions<S = {}> extends Pick<RedisAdapterOptions, 'url
    * Without it only the built-in server messages can be sent.
    * @default the built-in messages only
    */
-  protocol?: Protocol<S, unknown>
+  protocol?: Protocol<S, unknown, string>
   /**
    * An ioredis client to publish with instead of connecting to `url` (the emitter does not close
    * it). Use the same `keyPrefix`, `historySize`, `historyTtlMs` and `sequenceTtlMs` as the servers'

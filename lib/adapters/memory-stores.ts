@@ -135,6 +135,8 @@ export class MemoryPresence implements PresenceStore {
 export interface MemoryHistoryLimits {
   readonly historySize: number
   readonly historyTtlMs: number
+  /** The `seq` a room's new numbering continues from (`MemoryAdapterOptions.resumeSeq`). */
+  readonly resumeSeq?: ((room: string) => number) | undefined
 }
 
 interface HistoryEntry { seq: number, data: string, at: number, except: Exclusions | undefined }
@@ -230,7 +232,7 @@ export class MemoryHistory implements HistoryStore {
   }
 
   lastSeq (room: string): number {
-    return this.logs.get(room)?.seq ?? 0
+    return this.logs.get(room)?.seq ?? this.startOf(room)
   }
 
   position (room: string): StreamPosition {
@@ -250,8 +252,17 @@ export class MemoryHistory implements HistoryStore {
   /** The room's log, created (a new epoch) on first use; the sweep forgets it with the room. */
   private log (room: string): RoomLog {
     let log = this.logs.get(room)
-    if (log === undefined) this.logs.set(room, log = new RoomLog(this.limits.historySize))
+    if (log === undefined) {
+      this.logs.set(room, log = new RoomLog(this.limits.historySize))
+      log.seq = this.startOf(room)
+    }
     return log
+  }
+
+  private startOf (room: string): number {
+    const start = this.limits.resumeSeq?.(room) ?? 0
+    if (!Number.isInteger(start) || start < 0) throw new TypeError(`resumeSeq("${room}") must return an integer ≥ 0; got ${String(start)}`)
+    return start
   }
 
   page (room: string, before: number, limit: number): HistoryFrame[] {
