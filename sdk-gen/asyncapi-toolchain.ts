@@ -32,8 +32,8 @@ export async function loadAsyncApiToolchain (from: string = fileURLToPath(import
       `An AsyncAPI document needs ${missing.join(' and ')} (optional peer dependencies of fastify-ws-rooms), not installed here. ` +
       `Install them where you run fastify-ws-rooms-sdk: npm install --save-dev ${ASYNCAPI_PEERS.join(' ')}`)
   }
-  const { Parser } = require('@asyncapi/parser') as typeof import('@asyncapi/parser')
-  const Generator = require('@asyncapi/generator') as GeneratorClass
+  const { Parser } = load<typeof import('@asyncapi/parser')>(require, '@asyncapi/parser')
+  const Generator = load<GeneratorClass>(require, '@asyncapi/generator')
   return {
     parse: async (text, source) => {
       const { document, diagnostics } = await new Parser().parse(text, { source })
@@ -47,6 +47,19 @@ export async function loadAsyncApiToolchain (from: string = fileURLToPath(import
       await new Generator(template, outDir, { forceWrite: true, templateParams: { packageName } }).generate(document)
     },
     reactSdkModules: reactSdkModulesOf(require.resolve('@asyncapi/generator')),
+  }
+}
+
+/** Require an installed peer; one that cannot load its own dependencies says so, without a stack. */
+function load<T> (require: NodeJS.Require, name: string): T {
+  try {
+    return require(name) as T
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err
+    const missing = /Cannot find module '([^']+)'/.exec((err as Error).message)?.[1] ?? (err as Error).message
+    throw new SdkGenError('SDK_ERR_MISSING_DEPENDENCY',
+      `${name} is installed but cannot load ${missing}, a module it needs. Reinstall it; with pnpm, keep the default hoist=true ` +
+      '(some @asyncapi packages use modules they do not declare)')
   }
 }
 

@@ -66,3 +66,11 @@ t.test('with one peer installed, only the missing one is named as missing', asyn
   const error = await loadAsyncApiToolchain(join(dir, 'cli.js')).then(() => undefined, (err: unknown) => err)
   t.match(error, { code: 'SDK_ERR_MISSING_DEPENDENCY', message: /^An AsyncAPI document needs @asyncapi\/generator \(optional/ })
 })
+
+t.test('a peer that cannot load a module it needs (pnpm with hoist=false) is named, with that module, not a stack trace', async (t) => {
+  const dir = await tempDir(t, 'sdk-broken-peer-')
+  await fakePackage(join(dir, 'node_modules', '@asyncapi', 'parser'), '@asyncapi/parser', 'require(\'@stoplight/types\')')
+  await fakePackage(join(dir, 'node_modules', '@asyncapi', 'generator'), '@asyncapi/generator', 'module.exports = class Generator {}')
+  const error = await loadAsyncApiToolchain(join(dir, 'cli.js')).then(() => undefined, (err: unknown) => err)
+  t.match(error, { code: 'SDK_ERR_MISSING_DEPENDENCY', message: /^@asyncapi\/parser is installed but cannot load @stoplight\/types, .*hoist=true/ })
+})
