@@ -23,6 +23,7 @@ import { Hub } from './lib/hub.js'
 import { closeOtherSockets } from './lib/shutdown.js'
 import { publishedLimits, resolveOptions, type WsPluginOptions } from './lib/options.js'
 import { createWsServer, type WsServer } from './lib/ws-server.js'
+import { assertNoWebsocketYet, refuseLaterWebsocket } from './lib/websocket-once.js'
 import type { RegisteredClientMessages, RegisteredServerSchemas } from './lib/register.js'
 import { createMetrics } from './lib/metrics.js'
 
@@ -66,11 +67,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
       await app.register(fastifyJwt, { secret: options.auth.secret })
     }
   }
-  if (app.hasDecorator('websocketServer')) {
-    throw new WsRegistrationError('WS_ERR_WEBSOCKET_REGISTERED',
-      '@fastify/websocket is already registered (by the app, or by this plugin in this context): its maxPayload and close hook would override this plugin\'s limits and graceful shutdown. ' +
-      'Register this plugin instead of @fastify/websocket (set perMessageDeflate here if you need compression); your own WebSocket routes use the @fastify/websocket it registers')
-  }
+  assertNoWebsocketYet(app)
   claimRoute(app, options.path, 'path')
   await app.register(fastifyWebsocket, {
     // Client tracking lets app.close() reach sockets of the app's own WebSocket routes too.
@@ -79,6 +76,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
     preClose: async () => {},
     errorHandler: onSocketError,
   })
+  refuseLaterWebsocket(app)
 
   const hooks = new Hooks(options.hookTimeoutMs)
   const hub = new Hub(app, catalog, adapter, options, hooks)
