@@ -344,7 +344,7 @@ async function main (): Promise<void> {
   for (const section of sections) if (!section.variants.includes(section.baseline)) section.baseline = section.variants[0]!
   const settings = `${repeats} repeat(s), variants alternating; ${phaseMs / 1000} s per phase. Figures: median (min–max). ` +
     '"max": one publisher keeps a few publishes in flight, as fast as the server keeps up; "fixed rate": ' +
-    `${fmt(fixedDeliveries)} deliveries/s offered (half in the rooms scenario), latency from publish to receipt on ~100 sampled clients. ` +
+    `${fmt(fixedDeliveries)} deliveries/s offered (half where members take turns publishing: rooms, cluster-3x3), latency from publish to receipt on ~100 sampled clients. ` +
     'Server CPU per delivery = process CPU (user + system) of the server process(es) over the phase ÷ deliveries counted by the clients. ' +
     'Idle figures: after N authenticated connections joined one room, nothing sent; (heap, RSS after GC − before) ÷ N.'
   const title = `npm run bench — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${fmt((performance.now() - t0) / 60_000)} min`
