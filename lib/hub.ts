@@ -21,7 +21,7 @@ import { ServerControl } from './control.js'
 import type { BroadcastOptions, HandlerContext, ServerMessageDef } from './define.js'
 import { Delivery } from './delivery.js'
 import { setExpiry, stopExpiry, type Disconnect } from './expiry.js'
-import { greet } from './greeting.js'
+import { greet, register } from './greeting.js'
 import { sweep } from './heartbeat.js'
 import type { HookName, Hooks } from './hooks.js'
 import { Membership } from './membership.js'
@@ -95,7 +95,14 @@ export class Hub {
 
   /** Send `connected`; a promise when it had to wait for the adapter (frames wait meanwhile). */
   greet (connection: Connection): Promise<void> | undefined {
-    return greet(connection, this.adapter, this.delivery)
+    const greeted = greet(connection, this.adapter, this.delivery)
+    if (greeted === undefined) return void this.control.greeted(connection)
+    return greeted.then(() => this.control.greeted(connection))
+  }
+
+  /** Route the user's messages to this connection before it is greeted (see greeting.ts). */
+  register (connection: Connection): Promise<void> | undefined {
+    return register(connection, this.adapter)
   }
 
   /** Close the connection at the token's expiry unless a refresh moves it. */
@@ -109,7 +116,7 @@ export class Hub {
     stopExpiry(connection)
     await this.membership.leaveAll(connection)
     try {
-      await this.adapter.removeConnection?.(connection.userId, connection.id)
+      if (connection.registered) await this.adapter.removeConnection?.(connection.userId, connection.id)
     } catch (err) {
       connection.log.error({ err }, 'adapter connection cleanup failed')
     }
