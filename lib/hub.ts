@@ -29,6 +29,7 @@ import { Presence, type MembersPage } from './presence.js'
 import type { ResolvedOptions } from './options.js'
 import { Registry } from './registry.js'
 import { RunningHandlers, shutdown } from './shutdown.js'
+import { withTimeout } from './timeout.js'
 import type { WsStats, WsUser } from './types.js'
 
 export class Hub {
@@ -54,7 +55,11 @@ export class Hub {
   ) {
     this.registry = new Registry(options)
     this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection,
-      { joined: async (room, userId) => this.presence.joined(room, userId), left: async (room, userId) => this.presence.left(room, userId) })
+      {
+        joined: async (room, userId) => this.presence.joined(room, userId),
+        left: async (room, userId) => this.presence.left(room, userId),
+        leftMany: async (departures) => this.presence.leftMany(departures),
+      })
     this.presence = new Presence(adapter, options.presenceListLimit,
       (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }))
     this.membership = new Membership(this.registry, adapter, this.delivery, this.presence, options, this)
@@ -246,8 +251,17 @@ export class Hub {
     sweep(this.registry, this.options, this.disconnectConnection, now)
   }
 
-  /** See shutdown.ts. */
-  shutdown (): Promise<void> {
-    return shutdown(this.registry, this.handlers, (connection) => this.removeConnection(connection), this.options.shutdownTimeoutMs)
+  /**
+   * See shutdown.ts. Everyone leaves at once: the departures are announced together at the end,
+   * one batch per room under the presence rules (a big room hears one `member_count`), and
+   * published before the adapter closes.
+   */
+  async shutdown (): Promise<void> {
+    this.presence.collectDepartures()
+    try {
+      await shutdown(this.registry, this.handlers, (connection) => this.removeConnection(connection), this.options.shutdownTimeoutMs)
+    } finally {
+      await withTimeout(this.presence.announceCollected(), this.options.shutdownTimeoutMs)
+    }
   }
 }

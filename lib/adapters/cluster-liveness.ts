@@ -1,7 +1,9 @@
 /**
  * Liveness of a cluster adapter: the heartbeat, reaping instances that stopped beating (their
- * users leave with `user_left`), re-registering this instance's memberships after an outage, and
- * leaving on close. Written once over `PresenceStore`, for every backend.
+ * users leave), re-registering this instance's memberships after an outage, and leaving on close.
+ * Written once over `PresenceStore`, for every backend. Departures found in bulk (a dead
+ * instance's, or this one's own on close) go to the host in one batch (`AdapterHost.usersLeft`),
+ * which applies its presence rules: a big room hears one `member_count`, not a `user_left` each.
  */
 import type { AdapterHost } from '../adapter.js'
 import type { ClusterBackend, ClusterTimings } from './cluster-roles.js'
@@ -11,6 +13,8 @@ import { ServerMessage } from '../protocol/names.js'
 
 /** Dead instances claimed per heartbeat. */
 const REAP_BATCH = 10
+
+type Departures = Array<readonly [room: string, userId: string]>
 
 export interface LivenessContext {
   readonly backend: ClusterBackend
@@ -34,6 +38,8 @@ export class Liveness {
   private reaping: Promise<void> | undefined
   private resyncing: Promise<void> | undefined
   private resyncAgain = false
+  /** Set by `stop()` (the adapter is closing): no beat, reap or resync starts after it. */
+  private stopped = false
 
   constructor (private readonly cluster: LivenessContext, private readonly timings: ClusterTimings) {}
 
@@ -43,7 +49,13 @@ export class Liveness {
   }
 
   stop (): void {
+    this.stopped = true
     clearInterval(this.timer)
+  }
+
+  /** The backend takes commands and this instance is not leaving. */
+  private running (): boolean {
+    return !this.stopped && this.cluster.available()
   }
 
   /** The backend is back: everyone's heartbeat stalled meanwhile, so give instances time to beat before reaping. */
@@ -60,7 +72,7 @@ export class Liveness {
    */
   async tick (): Promise<void> {
     const { backend, host, health } = this.cluster
-    if (!this.cluster.available() || this.beating) return
+    if (!this.running() || this.beating) return
     this.beating = true
     try {
       const added = await backend.presence.beat(host.instanceId)
@@ -69,7 +81,7 @@ export class Liveness {
         this.beatFailed = false
         this.reapNotBefore = Date.now() + this.timings.instanceTimeoutMs
       }
-      if (added && this.registered) {
+      if (added && this.registered && !this.stopped) {
         host.log.warn({ instanceId: host.instanceId }, 'other instances presumed this one dead (late heartbeat): re-registering its presence')
         void this.resync()
       }
@@ -81,24 +93,26 @@ export class Liveness {
     } finally {
       this.beating = false
     }
-    if (Date.now() >= this.reapNotBefore && this.reaping === undefined) {
+    if (Date.now() >= this.reapNotBefore && this.reaping === undefined && !this.stopped) {
       this.reaping = this.reap().catch((err: unknown) => health.error(err)).finally(() => { this.reaping = undefined })
     }
   }
 
   /**
-   * On close: whatever the hub did not remove (bounded shutdown) leaves now, with `user_left`;
+   * On close (after `stop()`, before the backend closes): whatever the hub did not remove
+   * (bounded shutdown) leaves now, announced in one batch and published before this resolves;
    * then unregister. Cut short by the close timeout, the instance is still registered, its
    * heartbeat goes stale and a survivor reaps what is left.
    */
   async leave (): Promise<void> {
-    const { backend: { presence }, host, health } = this.cluster
-    const announced: Array<Promise<void>> = []
+    const { backend: { presence }, host } = this.cluster
+    const left: Departures = []
     try {
-      await presence.removeInstance(host.instanceId, (left) => {
-        for (const [room, userId] of left) announced.push(this.cluster.announce(room, ServerMessage.UserLeft, userId).catch((err: unknown) => health.error(err)))
-      })
-      await Promise.all(announced)
+      try {
+        await presence.removeInstance(host.instanceId, (batch) => { left.push(...batch) })
+      } finally {
+        await this.announceLeft(left, true)
+      }
       await presence.unregister(host.instanceId)
     } catch (err) {
       host.log.warn({ err }, `could not remove this instance's presence from ${this.cluster.backend.label} on close: survivors will reap it`)
@@ -107,18 +121,36 @@ export class Liveness {
 
   private async reap (): Promise<void> {
     const { backend: { presence }, host } = this.cluster
-    while (this.cluster.available()) {
+    while (this.running()) {
       const dead = await presence.claimDead(this.timings.instanceTimeoutMs, REAP_BATCH, host.instanceId)
       for (const instanceId of dead) {
-        let usersLeft = 0
-        await presence.removeInstance(instanceId, (left) => {
-          usersLeft += left.length
-          for (const [room, userId] of left) host.userLeft(room, userId)
-        })
+        const left: Departures = []
+        try {
+          await presence.removeInstance(instanceId, (batch) => { left.push(...batch) })
+        } finally {
+          // Whatever was removed, even if the rest failed: one batch for the whole instance.
+          await this.announceLeft(left, false)
+        }
         this.reapedInstances++
-        host.log.warn({ instanceId, usersLeft }, 'removed the presence of a dead instance')
+        host.log.warn({ instanceId, usersLeft: left.length }, 'removed the presence of a dead instance')
       }
       if (dead.length < REAP_BATCH) return
+    }
+  }
+
+  /**
+   * Tell the rooms who left: through the host's batch (its presence rules) when it has one;
+   * else one `user_left` each — on close published directly (awaited), else through `userLeft`.
+   */
+  private async announceLeft (left: Departures, closing: boolean): Promise<void> {
+    const { host, health } = this.cluster
+    if (left.length === 0) return
+    try {
+      if (host.usersLeft !== undefined) await host.usersLeft(left)
+      else if (closing) await Promise.all(left.map(([room, userId]) => this.cluster.announce(room, ServerMessage.UserLeft, userId)))
+      else for (const [room, userId] of left) host.userLeft(room, userId)
+    } catch (err) {
+      health.error(err)
     }
   }
 
@@ -137,7 +169,7 @@ export class Liveness {
     const run = async (): Promise<void> => {
       do {
         this.resyncAgain = false
-        if (!this.cluster.available()) return
+        if (!this.running()) return
         try {
           await this.resyncOnce()
         } catch (err) {
