@@ -38,8 +38,9 @@ export class Liveness {
   private reaping: Promise<void> | undefined
   private resyncing: Promise<void> | undefined
   private resyncAgain = false
-  /** Set by `stop()` (the adapter is closing): no beat, reap or resync starts after it. */
+  /** Set by `stop()` (the adapter is closing): no reap or resync starts after it; beats go on until `halt()`. */
   private stopped = false
+  private beat: Promise<unknown> | undefined
 
   constructor (private readonly cluster: LivenessContext, private readonly timings: ClusterTimings) {}
 
@@ -48,9 +49,15 @@ export class Liveness {
     this.timer.unref()
   }
 
+  /** Closing: no reap or resync from now on. The heartbeat goes on while `leave()` works, so no survivor reaps this instance meanwhile. */
   stop (): void {
     this.stopped = true
+  }
+
+  /** No more beats; resolves once one in flight has landed. */
+  async halt (): Promise<void> {
     clearInterval(this.timer)
+    await this.beat?.catch(() => {})
   }
 
   /** The backend takes commands and this instance is not leaving. */
@@ -72,10 +79,12 @@ export class Liveness {
    */
   async tick (): Promise<void> {
     const { backend, host, health } = this.cluster
-    if (!this.running() || this.beating) return
+    if (!this.cluster.available() || this.beating) return
     this.beating = true
     try {
-      const added = await backend.presence.beat(host.instanceId)
+      const beat = Promise.resolve(backend.presence.beat(host.instanceId))
+      this.beat = beat
+      const added = await beat
       if (this.beatFailed) {
         // Beats could not land for a while, here and likely everywhere: let every instance beat again before reaping.
         this.beatFailed = false
@@ -113,6 +122,8 @@ export class Liveness {
       } finally {
         await this.announceLeft(left, true)
       }
+      // Unregistered last, once no beat can register it again.
+      await this.halt()
       await presence.unregister(host.instanceId)
     } catch (err) {
       host.log.warn({ err }, `could not remove this instance's presence from ${this.cluster.backend.label} on close: survivors will reap it`)

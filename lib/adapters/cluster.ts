@@ -96,6 +96,7 @@ export class ClusterAdapter implements Adapter {
   private async shutDown (): Promise<void> {
     this.liveness?.stop()
     if (this.host !== undefined && this.backend.available) await withTimeout(this.liveness!.leave(), this.timings.closeTimeoutMs)
+    if (this.liveness !== undefined) await withTimeout(this.liveness.halt(), this.timings.closeTimeoutMs)
     this.health.closing = true
     if (this.host !== undefined) await this.backend.close(this.timings.closeTimeoutMs)
   }
