@@ -1,7 +1,6 @@
 import t from 'tap'
 import type { Adapter } from '../plugin.js'
-import { roomFrameParts } from '../lib/protocol/stringify.js'
-import { RecordingHost } from './adapter-compliance.js'
+import { BatchingHost, RecordingHost } from './adapter-compliance.js'
 import { RedisProxy, useRedis, type RedisTestContext } from './helpers/redis.js'
 
 const redis = await useRedis(t)
@@ -22,18 +21,6 @@ async function node (t: any, ctx: RedisTestContext, keyPrefix: string, closeTime
   await adapter.init(host)
   t.teardown(() => adapter.close())
   return { adapter, host, proxy }
-}
-
-/** A host that announces departures in batches, as the plugin's does: each batch publishes one frame into `watch`. */
-class BatchHost extends RecordingHost {
-  readonly batches: Array<ReadonlyArray<readonly [string, string]>> = []
-  adapter: Adapter | undefined
-
-  async usersLeft (departures: ReadonlyArray<readonly [string, string]>): Promise<void> {
-    this.batches.push(departures)
-    const frame = roomFrameParts('member_count', 'watch', { memberCount: departures.length })
-    await this.adapter!.publishToRoom({ room: 'watch', frame, durable: false, except: undefined })
-  }
 }
 
 async function fill (adapter: Adapter, tag: string): Promise<void> {
@@ -105,7 +92,7 @@ if (redis !== undefined) {
     const keyPrefix = prefixOf(redis)
     const b = await node(t, redis, keyPrefix)
     await b.adapter.addMember('watch', 'bob', 'b1')
-    const host = new BatchHost()
+    const host = new BatchingHost('watch')
     const closing = await node(t, redis, keyPrefix, 10_000, host)
     host.adapter = closing.adapter
     await fill(closing.adapter, 'c')
