@@ -100,6 +100,20 @@ for (const [adapterName, makeAdapter] of adapters) {
       t.equal(disconnects, 0, 'onDisconnect runs only for accepted connections')
     })
 
+    t.test('a connection refused by onConnect leaves the user\'s other connections reachable by user-targeted messages', async (t) => {
+      let connects = 0
+      const server = await appWith(t, makeAdapter, (app) => {
+        app.ws.addHook('onConnect', () => {
+          if (++connects === 2) throw new WsError('forbidden', 'Second tab refused')
+        })
+      })
+      const first = await connect(t, server, 'alice')
+      const second = await connect(t, server, 'alice', { awaitConnected: false })
+      t.equal((await second.closed).code, CloseCode.ConnectionRefused)
+      await server.app.ws.addToRoom({ userId: 'alice' }, 'after')
+      t.equal((await first.waitFor('room_added')).payload.room, 'after', 'the user\'s channel still reaches the first tab')
+    })
+
     t.test('an onConnect hook that fails or hangs closes with 1011, undoing its joins', async (t) => {
       const server = await appWith(t, makeAdapter, (app) => {
         app.ws.addHook('onConnect', async (ctx) => {
