@@ -131,7 +131,7 @@ if (redis !== undefined) {
   }
 
   const expectBatched = async (t: Test, observer: TestClient, what: string): Promise<void> => {
-    await until(() => observer.pending().some((frame) => frame.room === 'small' && frame.type === 'user_left'), 'the departures are announced', 5000)
+    await until(() => observer.pending().some((frame) => frame.room === 'small' && frame.type === 'user_left'), 'the departures are announced', 10_000)
     const lobby = await heardOf(observer, 'lobby')
     t.comment(`${what}: the observer got ${lobby.length} frame(s) for the big room (${lobby.filter((f) => f.type === 'user_left').length} user_left)`)
     t.same(lobby, [{ type: 'member_count', payload: { memberCount: 4 } }], 'the big room hears one correct member_count, no user_left')
