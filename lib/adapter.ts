@@ -84,6 +84,14 @@ export interface AdapterHost {
    * Optional: without it an adapter publishes `user_joined` itself.
    */
   userJoined?(room: string, userId: string): void
+  /**
+   * Several users' presence ended at once, all found by this instance (its own close, or an
+   * instance found dead): tell each room under the host's presence rules, in one batch per room
+   * (a big room hears one `member_count`, not a `user_left` per user). Resolves once every
+   * announcement is published, so an adapter can await it before closing its connection.
+   * Optional: without it an adapter announces each departure itself.
+   */
+  usersLeft?(departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void>
   /** Log through the app's logger. */
   readonly log: { warn(obj: object, msg: string): void, error(obj: object, msg: string): void, info(obj: object, msg: string): void }
 }

@@ -80,6 +80,14 @@ export function createSocketLifecycle (
     // Frames wait while the hooks run (busy); what the hooks send waits behind `connected` (pending).
     connection.busy = true
     connection.pending = []
+    // Registered first: a control the hooks send to this connection (app.ws.addToRoom) reaches it.
+    const registering = hub.register(connection)
+    if (registering === undefined) runConnectHooks(connection)
+    else void registering.then(() => runConnectHooks(connection))
+  }
+
+  function runConnectHooks (connection: Connection): void {
+    if (connection.closed) return
     let ran: unknown
     try {
       ran = hub.runHook('onConnect', connection)

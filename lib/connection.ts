@@ -22,6 +22,8 @@ export class Connection implements ConnectionInfo {
   closed = false
   /** `connected` has been sent: nothing else may reach the client before it. */
   greeted = false
+  /** The adapter was told of it (`addConnection`): it must be told when it goes (greeting.ts). */
+  registered = false
   expiresAt: number | undefined
   expiryTimer: NodeJS.Timeout | undefined = undefined
   /** A handler is running: later frames wait in `backlog` so each connection is processed in order. */

@@ -57,6 +57,9 @@ export interface ControlHost {
 }
 
 export class ServerControl implements WsControl {
+  /** Room changes for connections not greeted yet, applied once they are. */
+  private readonly waiting = new WeakMap<Connection, UserControl[]>()
+
   constructor (private readonly host: ControlHost) {}
 
   async addToRoom (target: ControlTarget, room: string): Promise<void> {
@@ -82,22 +85,39 @@ export class ServerControl implements WsControl {
     if (connections === undefined) return
     for (const connection of [...connections]) {
       if (control.connectionId !== undefined && connection.id !== control.connectionId) continue
-      this.applyTo(connection, control)
+      void this.applyTo(connection, control)
     }
   }
 
-  private applyTo (connection: Connection, control: UserControl): void {
+  /** Resolves once the change is made (never rejects: a failure is logged). */
+  private async applyTo (connection: Connection, control: UserControl): Promise<void> {
     if (control.op === 'disconnect') {
       connection.log.info({ reason: control.reason }, 'disconnected by the server')
       this.host.disconnect(connection, CloseCode.Disconnected, closeReason(control.reason))
       return
     }
-    // Not greeted yet: nothing may reach the client before `connected`, and it is in no room.
-    if (!connection.greeted || connection.closed) return
+    if (connection.closed) return
+    // Not greeted yet (e.g. its onConnect hook sent this): nothing may reach the client before
+    // `connected`, so the change waits and applies right after the greeting (see `greeted`).
+    if (!connection.greeted) {
+      const waiting = this.waiting.get(connection)
+      if (waiting === undefined) this.waiting.set(connection, [control])
+      else waiting.push(control)
+      return
+    }
     const done = control.op === 'join'
       ? this.host.addToRoom(connection, control.room)
       : this.host.removeFromRoom(connection, control.room, control.reason)
-    done.catch((err: unknown) => connection.log.warn({ err, room: control.room, op: control.op }, 'server-side room change failed'))
+    await done.catch((err: unknown) => connection.log.warn({ err, room: control.room, op: control.op }, 'server-side room change failed'))
+  }
+
+  /** The connection was greeted: apply the room changes that reached it before, in order. */
+  greeted (connection: Connection): void {
+    const waiting = this.waiting.get(connection)
+    if (waiting === undefined) return
+    this.waiting.delete(connection)
+    // One after the other: the client sees them in the order they were sent.
+    void waiting.reduce<Promise<void>>(async (previous, control) => { await previous; await this.applyTo(connection, control) }, Promise.resolve())
   }
 
   private async publish (userId: string, control: UserControl): Promise<void> {

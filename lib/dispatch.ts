@@ -191,6 +191,7 @@ export function createDispatcher (
     if (isBinary || ping === undefined || data.length > 256 || !data.includes('"ping"')) return false
     const parsed = parseClientFrame(data.toString())
     if (!parsed.ok || parsed.frame.type !== ClientMessage.Ping || ping.validate(parsed.frame.payload) !== undefined) return false
+    host.countType(ClientMessage.Ping)
     finish(connection, ping, parsed.frame.id, ping.run(connection, parsed.frame.payload, parsed.frame.id))
     return true
   }

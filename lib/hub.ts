@@ -21,7 +21,7 @@ import { ServerControl } from './control.js'
 import type { BroadcastOptions, HandlerContext, ServerMessageDef } from './define.js'
 import { Delivery } from './delivery.js'
 import { setExpiry, stopExpiry, type Disconnect } from './expiry.js'
-import { greet } from './greeting.js'
+import { greet, register } from './greeting.js'
 import { sweep } from './heartbeat.js'
 import type { HookName, Hooks } from './hooks.js'
 import { Membership } from './membership.js'
@@ -29,6 +29,7 @@ import { Presence, type MembersPage } from './presence.js'
 import type { ResolvedOptions } from './options.js'
 import { Registry } from './registry.js'
 import { RunningHandlers, shutdown } from './shutdown.js'
+import { withTimeout } from './timeout.js'
 import type { WsStats, WsUser } from './types.js'
 
 export class Hub {
@@ -54,7 +55,11 @@ export class Hub {
   ) {
     this.registry = new Registry(options)
     this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection,
-      { joined: async (room, userId) => this.presence.joined(room, userId), left: async (room, userId) => this.presence.left(room, userId) })
+      {
+        joined: async (room, userId) => this.presence.joined(room, userId),
+        left: async (room, userId) => this.presence.left(room, userId),
+        leftMany: async (departures) => this.presence.leftMany(departures),
+      })
     this.presence = new Presence(adapter, options.presenceListLimit,
       (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }))
     this.membership = new Membership(this.registry, adapter, this.delivery, this.presence, options, this)
@@ -95,7 +100,14 @@ export class Hub {
 
   /** Send `connected`; a promise when it had to wait for the adapter (frames wait meanwhile). */
   greet (connection: Connection): Promise<void> | undefined {
-    return greet(connection, this.adapter, this.delivery)
+    const greeted = greet(connection, this.adapter, this.delivery)
+    if (greeted === undefined) return void this.control.greeted(connection)
+    return greeted.then(() => this.control.greeted(connection))
+  }
+
+  /** Route the user's messages to this connection before it is greeted (see greeting.ts). */
+  register (connection: Connection): Promise<void> | undefined {
+    return register(connection, this.adapter)
   }
 
   /** Close the connection at the token's expiry unless a refresh moves it. */
@@ -109,7 +121,7 @@ export class Hub {
     stopExpiry(connection)
     await this.membership.leaveAll(connection)
     try {
-      await this.adapter.removeConnection?.(connection.userId, connection.id)
+      if (connection.registered) await this.adapter.removeConnection?.(connection.userId, connection.id)
     } catch (err) {
       connection.log.error({ err }, 'adapter connection cleanup failed')
     }
@@ -239,8 +251,17 @@ export class Hub {
     sweep(this.registry, this.options, this.disconnectConnection, now)
   }
 
-  /** See shutdown.ts. */
-  shutdown (): Promise<void> {
-    return shutdown(this.registry, this.handlers, (connection) => this.removeConnection(connection), this.options.shutdownTimeoutMs)
+  /**
+   * See shutdown.ts. Everyone leaves at once: the departures are announced together at the end,
+   * one batch per room under the presence rules (a big room hears one `member_count`), and
+   * published before the adapter closes.
+   */
+  async shutdown (): Promise<void> {
+    this.presence.collectDepartures()
+    try {
+      await shutdown(this.registry, this.handlers, (connection) => this.removeConnection(connection), this.options.shutdownTimeoutMs)
+    } finally {
+      await withTimeout(this.presence.announceCollected(), this.options.shutdownTimeoutMs)
+    }
   }
 }

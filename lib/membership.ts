@@ -59,6 +59,7 @@ export class Membership {
     if (by === 'server' && connection.rooms.has(room)) return
     hold(connection, room)
     let recoveredUpTo = 0
+    let hadGap = false
     // Already a member: everything since its join reached it, unless flow control dropped some.
     const alreadyMember = connection.rooms.has(room)
     const replay = since !== undefined && (!alreadyMember || connection.gaps?.has(room) === true)
@@ -87,6 +88,9 @@ export class Membership {
           if (connection.closed) return
         }
       }
+      // This replay covers every gap so far; a frame dropped from now on (held during this join,
+      // newer than the history read) is a new gap that must outlive the recovery.
+      if (replay) hadGap = connection.gaps?.delete(room) === true
       const [{ members, memberCount }, position, recovery] = await Promise.all([
         this.presence.list(room),
         positionOf(this.adapter, room),
@@ -99,7 +103,7 @@ export class Membership {
         throw new WsError('forbidden', `Removed from room "${room}" while joining it`)
       }
       const frames = recovery?.recovered === true ? recovery.frames.filter((frame) => frame.except === undefined || !isExcluded(connection, frame.except)) : []
-      if (recovery?.recovered === true) connection.gaps?.delete(room)
+      if (recovery?.recovered === true) hadGap = false
       recoveredUpTo = frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
       const reply: RoomJoinedPayload = { room, members, memberCount, seq: Math.max(position.seq, recoveredUpTo) }
       // The client sends it back with `since`; a new epoch means the room's numbering restarted.
@@ -115,6 +119,8 @@ export class Membership {
         this.delivery.writeStored(connection, Buffer.from(frame.data))
       }
     } finally {
+      // Not recovered (or failed): the gaps it was to fill are still there.
+      if (hadGap && connection.rooms.has(room)) (connection.gaps ??= new Set()).add(room)
       // A member keeps what arrived meanwhile (minus what recovery sent); a refused joiner gets nothing.
       this.release(connection, room, connection.rooms.has(room) ? recoveredUpTo : Infinity)
     }

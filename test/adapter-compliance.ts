@@ -65,6 +65,25 @@ export class RecordingHost implements AdapterHost {
   }
 }
 
+/**
+ * A host that takes departures in batches (`usersLeft`), as the plugin's does: it records each
+ * batch and announces it with one `member_count` frame into `room`, published through `adapter`.
+ */
+export class BatchingHost extends RecordingHost {
+  readonly batches: Array<ReadonlyArray<readonly [string, string]>> = []
+  adapter: Adapter | undefined
+
+  constructor (private readonly room: string) {
+    super()
+  }
+
+  async usersLeft (departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void> {
+    this.batches.push(departures)
+    const frame = roomFrameParts('member_count', this.room, { memberCount: departures.length })
+    await this.adapter!.publishToRoom({ room: this.room, frame, durable: false, except: undefined })
+  }
+}
+
 export type AdapterFactory = (options: HistoryOptions) => Adapter
 
 export function frame (room: string, content: string): ReturnType<typeof roomFrameParts> {

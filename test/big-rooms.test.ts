@@ -1,6 +1,6 @@
-import t from 'tap'
-import { buildApp, connect, joined, type TestApp, type TestClient } from './helpers/index.js'
-import { useRedis } from './helpers/redis.js'
+import t, { type Test } from 'tap'
+import { buildApp, connect, joined, until, type TestApp, type TestClient } from './helpers/index.js'
+import { RedisProxy, useRedis } from './helpers/redis.js'
 
 /** Connect `userIds` and join them to `room` one after the other. */
 async function joinAll (t: Parameters<typeof connect>[0], server: TestApp, room: string, userIds: string[]): Promise<TestClient[]> {
@@ -99,5 +99,58 @@ if (redis !== undefined) {
     const page1 = await u1!.request('get_members', { room: 'lobby' })
     const page2 = await u1!.request('get_members', { room: 'lobby', after: page1.payload.next })
     t.same([...page1.payload.members, ...page2.payload.members], ['u1', 'u2', 'u3'])
+  })
+
+  /**
+   * A big room (12 users, listLimit 5: 4 on A, 8 on B) and a small one (2 on A, 2 on B). The
+   * observer, on A, joins each room last, so every frame it gets afterwards is caused by B going.
+   */
+  async function twoInstances (t: Test, viaProxy: boolean): Promise<{ a: TestApp, b: TestApp, observer: TestClient, proxy: RedisProxy }> {
+    const keyPrefix = `${redis!.prefix}bigclose${Math.random().toString(36).slice(2, 8)}:`
+    const timings = { heartbeatIntervalMs: 200, instanceTimeoutMs: 1000 }
+    const proxy = new RedisProxy()
+    await proxy.up()
+    t.teardown(() => proxy.down())
+    const presence = { listLimit: 5 }
+    const a = await buildApp(t, { presence, adapter: redis!.adapter({ keyPrefix, ...timings }) })
+    const b = await buildApp(t, { presence, adapter: redis!.adapter({ keyPrefix, ...timings, ...(viaProxy ? { url: proxy.url, closeTimeoutMs: 300 } : {}) }) })
+    const onB = await joinAll(t, b, 'lobby', ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8'])
+    for (const client of onB.slice(0, 2)) await joined(client, 'small')
+    const onA = await joinAll(t, a, 'lobby', ['a1', 'a2', 'a3'])
+    await joined(onA[0]!, 'small')
+    const observer = await connect(t, a, 'observer')
+    t.equal((await joined(observer, 'lobby')).payload.memberCount, 12)
+    t.equal((await joined(observer, 'small')).payload.memberCount, 4)
+    return { a, b, observer, proxy }
+  }
+
+  /** What the observer got of `room` once B's users are gone (and a moment for stragglers). */
+  async function heardOf (observer: TestClient, room: string): Promise<Array<{ type: string, payload: unknown }>> {
+    await observer.expectNone('never', 300)
+    return observer.pending().filter((frame) => frame.room === room).map(({ type, payload }) => ({ type, payload }))
+  }
+
+  const expectBatched = async (t: Test, observer: TestClient, what: string): Promise<void> => {
+    await until(() => observer.pending().some((frame) => frame.room === 'small' && frame.type === 'user_left'), 'the departures are announced', 10_000)
+    const lobby = await heardOf(observer, 'lobby')
+    t.comment(`${what}: the observer got ${lobby.length} frame(s) for the big room (${lobby.filter((f) => f.type === 'user_left').length} user_left)`)
+    t.same(lobby, [{ type: 'member_count', payload: { memberCount: 4 } }], 'the big room hears one correct member_count, no user_left')
+    const small = await heardOf(observer, 'small')
+    t.same(small.map((f) => f.type), ['user_left', 'user_left'], 'the small room hears a user_left for each')
+    t.same(small.map((f) => (f.payload as { userId: string }).userId).sort(), ['b1', 'b2'])
+  }
+
+  t.test('on Redis, closing an instance: a big room hears one member_count, not a user_left per departed user; a small room a user_left each', async (t) => {
+    const { a, b, observer } = await twoInstances(t, false)
+    await b.app.close()
+    t.equal((await a.app.ws.members('lobby')).length, 4, 'B\'s users are gone')
+    await expectBatched(t, observer, 'closing B')
+  })
+
+  t.test('on Redis, reaping a dead instance: a big room hears one member_count, not a user_left per departed user; a small room a user_left each', async (t) => {
+    const { a, observer, proxy } = await twoInstances(t, true)
+    await proxy.down() // B's connection to Redis is cut: to the others it died without cleanup
+    await expectBatched(t, observer, 'reaping B')
+    t.equal((await a.app.ws.members('lobby')).length, 4)
   })
 }

@@ -37,6 +37,7 @@ export class ClusterAdapter implements Adapter {
   private inbox: RoomDelivery[] = []
   private readonly health: ClusterHealth
   private liveness: Liveness | undefined
+  private closing: Promise<void> | undefined
 
   /** `logContext` goes with outage logs (e.g. the backend's URL, without secrets). */
   constructor (protected readonly backend: ClusterBackend, private readonly timings: ClusterTimings, private readonly logContext: object = {}) {
@@ -86,13 +87,18 @@ export class ClusterAdapter implements Adapter {
     liveness.start()
   }
 
-  async close (): Promise<void> {
-    if (this.health.closing) return
-    this.health.closing = true
+  close (): Promise<void> {
+    this.closing ??= this.shutDown()
+    return this.closing
+  }
+
+  /** Leave first, then close: the departures are published while the backend still takes commands. */
+  private async shutDown (): Promise<void> {
     this.liveness?.stop()
-    if (this.host === undefined) return
-    if (this.backend.available) await withTimeout(this.liveness!.leave(), this.timings.closeTimeoutMs)
-    await this.backend.close(this.timings.closeTimeoutMs)
+    if (this.host !== undefined && this.backend.available) await withTimeout(this.liveness!.leave(), this.timings.closeTimeoutMs)
+    if (this.liveness !== undefined) await withTimeout(this.liveness.halt(), this.timings.closeTimeoutMs)
+    this.health.closing = true
+    if (this.host !== undefined) await this.backend.close(this.timings.closeTimeoutMs)
   }
 
   // ── deliveries ───────────────────────────────────────────────────────────
