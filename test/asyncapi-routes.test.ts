@@ -4,6 +4,7 @@ import fastifySwagger from '@fastify/swagger'
 import { parse as parseYaml } from 'yaml'
 import wsPlugin, { type WsPluginOptions } from '../plugin.js'
 import wsDocs from '../docs.js'
+import { ServedDocuments } from '../lib/asyncapi/served-cache.js'
 
 interface Tap { teardown(fn: () => unknown): void }
 
@@ -18,9 +19,9 @@ async function readyApp (t: Tap, options: WsPluginOptions = {}, setup?: (app: Fa
 }
 
 /** The served document is app.asyncapi() plus the `default` server derived from the request (the app declares none). */
-function servedFrom (document: object): object {
+function servedFrom (document: object, host = 'localhost:80'): object {
   const { asyncapi, info, ...rest } = JSON.parse(JSON.stringify(document)) as { asyncapi: string, info: object, channels: { ws: object } }
-  const server = { host: 'localhost:80', protocol: 'ws', description: 'The server that served this document (derived from the request, because the app declares none).', pathname: '/ws', security: [{ $ref: '#/components/securitySchemes/jwt' }] }
+  const server = { host, protocol: 'ws', description: 'The server that served this document (derived from the request, because the app declares none).', pathname: '/ws', security: [{ $ref: '#/components/securitySchemes/jwt' }] }
   return { asyncapi, info, servers: { default: server }, ...rest, channels: { ...rest.channels, ws: { ...rest.channels.ws, address: null } } }
 }
 
@@ -38,6 +39,46 @@ t.test('GET /asyncapi.yaml serves the same document as YAML', async (t) => {
   t.equal(response.statusCode, 200)
   t.equal(response.headers['content-type'], 'application/yaml; charset=utf-8')
   t.same(parseYaml(response.body), servedFrom(app.asyncapi()))
+})
+
+t.test('each Host gets its own document, the same bytes on every request, also after many other hosts', async (t) => {
+  const app = await readyApp(t)
+  const served = async (url: string, host: string): Promise<string> => {
+    const response = await app.inject({ url, headers: { host } })
+    t.equal(response.statusCode, 200)
+    return response.body
+  }
+  for (const url of ['/asyncapi.json', '/asyncapi.yaml', '/asyncapi.client.json', '/asyncapi.client.yaml']) {
+    const first = await served(url, 'chat.example.com')
+    const parse = url.endsWith('.json') ? (text: string) => JSON.parse(text) as unknown : (text: string) => parseYaml(text) as unknown
+    t.same(parse(first), servedFrom(app.asyncapi({ view: url.includes('client') ? 'client' : 'server' }), 'chat.example.com'), `${url}: the request's host`)
+    t.equal(await served(url, 'chat.example.com'), first, `${url}: the same bytes again`)
+    const other = await served(url, 'localhost:3000')
+    t.match(other, 'localhost:3000', `${url}: another host gets its own server`)
+    t.notMatch(other, 'chat.example.com')
+    // A hostile client cycling through made-up hosts evicts entries; the document stays right.
+    for (let i = 0; i < 40; i++) await served(url, `h${i}.example.net`)
+    t.equal(await served(url, 'chat.example.com'), first, `${url}: the same bytes after 40 other hosts`)
+  }
+})
+
+t.test('the per-host document cache is bounded: made-up hosts evict the least recently used, never grow it', async (t) => {
+  const cache = new ServedDocuments()
+  let serialised = 0
+  const text = (host: string): string | undefined => cache.text('server', 'json', { host, protocol: 'http' }, () => `${++serialised} ${host}`)
+  t.equal(text('chat.example.com'), '1 chat.example.com')
+  for (let i = 0; i < 1000; i++) {
+    text(`h${i}.example.net`)
+    // The app's own host, requested all along, stays cached.
+    if (i % 4 === 0) t.equal(text('chat.example.com'), '1 chat.example.com')
+    if (cache.size > cache.maxEntries) t.fail(`${cache.size} entries after ${i + 1} hosts`)
+  }
+  t.equal(cache.size, cache.maxEntries, `at most ${cache.maxEntries} entries after 1,001 hosts`)
+  t.equal(serialised, 1001, 'each made-up host serialised once, the app\'s host once')
+  t.equal(text('h0.example.net'), '1002 h0.example.net', 'an evicted host is serialised again')
+  const empty = new ServedDocuments()
+  t.equal(empty.text('server', 'json', { host: 'x', protocol: 'http' }, () => undefined), undefined)
+  t.equal(empty.size, 0, 'an origin that changes nothing is not cached')
 })
 
 t.test('the docs plugin serves an HTML page whose script and stylesheet are served by the app', async (t) => {

@@ -12,6 +12,7 @@ import { toClientView } from './client-view.js'
 import { payloadExamples } from './examples.js'
 import { resolveAsyncApiOptions, type AsyncApiOptions } from './options.js'
 import { fullPath, registerAsyncApiRoutes } from './routes.js'
+import { ServedDocuments, type DocumentFormat } from './served-cache.js'
 import { servedDocument, type AsyncApiView, type RequestOrigin } from './served-document.js'
 
 export type { AsyncApiView }
@@ -82,12 +83,16 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
     return text
   }) as AsyncApiAccessor
 
-  // Without configured servers (or with a relative OpenAPI link) each request gets its own copy: serialise per request.
-  const served = (view: AsyncApiView, origin: RequestOrigin): AsyncApiDocument | undefined => {
-    const doc = get(view)
-    const withServer = servedDocument(doc, origin, source.wsPath, source.auth)
-    return withServer === doc ? undefined : withServer
-  }
+  // Without configured servers (or with a relative OpenAPI link) each origin gets its own copy,
+  // serialised once per origin (bounded: see served-cache.ts).
+  const perOrigin = new ServedDocuments()
+  const servedText = (view: AsyncApiView, format: DocumentFormat, origin: RequestOrigin): string | undefined =>
+    perOrigin.text(view, format, origin, () => {
+      const doc = get(view)
+      const withServer = servedDocument(doc, origin, source.wsPath, source.auth)
+      if (withServer === doc) return undefined
+      return format === 'json' ? JSON.stringify(withServer) : toYaml(withServer)
+    })
 
   app.decorate('asyncapi', accessor)
   app.addHook('onReady', async () => { ready = true })
@@ -95,15 +100,12 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
   if (!options.expose) return
   registerAsyncApiRoutes(app, {
     json: (view, origin) => {
-      const doc = served(view, origin)
-      if (doc !== undefined) return JSON.stringify(doc)
-      let text = jsons.get(view)
-      if (text === undefined) jsons.set(view, text = JSON.stringify(get(view)))
-      return text
+      const text = servedText(view, 'json', origin)
+      if (text !== undefined) return text
+      let same = jsons.get(view)
+      if (same === undefined) jsons.set(view, same = JSON.stringify(get(view)))
+      return same
     },
-    yaml: (view, origin) => {
-      const doc = served(view, origin)
-      return doc === undefined ? accessor({ yaml: true, view }) : toYaml(doc)
-    },
+    yaml: (view, origin) => servedText(view, 'yaml', origin) ?? accessor({ yaml: true, view }),
   }, { routePrefix: options.routePrefix, wsPath: source.wsPath })
 }
