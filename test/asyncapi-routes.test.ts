@@ -87,7 +87,11 @@ t.test('the docs plugin serves an HTML page whose script and stylesheet are serv
   t.equal(page.statusCode, 200)
   t.equal(page.headers['content-type'], 'text/html; charset=utf-8')
   const urls = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!)
-  t.same(urls, ['/asyncapi/asyncapi-react.css', '/asyncapi/asyncapi-react.js'], 'only local assets')
+  t.same(urls, [
+    '/asyncapi/asyncapi-react.css', '/asyncapi.json', '/asyncapi.yaml',
+    '/asyncapi.json', '/asyncapi.yaml', '/asyncapi.client.json', '/asyncapi.client.yaml',
+    '/asyncapi/asyncapi-react.js',
+  ], 'only local assets, and the documents it renders')
   const css = await app.inject('/asyncapi/asyncapi-react.css')
   t.equal(css.statusCode, 200)
   t.equal(css.headers['content-type'], 'text/css; charset=utf-8')
@@ -135,8 +139,37 @@ t.test('under an encapsulation prefix, the document\'s channel address and the d
   const page = await app.inject('/chat/asyncapi')
   t.equal(page.statusCode, 200)
   const urls = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!)
-  t.same(urls, ['/chat/asyncapi/asyncapi-react.css', '/chat/asyncapi/asyncapi-react.js'])
+  t.same(urls.filter((url) => url.startsWith('/chat/asyncapi/')), ['/chat/asyncapi/asyncapi-react.css', '/chat/asyncapi/asyncapi-react.js'])
   for (const url of urls) t.equal((await app.inject(url)).statusCode, 200, url)
+})
+
+t.test('the docs page links the document routes of the plugin, with its prefix and routePrefix', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifySwagger, { openapi: { info: { title: 'HTTP API', version: '1.0.0' } } })
+  await app.register(async (child) => {
+    await child.register(wsPlugin, { auth: false, heartbeatIntervalMs: 0, asyncapi: { routePrefix: '/api' } })
+    await child.register(wsDocs, { routePrefix: '/docs/ws' })
+  }, { prefix: '/chat' })
+  await app.ready()
+  const expected = { json: '/chat/api/asyncapi.json', yaml: '/chat/api/asyncapi.yaml', clientJson: '/chat/api/asyncapi.client.json', clientYaml: '/chat/api/asyncapi.client.yaml' }
+  const page = (await app.inject('/chat/docs/ws')).body
+  t.match(page, `<link rel="alternate" type="application/json" href="${expected.json}"`)
+  t.match(page, `<link rel="alternate" type="application/yaml" href="${expected.yaml}"`)
+  const links = [...(/<nav[^>]*>(.*?)<\/nav>/s.exec(page)?.[1] ?? '').matchAll(/href="([^"]+)"/g)].map((match) => match[1]!)
+  t.same(links, [expected.json, expected.yaml, expected.clientJson, expected.clientYaml], 'the page links every document')
+  for (const url of links) t.equal((await app.inject(url)).statusCode, 200, `${url} answers`)
+  // The page's route points to the document in the OpenAPI description too.
+  const openapi = app.swagger() as { paths: Record<string, { get: { externalDocs?: { url: string } } }> }
+  t.equal(openapi.paths['/chat/docs/ws']?.get.externalDocs?.url, expected.json)
+})
+
+t.test('with expose: false the docs page links no document (there is none to link)', async (t) => {
+  const app = await readyApp(t, { asyncapi: { expose: false } }, undefined, async (app) => { await app.register(wsDocs) })
+  const page = (await app.inject('/asyncapi')).body
+  t.notMatch(page, '<nav')
+  t.notMatch(page, 'rel="alternate"')
+  t.equal(app.asyncapi.urls, undefined)
 })
 
 t.test('a docs page on a path the app already uses (e.g. @fastify/swagger-ui at /docs) names the option that moves it', async (t) => {

@@ -26,6 +26,16 @@ import { toYaml } from './yaml.js'
 export interface AsyncApiAccessor {
   (options: { yaml: true, view?: AsyncApiView }): string
   (options?: { yaml?: false, view?: AsyncApiView }): AsyncApiDocument
+  /** Where the document routes answer (what the docs page links to); undefined with `expose: false`. */
+  readonly urls: AsyncApiUrls | undefined
+}
+
+/** URL paths of the document routes, the encapsulation prefix and `routePrefix` included. */
+export interface AsyncApiUrls {
+  readonly json: string
+  readonly yaml: string
+  readonly clientJson: string
+  readonly clientYaml: string
 }
 
 export interface AsyncApiSource {
@@ -73,7 +83,7 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
     return document
   }
 
-  const accessor = ((call?: { yaml?: boolean, view?: AsyncApiView }) => {
+  const accessor = Object.assign((call?: { yaml?: boolean, view?: AsyncApiView }) => {
     const view = call?.view ?? 'server'
     if (view !== 'server' && view !== 'client') throw new TypeError(`app.asyncapi(): view must be "server" or "client"; got ${String(view)}`)
     const doc = get(view)
@@ -81,7 +91,7 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
     let text = yamls.get(view)
     if (text === undefined) yamls.set(view, text = toYaml(doc))
     return text
-  }) as AsyncApiAccessor
+  }, { urls: options.expose ? documentUrls(app, options.routePrefix) : undefined }) as AsyncApiAccessor
 
   // Without configured servers (or with a relative OpenAPI link) each origin gets its own copy,
   // serialised once per origin (bounded: see served-cache.ts).
@@ -108,4 +118,9 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
     },
     yaml: (view, origin) => servedText(view, 'yaml', origin) ?? accessor({ yaml: true, view }),
   }, { routePrefix: options.routePrefix, wsPath: source.wsPath })
+}
+
+function documentUrls (app: FastifyInstance, routePrefix: string): AsyncApiUrls {
+  const at = (file: string): string => fullPath(app, `${routePrefix}/${file}`)
+  return Object.freeze({ json: at('asyncapi.json'), yaml: at('asyncapi.yaml'), clientJson: at('asyncapi.client.json'), clientYaml: at('asyncapi.client.yaml') })
 }
