@@ -20,7 +20,7 @@ import { startHeartbeat } from './lib/heartbeat.js'
 import { Hooks, sealHooks, type WsHooks } from './lib/hooks.js'
 import { registerHistoryRoute } from './lib/history-route.js'
 import { Hub } from './lib/hub.js'
-import { closeOtherSockets, trackOtherSockets } from './lib/shutdown.js'
+import { closeOtherSockets, OtherSockets } from './lib/shutdown.js'
 import { publishedLimits, resolveOptions, type WsPluginOptions } from './lib/options.js'
 import { createWsServer, type WsServer } from './lib/ws-server.js'
 import type { RegisteredClientMessages, RegisteredServerSchemas } from './lib/register.js'
@@ -73,8 +73,8 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   }
   claimRoute(app, options.path, 'path')
   await app.register(fastifyWebsocket, {
-    // No ws client tracking: the hub tracks its sockets, trackOtherSockets those of the app's own
-    // routes (for app.close()), so `app.websocketServer.clients` is undefined.
+    // No ws client tracking: the hub tracks its sockets, OtherSockets the rest (the app's own
+    // routes', refused ones) for app.close(), so `app.websocketServer.clients` is undefined.
     options: { maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: options.perMessageDeflate },
     // The hub closes its own sockets (with 1001, after running handlers finish); see preClose below.
     preClose: async () => {},
@@ -85,8 +85,9 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   const hub = new Hub(app, catalog, adapter, options, hooks)
   const authenticator = createAuthenticator(app, options.auth)
   const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator, options.authorizePublish), options)
-  const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed)
-  const otherSockets = trackOtherSockets(app.websocketServer, lifecycle.isOwnUpgrade)
+  const otherSockets = new OtherSockets()
+  const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed, (socket) => otherSockets.track(socket))
+  otherSockets.listen(app.websocketServer, lifecycle.isOwnUpgrade)
 
   const { server, markReady } = createWsServer(hub, adapter, hooks)
   app.decorate('ws', server)
@@ -118,7 +119,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   app.addHook('preClose', async () => {
     stopHeartbeat()
     await hub.shutdown()
-    await closeOtherSockets(otherSockets, options.shutdownTimeoutMs)
+    await closeOtherSockets(otherSockets.open, options.shutdownTimeoutMs)
   })
   app.addHook('onClose', async () => {
     app.server.off('upgrade', lifecycle.onUpgradeWhileClosing)

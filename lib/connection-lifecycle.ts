@@ -43,6 +43,8 @@ export function createSocketLifecycle (
   dispatcher: Dispatcher,
   authenticator: Authenticator,
   isOriginAllowed: ((origin: string) => boolean) | undefined,
+  /** A socket of this route closed without becoming a connection: app.close() must still see it end. */
+  trackRefused: (socket: WebSocket) => void,
 ): SocketLifecycle {
   const authResults = new WeakMap<FastifyRequest, AuthResult>()
   const ownUpgrades = new WeakSet<IncomingMessage>()
@@ -80,12 +82,16 @@ export function createSocketLifecycle (
     authResults.delete(request)
     if (auth === undefined || !auth.ok) {
       socket.close(CloseCode.Unauthorized, auth?.reason ?? 'Unauthorized')
+      trackRefused(socket)
       return
     }
     const { user, expiresAt, data } = auth.identity
     const connection = hub.addConnection(socket, user, expiresAt, request.log)
     // Refused by a cap, or its token expired between authentication and now (already forgotten).
-    if (connection === undefined || connection.closed) return
+    if (connection === undefined || connection.closed) {
+      trackRefused(socket)
+      return
+    }
     if (data !== undefined) connection.data = data
     releaseUpgradeResponse(request.raw.socket)
     // @fastify/websocket's own 'error' listener closes over the request and reply, keeping them

@@ -56,21 +56,26 @@ function socketClosed (socket: WebSocket): Promise<void> {
 }
 
 /**
- * The open sockets of the app's own WebSocket routes (the hub knows its own). ws's `clientTracking`
- * would do it for every socket, at a closure, a 'close' listener array and a set entry per socket
- * (~0.25 KB per idle connection); this tracks only the others.
+ * Open sockets the hub does not hold: those of the app's own WebSocket routes, and this route's
+ * that were refused (closing, but a client that never answers the close would hold app.close()
+ * for ws's 30 s). ws's `clientTracking` would track every socket, at a closure, a second 'close'
+ * listener and a set entry each (~0.25 KB per idle connection); this tracks only these.
  */
-export function trackOtherSockets (
-  server: { on(event: 'connection', listener: (socket: WebSocket, request: IncomingMessage) => void): unknown },
-  isOwnUpgrade: (request: IncomingMessage) => boolean,
-): Set<WebSocket> {
-  const open = new Set<WebSocket>()
-  server.on('connection', (socket, request) => {
-    if (isOwnUpgrade(request)) return
-    open.add(socket)
-    socket.once('close', () => open.delete(socket))
-  })
-  return open
+export class OtherSockets {
+  readonly open = new Set<WebSocket>()
+
+  track (socket: WebSocket): void {
+    this.open.add(socket)
+    socket.once('close', () => this.open.delete(socket))
+  }
+
+  /** Track every upgrade on `server` that is not this route's. */
+  listen (
+    server: { on(event: 'connection', listener: (socket: WebSocket, request: IncomingMessage) => void): unknown },
+    isOwnUpgrade: (request: IncomingMessage) => boolean,
+  ): void {
+    server.on('connection', (socket, request) => { if (!isOwnUpgrade(request)) this.track(socket) })
+  }
 }
 
 /**
