@@ -22,7 +22,7 @@ export function createHandlerContext (host: ContextHost, connection: Connection)
   return {
     connection,
     get userId () { return connection.userId },
-    log: connection.log,
+    get log () { return connection.log },
     app: host.app,
     join: (room) => host.join(connection, room, undefined, undefined),
     leave: async (room) => {
@@ -40,7 +40,7 @@ export function createHandlerContext (host: ContextHost, connection: Connection)
     broadcast: async (room, type, payload, options) => host.broadcast(room, type, payload, options),
     sendToUser: async (userId, type, payload) => host.sendToUser(userId, type, payload),
     members: async (room) => host.members(room),
-    get data () { return connection.data as HandlerContext<any>['data'] },
+    get data () { return (connection.data ??= {}) as HandlerContext<any>['data'] },
     set data (value) { connection.data = value },
   }
 }

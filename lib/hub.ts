@@ -22,7 +22,7 @@ import type { BroadcastOptions, HandlerContext, ServerMessageDef } from './defin
 import { Delivery } from './delivery.js'
 import { setExpiry, stopExpiry, type Disconnect } from './expiry.js'
 import { greet, register } from './greeting.js'
-import { sweep } from './heartbeat.js'
+import { expiryHorizonMs, sweep } from './heartbeat.js'
 import type { HookName, Hooks } from './hooks.js'
 import { Membership } from './membership.js'
 import { Presence, type MembersPage } from './presence.js'
@@ -112,7 +112,7 @@ export class Hub {
 
   /** Close the connection at the token's expiry unless a refresh moves it. */
   setExpiry (connection: Connection, expiresAt: number | undefined): void {
-    setExpiry(connection, expiresAt, this.disconnectConnection)
+    setExpiry(connection, expiresAt, this.disconnectConnection, expiryHorizonMs(this.options.heartbeatIntervalMs))
   }
 
   /** Forget a connection: it leaves every room (presence rules apply) and its timers stop. */
