@@ -10,7 +10,7 @@
  * Where planned work plugs in, so it stays inside one role: sharded pub/sub on Redis Cluster lives
  * inside the Redis transport (channel names come only from `Transport.roomChannel`/`userChannel`).
  */
-import type { Exclusions, MaybePromise, StreamPosition } from '../adapter.js'
+import type { Exclusions, MaybePromise, PresenceStateStore, StreamPosition } from '../adapter.js'
 import type { RoomFrameParts } from '../protocol/stringify.js'
 
 /** Pub/sub: bytes on named channels, delivered to every instance subscribed to the channel. */
@@ -72,6 +72,12 @@ export interface PresenceStore {
   claimDead(timeoutMs: number, limit: number, self: string): MaybePromise<string[]>
   /** Unregister a closing instance's liveness (after its memberships are removed). */
   unregister(instanceId: string): MaybePromise<void>
+  /**
+   * Members' presence states (see `PresenceStateStore`); `remove`, `removeMany` and
+   * `removeInstance` forget a removed connection's state too. Optional: without it the adapter
+   * has no presence state.
+   */
+  readonly state?: PresenceStateStore
 }
 
 export interface HistoryFrame { readonly seq: number, readonly data: string, readonly except: Exclusions | undefined }

@@ -11,12 +11,13 @@
  * - Outage: every call tries the backend once and falls back locally (durable publishes are
  *   refused: they need a `seq`); missed durable frames are fetched from history (`RoomFeeds`).
  */
-import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
+import type { Adapter, AdapterHost, PresenceJoin, PresenceStateStore, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
 import { WsError } from '../errors.js'
 import { roomFrameParts } from '../protocol/stringify.js'
 import { withTimeout } from '../timeout.js'
 import type { ClusterBackend, ClusterEvents, ClusterTimings, History, HistoryFrame, Membership } from './cluster-roles.js'
 import { ClusterHealth } from './cluster-health.js'
+import { guardedStates } from './cluster-state.js'
 import { Liveness } from './cluster-liveness.js'
 import { encodeRoomEnvelope, parseRoomEnvelope } from './envelope.js'
 import { LocalMembers } from './local-members.js'
@@ -37,12 +38,14 @@ export class ClusterAdapter implements Adapter {
   private inbox: RoomDelivery[] = []
   private readonly health: ClusterHealth
   private liveness: Liveness | undefined
+  readonly presenceState: PresenceStateStore | undefined
 
   /** `logContext` goes with outage logs (e.g. the backend's URL, without secrets). */
   constructor (protected readonly backend: ClusterBackend, private readonly timings: ClusterTimings, private readonly logContext: object = {}) {
     this.ordersPublishes = backend.ordersPublishes
     this.health = new ClusterHealth(backend.label, logContext)
     this.subscriptions = new Subscriptions(backend.transport, (err) => this.health.error(err))
+    this.presenceState = guardedStates(backend.presence.state, { available: () => this.available(), error: (err) => this.health.error(err), label: backend.label })
     this.feeds = new RoomFeeds({
       deliver: (room, data, seq, except) => this.deliver({ room, data, seq, except }),
       history: (room, since) => this.readHistory(room, since),

@@ -8,6 +8,7 @@ import type { Exclusions, StreamPosition } from '../adapter.js'
 import { joinRoomFrame, type RoomFrameParts } from '../protocol/stringify.js'
 import type { History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
 import { encodeDurableEnvelope, encodeExclusions } from './envelope.js'
+import { MemoryPresenceStates } from './presence-states.js'
 
 /** room → userId → connection ids. */
 export class RoomPresence {
@@ -58,6 +59,10 @@ export class RoomPresence {
     return this.byRoom.get(room)?.size ?? 0
   }
 
+  hasConnection (room: string, userId: string, connectionId: string): boolean {
+    return this.byRoom.get(room)?.get(userId)?.has(connectionId) === true
+  }
+
   has (room: string): boolean {
     return this.byRoom.has(room)
   }
@@ -66,6 +71,7 @@ export class RoomPresence {
 /** `RoomPresence` plus who holds what and heartbeats, for instances sharing one process. */
 export class MemoryPresence implements PresenceStore {
   readonly rooms = new RoomPresence()
+  readonly state = new MemoryPresenceStates((room, userId, connectionId) => this.rooms.hasConnection(room, userId, connectionId))
   /** instanceId → membership key → membership */
   private readonly byInstance = new Map<string, Map<string, Membership>>()
   private readonly beats = new Map<string, number>()
@@ -79,6 +85,7 @@ export class MemoryPresence implements PresenceStore {
 
   remove (instanceId: string, member: Membership): boolean {
     this.byInstance.get(instanceId)?.delete(JSON.stringify(member))
+    this.state.clear(...member)
     return this.rooms.remove(...member)
   }
 
@@ -106,6 +113,7 @@ export class MemoryPresence implements PresenceStore {
   removeInstance (instanceId: string, onLeft: (left: Array<readonly [string, string]>) => void): void {
     const held = this.held(instanceId)
     this.byInstance.delete(instanceId)
+    for (const member of held) this.state.clear(...member)
     onLeft(held.filter((member) => this.rooms.remove(...member)).map(([room, userId]) => [room, userId] as const))
   }
 

@@ -6,6 +6,7 @@
 import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomPublish, StreamPosition } from '../adapter.js'
 import { invalidOption } from '../errors.js'
 import { MemoryHistory, RoomPresence } from './memory-stores.js'
+import { MemoryPresenceStates } from './presence-states.js'
 
 export interface MemoryAdapterOptions {
   /**
@@ -24,6 +25,7 @@ export interface MemoryAdapterOptions {
 export class MemoryAdapter implements Adapter {
   private host: AdapterHost | undefined
   private presence = new RoomPresence()
+  presenceState = this.newStates()
   private history: MemoryHistory
   private readonly historyTtlMs: number
   private sweeper: NodeJS.Timeout | undefined
@@ -45,6 +47,7 @@ export class MemoryAdapter implements Adapter {
   close (): void {
     clearInterval(this.sweeper)
     this.presence = new RoomPresence()
+    this.presenceState = this.newStates()
     this.history = new MemoryHistory({ historySize: 0, historyTtlMs: this.historyTtlMs })
   }
 
@@ -68,6 +71,7 @@ export class MemoryAdapter implements Adapter {
   }
 
   removeMember (room: string, userId: string, connectionId: string): boolean {
+    this.presenceState.clear(room, userId, connectionId)
     return this.presence.remove(room, userId, connectionId)
   }
 
@@ -94,6 +98,10 @@ export class MemoryAdapter implements Adapter {
 
   historyBefore (room: string, before: number, limit: number): Recovery['frames'] {
     return this.history.page(room, before, limit)
+  }
+
+  private newStates (): MemoryPresenceStates {
+    return new MemoryPresenceStates((room, userId, connectionId) => this.presence.hasConnection(room, userId, connectionId))
   }
 
   stats (): Record<string, unknown> {

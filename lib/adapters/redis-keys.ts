@@ -25,6 +25,8 @@ export class RedisKeys {
   conns (room: string): string { return this.prefix + '{r:' + room + '}:conns' }
   /** Hash: user id → number of that user's connections in the room, cluster-wide. */
   users (room: string): string { return this.prefix + '{r:' + room + '}:users' }
+  /** Hash: members' presence states (fields: see `redis-state-scripts.ts`). */
+  state (room: string): string { return this.prefix + '{r:' + room + '}:state' }
   /** Set of membership records (`memberRecord`) held by an instance. */
   instance (instanceId: string): string { return this.prefix + 'instance:' + instanceId }
   /** In the room's hash tag: the durable-publish script publishes on it (one slot on Redis Cluster). */

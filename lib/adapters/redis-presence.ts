@@ -8,6 +8,7 @@
 import type { Membership, PresenceStore } from './cluster-roles.js'
 import { memberRecord, parseMemberRecord, type RedisKeys } from './redis-keys.js'
 import type { CommandConnection } from './redis-stores.js'
+import { RedisPresenceStates } from './redis-presence-state.js'
 
 /** Memberships per chunk of bulk work: one chunk is in flight at a time. */
 const CHUNK = 500
@@ -15,7 +16,11 @@ const CHUNK = 500
 type Left = Array<readonly [room: string, userId: string]>
 
 export class RedisPresence implements PresenceStore {
-  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys) {}
+  readonly state: RedisPresenceStates
+
+  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys) {
+    this.state = new RedisPresenceStates(cmd, keys)
+  }
 
   async add (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
     const cmd = this.cmd()
@@ -29,7 +34,7 @@ export class RedisPresence implements PresenceStore {
   async remove (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
     const cmd = this.cmd()
     const [last] = await Promise.all([
-      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), connectionId, userId),
+      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), this.keys.state(room), connectionId, userId),
       cmd.srem(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
     ])
     return last === 1
@@ -119,7 +124,7 @@ export class RedisPresence implements PresenceStore {
       const args = indexes.flatMap((n) => [members[n]![2], members[n]![1]])
       const conns = this.keys.conns(room)
       const users = this.keys.users(room)
-      const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, ...args) : await cmd.wsRemoveMembers(conns, users, ...args)
+      const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, ...args) : await cmd.wsRemoveMembers(conns, users, this.keys.state(room), ...args)
       for (const [i, n] of indexes.entries()) out[n] = reply[i] === 1
     }))
     return out

@@ -8,6 +8,8 @@
  * instance or expire history early.
  */
 
+import { DROP_STATE } from './redis-state-scripts.js'
+
 /** `redis.call('TIME')` as milliseconds. */
 const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
@@ -106,8 +108,13 @@ export const ADD_MEMBER = `if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) ==
 if redis.call('HINCRBY', KEYS[2], ARGV[2], 1) == 1 then return 1 end
 return 0`
 
-/** A connection leaves a room. Same keys and arguments. Returns 1 when it was the user's last. */
-export const REMOVE_MEMBER = `if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+/**
+ * A connection leaves a room, and its presence state with it. KEYS: conns, users, state
+ * (`redis-state-scripts.ts`). ARGV: connectionId, userId. Returns 1 when it was the user's last.
+ */
+export const REMOVE_MEMBER = `${DROP_STATE}
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+dropState(KEYS[3], ARGV[1], ARGV[2])
 if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then
   redis.call('HDEL', KEYS[2], ARGV[2])
   return 1
@@ -123,11 +130,14 @@ for i = 1, #ARGV, 2 do
 end
 return out`
 
-/** Several connections leave one room. Same keys and arguments as `ADD_MEMBERS`; 1/0 per pair, as `REMOVE_MEMBER`. */
-export const REMOVE_MEMBERS = `local out = {}
+/** Several connections leave one room (states too). Keys as `REMOVE_MEMBER`, arguments as `ADD_MEMBERS`; 1/0 per pair, as `REMOVE_MEMBER`. */
+export const REMOVE_MEMBERS = `${DROP_STATE}
+local out = {}
 for i = 1, #ARGV, 2 do
   local last = 0
-  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
+  local removed = redis.call('HDEL', KEYS[1], ARGV[i]) == 1
+  if removed then dropState(KEYS[3], ARGV[i], ARGV[i + 1]) end
+  if removed and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
     redis.call('HDEL', KEYS[2], ARGV[i + 1])
     last = 1
   end
