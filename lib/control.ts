@@ -12,9 +12,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { MaybePromise } from './adapter.js'
 import type { Connection } from './connection.js'
 import {
-  buildControl, closeReason, encodeUserControl, parseUserControl,
+  buildControl, buildPresenceControl, closeReason, encodeUserControl, parseUserControl,
   type ControlTarget, type UserControl,
 } from './control-message.js'
+import type { PayloadIssue } from './catalog.js'
+import { WsError, WsRegistrationError } from './errors.js'
 import type { Disconnect } from './expiry.js'
 import { CloseCode } from './protocol/codes.js'
 
@@ -40,6 +42,12 @@ export interface WsControl {
    * @default reason 'Disconnected by the server'
    */
   disconnect(target: ControlTarget, reason?: string): Promise<void>
+  /**
+   * Set the presence state of the target's connections in `room` (those in it; others are left
+   * alone), as if each had sent `set_presence`. Needs a declared presence state; an invalid state
+   * throws a `WsError` `invalid_message` with `details`.
+   */
+  setPresence(target: ControlTarget, room: string, state: unknown): Promise<void>
 }
 
 /** What applying a control needs from the hub. */
@@ -52,6 +60,10 @@ export interface ControlHost {
   /** Leave, with `room_removed` first; nothing when the connection is not in the room. */
   removeFromRoom(connection: Connection, room: string, reason: string): Promise<void>
   disconnect: Disconnect
+  /** Set a member connection's presence state. */
+  setPresence(connection: Connection, room: string, state: unknown): Promise<void>
+  /** The declared presence state's validator; undefined when the protocol declares none. */
+  validatePresence: ((state: unknown) => PayloadIssue[] | undefined) | undefined
   /** Publish on the user's channel to every instance (this one included). */
   publishToUser(userId: string, data: string): MaybePromise<void>
 }
@@ -69,6 +81,16 @@ export class ServerControl implements WsControl {
 
   async disconnect (target: ControlTarget, reason?: string): Promise<void> {
     await this.publish(target.userId, buildControl('disconnect', target, undefined, reason))
+  }
+
+  async setPresence (target: ControlTarget, room: string, state: unknown): Promise<void> {
+    const validate = this.host.validatePresence
+    if (validate === undefined) {
+      throw new WsRegistrationError('WS_ERR_NO_PRESENCE_STATE', 'app.ws.setPresence() needs a presence state declared in the protocol: defineProtocol().presence(schema)')
+    }
+    const issues = validate(state)
+    if (issues !== undefined) throw new WsError('invalid_message', 'The presence state breaks the protocol\'s presence schema', issues)
+    await this.publish(target.userId, buildPresenceControl(target, room, state))
   }
 
   /** A control for `userId` reached this instance (see `Delivery.deliverToUser`): apply it to the local connections. */
@@ -94,9 +116,12 @@ export class ServerControl implements WsControl {
     }
     // Not greeted yet: nothing may reach the client before `connected`, and it is in no room.
     if (!connection.greeted || connection.closed) return
+    if (control.op === 'presence' && !connection.rooms.has(control.room)) return
     const done = control.op === 'join'
       ? this.host.addToRoom(connection, control.room)
-      : this.host.removeFromRoom(connection, control.room, control.reason)
+      : control.op === 'presence'
+        ? this.host.setPresence(connection, control.room, control.state)
+        : this.host.removeFromRoom(connection, control.room, control.reason)
     done.catch((err: unknown) => connection.log.warn({ err, room: control.room, op: control.op }, 'server-side room change failed'))
   }
 

@@ -30,10 +30,10 @@ export type ServerPayload<S, K> = K extends keyof ServerSchemas<S>
   : never
 export type ServerMessageName<S> = keyof ServerSchemas<S> & string
 
-/** The presence state type the protocol declares (`never` when it declares none). */
+/** The presence state type the protocol declares (`unknown` when it declares none: then setting one throws). */
 export type PresenceStateOf<S> = S extends { presence_updated: infer P }
   ? (P extends TSchema ? Exclude<(Static<P> & { state?: unknown })['state'], undefined> : never)
-  : never
+  : unknown
 
 type ReplyOf<S, R> = [R] extends [undefined] ? void : ServerPayload<S, R>
 

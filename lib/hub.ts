@@ -14,7 +14,7 @@ import type { WebSocket } from 'ws'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Adapter, AdapterHost, Exclusions, MaybePromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
-import type { WsErrorCode } from './errors.js'
+import { WsRegistrationError, type WsErrorCode } from './errors.js'
 import type { Connection } from './connection.js'
 import { createHandlerContext } from './context.js'
 import { ServerControl } from './control.js'
@@ -55,14 +55,20 @@ export class Hub {
     this.registry = new Registry(options)
     this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection,
       { joined: async (room, userId) => this.presence.joined(room, userId), left: async (room, userId) => this.presence.left(room, userId) })
+    if (catalog.presence !== undefined && adapter.presenceState === undefined) {
+      throw new WsRegistrationError('WS_ERR_INVALID_OPTION', 'The protocol declares a presence state, but the adapter keeps none (adapter.presenceState): use an adapter that has it')
+    }
     this.presence = new Presence(adapter, options.presenceListLimit,
-      (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }))
+      (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }),
+      catalog.presence !== undefined)
     this.membership = new Membership(this.registry, adapter, this.delivery, this.presence, options, this)
     this.control = new ServerControl({
       log: app.log,
       connectionsOf: (userId) => this.registry.users.get(userId),
       addToRoom: (connection, room) => this.membership.join(connection, room, undefined, undefined, 'server'),
       removeFromRoom: (connection, room, reason) => this.membership.remove(connection, room, reason),
+      setPresence: async (connection, room, state) => this.presence.setState(connection, room, state),
+      validatePresence: catalog.presence?.validate,
       disconnect: this.disconnectConnection,
       publishToUser: (userId, data) => adapter.publishToUser(userId, data),
     })
@@ -156,6 +162,11 @@ export class Hub {
 
   members (room: string): MaybePromise<string[]> {
     return this.adapter.members(room)
+  }
+
+  /** Set a connection's presence state in a room it joined (`set_presence`). */
+  setPresence (connection: Connection, room: string, state: unknown): Promise<void> {
+    return this.presence.setState(connection, room, state)
   }
 
   /** One page of a room's members (`get_members`). */

@@ -9,13 +9,22 @@
  * - `get_members` pages the full list on request (sorted user ids, `after` cursor).
  * Counts are read after each change, so on several instances two joins at the very limit may both
  * see a count past it (then no `member_count` is sent for that crossing).
+ *
+ * Presence state (`defineProtocol().presence()`): each connection may set a state in a room; a
+ * user's state is their most recently set one among their connections still in the room. The room
+ * hears `presence_updated` when it changes (under the same size rule as `user_joined`), and every
+ * members list carries the listed members' states (`presence`).
  */
-import type { Adapter, MaybePromise } from './adapter.js'
-import { ServerMessage } from './protocol/names.js'
+import type { Adapter, MaybePromise, PresenceStateStore, StateChange } from './adapter.js'
+import type { Connection } from './connection.js'
+import { WsError } from './errors.js'
+import { PresenceMessage, ServerMessage } from './protocol/names.js'
 
 export interface MemberList {
   members: string[]
   memberCount: number
+  /** Listed member → presence state, for those that have one (only with a declared presence state). */
+  presence?: Record<string, unknown>
 }
 
 export interface MembersPage extends MemberList {
@@ -27,11 +36,17 @@ export interface MembersPage extends MemberList {
 export type Announce = (room: string, type: string, payload: unknown, exceptUser: string | undefined) => MaybePromise<unknown>
 
 export class Presence {
+  /** The adapter's state store, when the protocol declares a presence state. */
+  private readonly states: PresenceStateStore | undefined
+
   constructor (
     private readonly adapter: Adapter,
     private readonly listLimit: number,
     private readonly announce: Announce,
-  ) {}
+    withStates = false,
+  ) {
+    this.states = withStates ? adapter.presenceState : undefined
+  }
 
   /** A user's first connection joined `room` (after the adapter recorded it). */
   async joined (room: string, userId: string): Promise<void> {
@@ -54,7 +69,7 @@ export class Presence {
     const [listed, memberCount] = await Promise.all([this.adapter.members(room, this.listLimit), this.count(room)])
     const members = listed.length > this.listLimit ? listed.slice(0, this.listLimit) : listed
     // Counted and listed in two steps: never report fewer members than listed.
-    return { members, memberCount: Math.max(memberCount, members.length) }
+    return await this.withStates(room, { members, memberCount: Math.max(memberCount, members.length) })
   }
 
   /** One page of `get_members`: sorted user ids after `after`, at most `limit` (capped at `listLimit`). */
@@ -74,7 +89,40 @@ export class Presence {
     const members = all.slice(start, start + size)
     const page: MembersPage = { room, members, memberCount: all.length }
     if (start + size < all.length) page.next = members[members.length - 1]!
-    return page
+    return await this.withStates(room, page)
+  }
+
+  /** Set a connection's state in a room it joined: the room hears `presence_updated` when the user's state changes. */
+  async setState (connection: Connection, room: string, state: unknown): Promise<void> {
+    if (!connection.rooms.has(room)) throw new WsError('not_in_room', `Join room "${room}" before setting your presence in it`)
+    if (this.states === undefined) throw new Error('The adapter keeps no presence state')
+    // Noted first: a leave that starts meanwhile clears it (after this set, in the store's order).
+    ;(connection.stated ??= new Set()).add(room)
+    const change = await this.states.set(room, connection.userId, connection.id, JSON.stringify(state))
+    if (change === undefined || !connection.rooms.has(room)) throw new WsError('not_in_room', `Left room "${room}" while setting your presence in it`)
+    if (change.changed) await this.updated(room, connection.userId, change.state)
+  }
+
+  /** The connection is leaving `room`: forget its state. Undefined when it set none there. */
+  async clearState (connection: Connection, room: string): Promise<StateChange | undefined> {
+    if (this.states === undefined || connection.stated?.delete(room) !== true) return undefined
+    return await this.states.clear(room, connection.userId, connection.id)
+  }
+
+  /** A user's state in `room` changed (`state`: its JSON; undefined: none): tell the room while it is small. */
+  async updated (room: string, userId: string, state: string | undefined): Promise<void> {
+    if (await this.count(room) > this.listLimit) return
+    await this.announce(room, PresenceMessage.PresenceUpdated, state === undefined ? { userId } : { userId, state: JSON.parse(state) as unknown }, undefined)
+  }
+
+  /** Add the listed members' states (when the protocol declares one). */
+  private async withStates<L extends MemberList> (room: string, list: L): Promise<L> {
+    if (this.states === undefined) return list
+    const states = await this.states.get(room, list.members)
+    const presence: Record<string, unknown> = {}
+    for (const [n, state] of states.entries()) if (state !== undefined) presence[list.members[n]!] = JSON.parse(state) as unknown
+    list.presence = presence
+    return list
   }
 
   private async count (room: string): Promise<number> {

@@ -3,7 +3,10 @@
  * Without a declared state none of this is in the catalog, the AsyncAPI document or the client.
  */
 import { Type, type TObject, type TSchema } from 'typebox'
-import { RoomName, UserId } from './common.js'
+import { ROOM_NAME_PATTERN, RoomName, UserId } from './common.js'
+
+/** `RoomName` with an example, so the document's example of `set_presence` can be made from the schema. */
+const ExampleRoom = Type.String({ minLength: 1, maxLength: 128, pattern: ROOM_NAME_PATTERN, description: (RoomName as { description?: string }).description, examples: ['general'] })
 
 const STATE_RULE = 'A user\'s state is the one most recently set by any of their connections still in the room.'
 
@@ -17,7 +20,7 @@ export function presenceUpdatedPayload<P extends TSchema> (state: P) {
 
 /** `set_presence`: this connection's state in a room it joined. */
 export function setPresencePayload<P extends TSchema> (state: P) {
-  return Type.Object({ room: RoomName, state }, { additionalProperties: false })
+  return Type.Object({ room: ExampleRoom, state }, { additionalProperties: false })
 }
 
 export type PresenceUpdatedPayload<P extends TSchema> = ReturnType<typeof presenceUpdatedPayload<P>>

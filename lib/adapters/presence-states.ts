@@ -32,11 +32,9 @@ export class MemoryPresenceStates implements PresenceStateStore {
 
   clear (room: string, userId: string, connectionId: string): StateChange {
     const states = this.rooms.get(room)
-    if (states === undefined || !states.byConnection.delete(connectionId)) {
-      const state = states === undefined ? undefined : this.merged(states, userId)
-      return { changed: false, state }
-    }
+    if (states === undefined) return { changed: false, state: undefined }
     const before = this.merged(states, userId)
+    if (!states.byConnection.delete(connectionId)) return { changed: false, state: before }
     const order = (states.byUser.get(userId) ?? []).filter((id) => id !== connectionId)
     if (order.length > 0) states.byUser.set(userId, order)
     else states.byUser.delete(userId)
