@@ -141,6 +141,12 @@ export interface Adapter {
    */
   members(room: string, limit?: number): MaybePromise<string[]>
   /**
+   * Up to `limit` distinct user ids greater than `after` (all when undefined), in sorted order, and
+   * how many users the room has: a page of `get_members`. Optional: without it the hub sorts the
+   * full `members(room)` for every page.
+   */
+  membersAfter?(room: string, after: string | undefined, limit: number): MaybePromise<{ members: string[], count: number }>
+  /**
    * How many distinct users the room has, cluster-wide, without listing them. Optional: without
    * it the hub counts `members(room)`, which costs a full list per join in a big room.
    */

@@ -75,6 +75,13 @@ export class Presence {
   /** One page of `get_members`: sorted user ids after `after`, at most `limit` (capped at `listLimit`). */
   async page (room: string, after: string | undefined, limit: number | undefined): Promise<MembersPage> {
     const size = Math.min(limit ?? this.listLimit, this.listLimit)
+    if (this.adapter.membersAfter !== undefined) {
+      // One more than the page: whether more follow.
+      const { members, count } = await this.adapter.membersAfter(room, after, size + 1)
+      const page: MembersPage = { room, members: members.slice(0, size), memberCount: Math.max(count, members.length) }
+      if (members.length > size) page.next = page.members[size - 1]!
+      return await this.withStates(room, page)
+    }
     const all = (await this.adapter.members(room)).sort()
     let start = 0
     if (after !== undefined) {

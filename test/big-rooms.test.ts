@@ -78,6 +78,24 @@ t.test('get_members pages through every member once, in user id order', async (t
   t.equal(refused.payload.code, 'not_in_room', 'only members may list a room')
 })
 
+t.test('pages stay sorted and complete while users arrive and leave between pages (the memory adapter keeps its order up to date)', async (t) => {
+  const server = await buildApp(t, { rateLimit: false, presence: { listLimit: 2 } })
+  const [first] = await joinAll(t, server, 'hall', ['m', 'c', 'x', 'f'])
+  const page1 = await first!.request('get_members', { room: 'hall' })
+  t.same(page1.payload, { room: 'hall', members: ['c', 'f'], memberCount: 4, next: 'f' })
+  const [a, q] = await joinAll(t, server, 'hall', ['a', 'q'])
+  const [g] = await joinAll(t, server, 'hall', ['g'])
+  await g!.request('leave_room', { room: 'hall' })
+  await a!.request('leave_room', { room: 'hall' })
+  const page2 = await first!.request('get_members', { room: 'hall', after: 'f' })
+  t.same(page2.payload.members, ['m', 'q'], 'an arrival after the cursor is listed in order; one that left is not')
+  t.same((await first!.request('get_members', { room: 'hall', after: 'q' })).payload.members, ['x'])
+  const all = await first!.request('get_members', { room: 'hall', limit: 2, after: 'b' })
+  t.same(all.payload.members, ['c', 'f'], 'the departed "a" is gone from the order')
+  t.equal(all.payload.memberCount, 5)
+  t.ok(q, 'q is still in the room')
+})
+
 t.test('presence.listLimit must be a positive integer', async (t) => {
   await t.rejects(buildApp(t, { presence: { listLimit: 0 } }), { code: 'WS_ERR_INVALID_OPTION', message: /presence\.listLimit/ })
 })

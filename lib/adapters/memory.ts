@@ -79,6 +79,10 @@ export class MemoryAdapter implements Adapter {
     return this.presence.users(room, limit)
   }
 
+  membersAfter (room: string, after: string | undefined, limit: number): { members: string[], count: number } {
+    return this.presence.page(room, after, limit)
+  }
+
   memberCount (room: string): number {
     return this.presence.count(room)
   }
