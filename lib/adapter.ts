@@ -35,6 +35,12 @@ export interface PresenceJoin {
   readonly firstForUser: boolean
 }
 
+/** A page of a room's users: up to `limit` ids after a cursor, in sorted order, and the room's size. */
+export interface MembersAfter {
+  readonly members: string[]
+  readonly count: number
+}
+
 /** A user's merged presence state after a change (see `PresenceStateStore`). */
 export interface StateChange {
   /** True when the user's merged state is now different. */
@@ -145,7 +151,7 @@ export interface Adapter {
    * how many users the room has: a page of `get_members`. Optional: without it the hub sorts the
    * full `members(room)` for every page.
    */
-  membersAfter?(room: string, after: string | undefined, limit: number): MaybePromise<{ members: string[], count: number }>
+  membersAfter?(room: string, after: string | undefined, limit: number): MaybePromise<MembersAfter>
   /**
    * How many distinct users the room has, cluster-wide, without listing them. Optional: without
    * it the hub counts `members(room)`, which costs a full list per join in a big room.

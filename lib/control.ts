@@ -15,8 +15,6 @@ import {
   buildControl, buildPresenceControl, closeReason, encodeUserControl, parseUserControl,
   type ControlTarget, type UserControl,
 } from './control-message.js'
-import type { PayloadIssue } from './catalog.js'
-import { WsError, WsRegistrationError } from './errors.js'
 import type { Disconnect } from './expiry.js'
 import { CloseCode } from './protocol/codes.js'
 
@@ -62,8 +60,8 @@ export interface ControlHost {
   disconnect: Disconnect
   /** Set a member connection's presence state. */
   setPresence(connection: Connection, room: string, state: unknown): Promise<void>
-  /** The declared presence state's validator; undefined when the protocol declares none. */
-  validatePresence: ((state: unknown) => PayloadIssue[] | undefined) | undefined
+  /** Throws unless the protocol declares a presence state and `state` fits it. */
+  checkPresence(state: unknown): void
   /** Publish on the user's channel to every instance (this one included). */
   publishToUser(userId: string, data: string): MaybePromise<void>
 }
@@ -84,12 +82,7 @@ export class ServerControl implements WsControl {
   }
 
   async setPresence (target: ControlTarget, room: string, state: unknown): Promise<void> {
-    const validate = this.host.validatePresence
-    if (validate === undefined) {
-      throw new WsRegistrationError('WS_ERR_NO_PRESENCE_STATE', 'app.ws.setPresence() needs a presence state declared in the protocol: defineProtocol().presence(schema)')
-    }
-    const issues = validate(state)
-    if (issues !== undefined) throw new WsError('invalid_message', 'The presence state breaks the protocol\'s presence schema', issues)
+    this.host.checkPresence(state)
     await this.publish(target.userId, buildPresenceControl(target, room, state))
   }
 

@@ -82,6 +82,8 @@ export interface HandlerContext<S> extends WsActions<S> {
   /** Join a room on behalf of this connection (presence and `user_joined` as for `join_room`). */
   join(room: string): Promise<void>
   leave(room: string): Promise<void>
+  /** Set this connection's presence state in a room it joined, as `set_presence` does (needs `defineProtocol().presence()`). */
+  setPresence(room: string, state: PresenceStateOf<S>): Promise<void>
   /** Send a frame to this connection only. */
   send<K extends ServerMessageName<S>>(type: K, payload: ServerPayload<S, K>): void
   /** The app's data for this connection (`auth.authenticate`'s `data`, or set in an `onConnect` hook). @default {} */

@@ -18,6 +18,7 @@
 import type { Adapter, MaybePromise, PresenceStateStore, StateChange } from './adapter.js'
 import type { Connection } from './connection.js'
 import { WsError } from './errors.js'
+import { sortedPage } from './members-page.js'
 import { PresenceMessage, ServerMessage } from './protocol/names.js'
 
 export interface MemberList {
@@ -75,27 +76,12 @@ export class Presence {
   /** One page of `get_members`: sorted user ids after `after`, at most `limit` (capped at `listLimit`). */
   async page (room: string, after: string | undefined, limit: number | undefined): Promise<MembersPage> {
     const size = Math.min(limit ?? this.listLimit, this.listLimit)
-    if (this.adapter.membersAfter !== undefined) {
-      // One more than the page: whether more follow.
-      const { members, count } = await this.adapter.membersAfter(room, after, size + 1)
-      const page: MembersPage = { room, members: members.slice(0, size), memberCount: Math.max(count, members.length) }
-      if (members.length > size) page.next = page.members[size - 1]!
-      return await this.withStates(room, page)
-    }
-    const all = (await this.adapter.members(room)).sort()
-    let start = 0
-    if (after !== undefined) {
-      // First id greater than `after` (binary search: the list is sorted).
-      let high = all.length
-      while (start < high) {
-        const mid = (start + high) >>> 1
-        if (all[mid]! <= after) start = mid + 1
-        else high = mid
-      }
-    }
-    const members = all.slice(start, start + size)
-    const page: MembersPage = { room, members, memberCount: all.length }
-    if (start + size < all.length) page.next = members[members.length - 1]!
+    // One more than the page: whether more follow. Without an ordered index, the whole room sorted.
+    const { members, count } = this.adapter.membersAfter !== undefined
+      ? await this.adapter.membersAfter(room, after, size + 1)
+      : sortedPage(await this.adapter.members(room), after, size + 1)
+    const page: MembersPage = { room, members: members.slice(0, size), memberCount: Math.max(count, members.length) }
+    if (members.length > size) page.next = page.members[size - 1]!
     return await this.withStates(room, page)
   }
 

@@ -118,4 +118,29 @@ if (redis !== undefined) {
     const page2 = await u1!.request('get_members', { room: 'lobby', after: page1.payload.next })
     t.same([...page1.payload.members, ...page2.payload.members], ['u1', 'u2', 'u3'])
   })
+  t.test('on Redis, pages come from the room\'s sorted set, kept through arrivals and departures and rebuilt when it disagrees', async (t) => {
+    const keyPrefix = `${redis.prefix}sorted:`
+    const a = await buildApp(t, { rateLimit: false, presence: { listLimit: 2 }, adapter: redis.adapter({ keyPrefix }) })
+    const b = await buildApp(t, { rateLimit: false, presence: { listLimit: 2 }, adapter: redis.adapter({ keyPrefix }) })
+    const [first] = await joinAll(t, a, 'hall', ['m', 'c'])
+    const [x, f] = await joinAll(t, b, 'hall', ['x', 'f'])
+    t.same(await redis.admin.zrange(`${keyPrefix}{r:hall}:sorted`, 0, -1), ['c', 'f', 'm', 'x'], 'the index follows the members')
+    await x!.request('leave_room', { room: 'hall' })
+    await joinAll(t, a, 'hall', ['a'])
+    const pages: string[] = []
+    let after: string | undefined
+    for (let i = 0; i < 5; i++) {
+      const page = await first!.request('get_members', after === undefined ? { room: 'hall' } : { room: 'hall', after })
+      pages.push(...page.payload.members)
+      t.equal(page.payload.memberCount, 4)
+      after = page.payload.next
+      if (after === undefined) break
+    }
+    t.same(pages, ['a', 'c', 'f', 'm'])
+    // Keys written by a version without the index: the page rebuilds it from the member hash.
+    await redis.admin.del(`${keyPrefix}{r:hall}:sorted`)
+    t.same((await first!.request('get_members', { room: 'hall', after: 'a' })).payload, { room: 'hall', members: ['c', 'f'], memberCount: 4, next: 'f' })
+    t.equal(await redis.admin.zcard(`${keyPrefix}{r:hall}:sorted`), 4, 'rebuilt')
+    t.ok(f, 'f stays')
+  })
 }

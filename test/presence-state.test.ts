@@ -220,6 +220,23 @@ t.test('a crashed instance\'s connections lose their states when a survivor reap
   t.same(presence, { alice: { status: 'online' } }, 'the crashed connection\'s state is gone: the surviving connection\'s state is the user\'s')
 })
 
+t.test('an onJoin hook sets the joiner\'s state with ctx.setPresence: the joiner\'s room_joined already lists it', async (t) => {
+  const app = await buildApp(t, { rateLimit: false, protocol }, undefined, (app) => {
+    app.ws.addHook('onJoin', async (ctx, { room }) => {
+      await ctx.setPresence(room, { status: 'online', name: `${ctx.userId}!` } as never)
+      if (room === 'bad') await ctx.setPresence(room, { status: 'asleep' } as never)
+    })
+  })
+  const bob = await connect(t, app, 'bob')
+  await joined(bob, 'lobby')
+  const alice = await connect(t, app, 'alice')
+  const reply = await joined(alice, 'lobby')
+  t.same(reply.payload.presence, { bob: { status: 'online', name: 'bob!' }, alice: { status: 'online', name: 'alice!' } })
+  t.same(await updateOf(bob, 'lobby', 'alice'), { status: 'online', name: 'alice!' }, 'bob heard it')
+  const refused = await alice.request('join_room', { room: 'bad' })
+  t.same(refused.payload.code, 'invalid_message', 'a state the schema refuses fails the hook with invalid_message')
+})
+
 t.test('in a room over presence.listLimit, state changes are not announced (states stay listed)', async (t) => {
   const app = await buildApp(t, { rateLimit: false, protocol, presence: { listLimit: 2 } })
   const clients = []

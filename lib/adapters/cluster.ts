@@ -11,7 +11,8 @@
  * - Outage: every call tries the backend once and falls back locally (durable publishes are
  *   refused: they need a `seq`); missed durable frames are fetched from history (`RoomFeeds`).
  */
-import type { Adapter, AdapterHost, PresenceJoin, PresenceStateStore, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
+import type { Adapter, AdapterHost, MembersAfter, PresenceJoin, PresenceStateStore, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
+import { sortedPage } from '../members-page.js'
 import { WsError } from '../errors.js'
 import { roomFrameParts } from '../protocol/stringify.js'
 import { withTimeout } from '../timeout.js'
@@ -167,6 +168,11 @@ export class ClusterAdapter implements Adapter {
 
   async members (room: string, limit?: number): Promise<string[]> {
     return await this.attempt(() => this.backend.presence.members(room, limit), () => this.local.users(room))
+  }
+
+  /** During an outage: this instance's members, sorted here. */
+  async membersAfter (room: string, after: string | undefined, limit: number): Promise<MembersAfter> {
+    return await this.attempt(() => this.backend.presence.page(room, after, limit), () => sortedPage(this.local.users(room), after, limit))
   }
 
   async memberCount (room: string): Promise<number> {
