@@ -1,5 +1,6 @@
 /**
- * Server-side control of a user's connections (add to a room, remove from a room, disconnect),
+ * Server-side control of a user's connections (add to a room, remove from a room, set the presence
+ * state in a room, disconnect),
  * as it travels to every instance: on the user's channel, next to the frames sent to the user, so
  * it reaches exactly the instances that hold the user's connections, in order with those frames.
  * Frames always start with `{`; a control starts with `!`, then JSON. `app.ws` and the emitter

@@ -1,7 +1,7 @@
 /**
  * Server-side control, cluster-wide: app code (a REST handler, a hook, a job through the emitter)
- * adds a user's connections to a room, removes them from one, or disconnects them, wherever they
- * are connected. `app.ws` publishes a control on the user's channel (`control-message.ts`); every
+ * adds a user's connections to a room, removes them from one, sets their presence state in one, or
+ * disconnects them, wherever they are connected. `app.ws` publishes a control on the user's channel (`control-message.ts`); every
  * instance holding a connection of the user applies it to its local connections here.
  *
  * What the client sees: `room_added` (tracked like a joined room, re-joined after a reconnect),

@@ -38,6 +38,7 @@ t.test('the document and the client have the presence messages only when the pro
   t.ok(generated.onMethods.includes('onPresenceUpdated'))
   t.equal(typeof sdk.RealtimeClient.prototype.setPresence, 'function')
   t.equal(typeof sdk.RealtimeClient.prototype.sendSetPresence, 'function')
+  t.match(readFileSync(join(generated.outDir, 'README.md'), 'utf8'), /Presence state: `setPresence\(room, state\)`/, 'its README explains it')
 
   const chat = readFileSync(CHAT_DOCUMENT, 'utf8')
   t.notMatch(chat, /presence_updated|set_presence/, 'the chat example declares none: its document has neither')
@@ -45,6 +46,7 @@ t.test('the document and the client have the presence messages only when the pro
   t.equal(plain.RealtimeClient.prototype.setPresence, undefined)
   t.equal(plain.RealtimeClient.prototype.sendSetPresence, undefined)
   t.equal(plain.RealtimeClient.prototype.onPresenceUpdated, undefined)
+  t.notMatch(readFileSync(CHAT_DOCUMENT.replace(/asyncapi\.yaml$/, 'asyncapi.client.yaml'), 'utf8'), /presence_updated/)
 })
 
 const TYPE_TEST = `
