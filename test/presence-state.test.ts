@@ -10,7 +10,8 @@ import { Type } from 'typebox'
 import { defineProtocol, WsError, type WsPluginOptions } from '../plugin.js'
 import { buildApp, connect, joined, type TestApp, type TestClient } from './helpers/index.js'
 import { InProcessCluster } from './helpers/in-process-cluster.js'
-import { useRedis } from './helpers/redis.js'
+import { REDIS_URL, useRedis } from './helpers/redis.js'
+import { WsEmitter } from '../emitter.js'
 
 type Tap = Test
 
@@ -175,6 +176,22 @@ t.test('across three instances sharing Redis', async (t) => {
     const apps = []
     for (let i = 0; i < 3; i++) apps.push(await buildApp(t, { rateLimit: false, protocol, adapter: redis.adapter(), ...options }))
     return apps as [TestApp, TestApp, TestApp]
+  })
+
+  t.test('a process with no server sets a user\'s state through the emitter, checked against the schema', async (t) => {
+    const a = await buildApp(t, { rateLimit: false, protocol, adapter: redis.adapter() })
+    const bob = await connect(t, a, 'bob')
+    const alice = await connect(t, a, 'alice')
+    await joined(bob, 'news')
+    await joined(alice, 'news')
+    const emitter = new WsEmitter({ url: REDIS_URL, keyPrefix: redis.prefix, protocol })
+    t.teardown(() => emitter.close())
+    await emitter.setPresence({ userId: 'alice' }, 'news', { status: 'away', name: 'Alice' })
+    t.same(await updateOf(bob, 'news', 'alice'), { status: 'away', name: 'Alice' })
+    await t.rejects(emitter.setPresence({ userId: 'alice' }, 'news', { status: 'asleep' } as never), { code: 'invalid_message' })
+    const plain = new WsEmitter({ url: REDIS_URL, keyPrefix: redis.prefix })
+    t.teardown(() => plain.close())
+    await t.rejects(plain.setPresence({ userId: 'alice' }, 'news', {}), { code: 'WS_ERR_NO_PRESENCE_STATE' })
   })
 
   t.test('an instance that closes removes its connections\' states with their memberships (the batch a reaper runs too)', async (t) => {
