@@ -43,6 +43,8 @@ export class Connection implements ConnectionInfo {
   heldBytes = 0
   /** Rooms where flow control dropped a frame for this connection: a repeated join of one may replay. */
   gaps: Set<string> | undefined = undefined
+  /** Rooms where this connection set a presence state (forgotten when it leaves them). */
+  stated: Set<string> | undefined = undefined
   context: HandlerContext<any> | undefined = undefined
   /** The app's data for this connection (`ctx.data`); `{}` is made when a handler first reads it. */
   data: unknown = undefined

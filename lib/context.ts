@@ -16,6 +16,8 @@ export interface ContextHost {
   broadcast(room: string, type: string, payload: unknown, options?: BroadcastOptions): MaybePromise<number | undefined>
   sendToUser(userId: string, type: string, payload: unknown): MaybePromise<void>
   members(room: string): MaybePromise<string[]>
+  /** Validates the state against the protocol's presence schema, then sets it. */
+  setPresenceChecked(connection: Connection, room: string, state: unknown): Promise<void>
 }
 
 export function createHandlerContext (host: ContextHost, connection: Connection): HandlerContext<any> {
@@ -40,6 +42,7 @@ export function createHandlerContext (host: ContextHost, connection: Connection)
     broadcast: async (room, type, payload, options) => host.broadcast(room, type, payload, options),
     sendToUser: async (userId, type, payload) => host.sendToUser(userId, type, payload),
     members: async (room) => host.members(room),
+    setPresence: async (room, state) => host.setPresenceChecked(connection, room, state),
     get data () { return (connection.data ??= {}) as HandlerContext<any>['data'] },
     set data (value) { connection.data = value },
   }

@@ -1,7 +1,7 @@
 /**
  * Server-side control, cluster-wide: app code (a REST handler, a hook, a job through the emitter)
- * adds a user's connections to a room, removes them from one, or disconnects them, wherever they
- * are connected. `app.ws` publishes a control on the user's channel (`control-message.ts`); every
+ * adds a user's connections to a room, removes them from one, sets their presence state in one, or
+ * disconnects them, wherever they are connected. `app.ws` publishes a control on the user's channel (`control-message.ts`); every
  * instance holding a connection of the user applies it to its local connections here.
  *
  * What the client sees: `room_added` (tracked like a joined room, re-joined after a reconnect),
@@ -12,7 +12,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { MaybePromise } from './adapter.js'
 import type { Connection } from './connection.js'
 import {
-  buildControl, closeReason, encodeUserControl, parseUserControl,
+  buildControl, buildPresenceControl, closeReason, encodeUserControl, parseUserControl,
   type ControlTarget, type UserControl,
 } from './control-message.js'
 import type { Disconnect } from './expiry.js'
@@ -40,6 +40,12 @@ export interface WsControl {
    * @default reason 'Disconnected by the server'
    */
   disconnect(target: ControlTarget, reason?: string): Promise<void>
+  /**
+   * Set the presence state of the target's connections in `room` (those in it; others are left
+   * alone), as if each had sent `set_presence`. Needs a declared presence state; an invalid state
+   * throws a `WsError` `invalid_message` with `details`.
+   */
+  setPresence(target: ControlTarget, room: string, state: unknown): Promise<void>
 }
 
 /** What applying a control needs from the hub. */
@@ -52,6 +58,10 @@ export interface ControlHost {
   /** Leave, with `room_removed` first; nothing when the connection is not in the room. */
   removeFromRoom(connection: Connection, room: string, reason: string): Promise<void>
   disconnect: Disconnect
+  /** Set a member connection's presence state. */
+  setPresence(connection: Connection, room: string, state: unknown): Promise<void>
+  /** Throws unless the protocol declares a presence state and `state` fits it. */
+  checkPresence(state: unknown): void
   /** Publish on the user's channel to every instance (this one included). */
   publishToUser(userId: string, data: string): MaybePromise<void>
 }
@@ -72,6 +82,11 @@ export class ServerControl implements WsControl {
 
   async disconnect (target: ControlTarget, reason?: string): Promise<void> {
     await this.publish(target.userId, buildControl('disconnect', target, undefined, reason))
+  }
+
+  async setPresence (target: ControlTarget, room: string, state: unknown): Promise<void> {
+    this.host.checkPresence(state)
+    await this.publish(target.userId, buildPresenceControl(target, room, state))
   }
 
   /** A control for `userId` reached this instance (see `Delivery.deliverToUser`): apply it to the local connections. */
@@ -105,9 +120,12 @@ export class ServerControl implements WsControl {
       else waiting.push(control)
       return
     }
+    if (control.op === 'presence' && !connection.rooms.has(control.room)) return
     const done = control.op === 'join'
       ? this.host.addToRoom(connection, control.room)
-      : this.host.removeFromRoom(connection, control.room, control.reason)
+      : control.op === 'presence'
+        ? this.host.setPresence(connection, control.room, control.state)
+        : this.host.removeFromRoom(connection, control.room, control.reason)
     await done.catch((err: unknown) => connection.log.warn({ err, room: control.room, op: control.op }, 'server-side room change failed'))
   }
 

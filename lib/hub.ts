@@ -14,7 +14,7 @@ import type { WebSocket } from 'ws'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Adapter, AdapterHost, Exclusions, MaybePromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
-import type { WsErrorCode } from './errors.js'
+import { WsError, WsRegistrationError, type WsErrorCode } from './errors.js'
 import type { Connection } from './connection.js'
 import { createHandlerContext } from './context.js'
 import { ServerControl } from './control.js'
@@ -48,7 +48,7 @@ export class Hub {
 
   constructor (
     readonly app: FastifyInstance,
-    catalog: Catalog,
+    private readonly catalog: Catalog,
     private readonly adapter: Adapter,
     private readonly options: ResolvedOptions,
     private readonly hooks: Hooks,
@@ -60,14 +60,20 @@ export class Hub {
         left: async (room, userId) => this.presence.left(room, userId),
         leftMany: async (departures) => this.presence.leftMany(departures),
       })
+    if (catalog.presence !== undefined && adapter.presenceState === undefined) {
+      throw new WsRegistrationError('WS_ERR_INVALID_OPTION', 'The protocol declares a presence state, but the adapter keeps none (adapter.presenceState): use an adapter that has it')
+    }
     this.presence = new Presence(adapter, options.presenceListLimit,
-      (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }))
+      (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }),
+      catalog.presence !== undefined)
     this.membership = new Membership(this.registry, adapter, this.delivery, this.presence, options, this)
     this.control = new ServerControl({
       log: app.log,
       connectionsOf: (userId) => this.registry.users.get(userId),
       addToRoom: (connection, room) => this.membership.join(connection, room, undefined, undefined, 'server'),
       removeFromRoom: (connection, room, reason) => this.membership.remove(connection, room, reason),
+      setPresence: async (connection, room, state) => this.presence.setState(connection, room, state),
+      checkPresence: (state) => this.checkPresence(state),
       disconnect: this.disconnectConnection,
       publishToUser: (userId, data) => adapter.publishToUser(userId, data),
     })
@@ -168,6 +174,25 @@ export class Hub {
 
   members (room: string): MaybePromise<string[]> {
     return this.adapter.members(room)
+  }
+
+  /** Set a connection's presence state in a room it joined (`set_presence`: already validated). */
+  setPresence (connection: Connection, room: string, state: unknown): Promise<void> {
+    return this.presence.setState(connection, room, state)
+  }
+
+  /** The same from app code (`ctx.setPresence`): checked against the protocol's presence schema first. */
+  async setPresenceChecked (connection: Connection, room: string, state: unknown): Promise<void> {
+    this.checkPresence(state)
+    await this.presence.setState(connection, room, state)
+  }
+
+  /** Throws unless the protocol declares a presence state and `state` fits its schema (a bug in app code). */
+  checkPresence (state: unknown): void {
+    const check = this.catalog.presence
+    if (check === undefined) throw new WsRegistrationError('WS_ERR_NO_PRESENCE_STATE', 'setPresence() needs a presence state declared in the protocol: defineProtocol().presence(schema)')
+    const issues = check.validate(state)
+    if (issues !== undefined) throw new WsError('invalid_message', 'The presence state breaks the protocol\'s presence schema', issues)
   }
 
   /** One page of a room's members (`get_members`). */

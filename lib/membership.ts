@@ -22,6 +22,7 @@ export interface RoomJoinedPayload {
   room: string
   members: string[]
   memberCount: number
+  presence?: Record<string, unknown>
   seq: number
   epoch?: string
   recovered?: boolean
@@ -91,7 +92,7 @@ export class Membership {
       // This replay covers every gap so far; a frame dropped from now on (held during this join,
       // newer than the history read) is a new gap that must outlive the recovery.
       if (replay) hadGap = connection.gaps?.delete(room) === true
-      const [{ members, memberCount }, position, recovery] = await Promise.all([
+      const [{ members, memberCount, presence: states }, position, recovery] = await Promise.all([
         this.presence.list(room),
         positionOf(this.adapter, room),
         replay ? this.adapter.recover(room, since, epoch) : undefined,
@@ -106,6 +107,7 @@ export class Membership {
       if (recovery?.recovered === true) hadGap = false
       recoveredUpTo = frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
       const reply: RoomJoinedPayload = { room, members, memberCount, seq: Math.max(position.seq, recoveredUpTo) }
+      if (states !== undefined) reply.presence = states
       // The client sends it back with `since`; a new epoch means the room's numbering restarted.
       if (position.epoch !== undefined && position.epoch !== '') reply.epoch = position.epoch
       if (since !== undefined) reply.recovered = this.delivery.countRecovery(recovery === undefined || recovery.recovered)
@@ -149,8 +151,11 @@ export class Membership {
       members.delete(connection)
       if (members.size === 0) this.registry.rooms.delete(room)
     }
+    // Its presence state first: the user's state falls back to their next most recent (announced if they stay).
+    const change = connection.stated?.has(room) === true ? await this.presence.clearState(connection, room) : undefined
     const lastForUser = await this.adapter.removeMember(room, connection.userId, connection.id)
     if (lastForUser) await this.presence.left(room, connection.userId)
+    else if (change?.changed === true) await this.presence.updated(room, connection.userId, change.state)
     if (runHooks && this.hooks.hasHook('onLeave')) await this.hooks.runHook('onLeave', connection, { room, lastForUser, disconnecting })
   }
 

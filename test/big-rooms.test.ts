@@ -78,6 +78,24 @@ t.test('get_members pages through every member once, in user id order', async (t
   t.equal(refused.payload.code, 'not_in_room', 'only members may list a room')
 })
 
+t.test('pages stay sorted and complete while users arrive and leave between pages (the memory adapter keeps its order up to date)', async (t) => {
+  const server = await buildApp(t, { rateLimit: false, presence: { listLimit: 2 } })
+  const [first] = await joinAll(t, server, 'hall', ['m', 'c', 'x', 'f'])
+  const page1 = await first!.request('get_members', { room: 'hall' })
+  t.same(page1.payload, { room: 'hall', members: ['c', 'f'], memberCount: 4, next: 'f' })
+  const [a, q] = await joinAll(t, server, 'hall', ['a', 'q'])
+  const [g] = await joinAll(t, server, 'hall', ['g'])
+  await g!.request('leave_room', { room: 'hall' })
+  await a!.request('leave_room', { room: 'hall' })
+  const page2 = await first!.request('get_members', { room: 'hall', after: 'f' })
+  t.same(page2.payload.members, ['m', 'q'], 'an arrival after the cursor is listed in order; one that left is not')
+  t.same((await first!.request('get_members', { room: 'hall', after: 'q' })).payload.members, ['x'])
+  const all = await first!.request('get_members', { room: 'hall', limit: 2, after: 'b' })
+  t.same(all.payload.members, ['c', 'f'], 'the departed "a" is gone from the order')
+  t.equal(all.payload.memberCount, 5)
+  t.ok(q, 'q is still in the room')
+})
+
 t.test('presence.listLimit must be a positive integer', async (t) => {
   await t.rejects(buildApp(t, { presence: { listLimit: 0 } }), { code: 'WS_ERR_INVALID_OPTION', message: /presence\.listLimit/ })
 })
@@ -152,5 +170,31 @@ if (redis !== undefined) {
     await proxy.down() // B's connection to Redis is cut: to the others it died without cleanup
     await expectBatched(t, observer, 'reaping B')
     t.equal((await a.app.ws.members('lobby')).length, 4)
+  })
+
+  t.test('on Redis, pages come from the room\'s sorted set, kept through arrivals and departures and rebuilt when it disagrees', async (t) => {
+    const keyPrefix = `${redis.prefix}sorted:`
+    const a = await buildApp(t, { rateLimit: false, presence: { listLimit: 2 }, adapter: redis.adapter({ keyPrefix }) })
+    const b = await buildApp(t, { rateLimit: false, presence: { listLimit: 2 }, adapter: redis.adapter({ keyPrefix }) })
+    const [first] = await joinAll(t, a, 'hall', ['m', 'c'])
+    const [x, f] = await joinAll(t, b, 'hall', ['x', 'f'])
+    t.same(await redis.admin.zrange(`${keyPrefix}{r:hall}:sorted`, 0, -1), ['c', 'f', 'm', 'x'], 'the index follows the members')
+    await x!.request('leave_room', { room: 'hall' })
+    await joinAll(t, a, 'hall', ['a'])
+    const pages: string[] = []
+    let after: string | undefined
+    for (let i = 0; i < 5; i++) {
+      const page = await first!.request('get_members', after === undefined ? { room: 'hall' } : { room: 'hall', after })
+      pages.push(...page.payload.members)
+      t.equal(page.payload.memberCount, 4)
+      after = page.payload.next
+      if (after === undefined) break
+    }
+    t.same(pages, ['a', 'c', 'f', 'm'])
+    // Keys written by a version without the index: the page rebuilds it from the member hash.
+    await redis.admin.del(`${keyPrefix}{r:hall}:sorted`)
+    t.same((await first!.request('get_members', { room: 'hall', after: 'a' })).payload, { room: 'hall', members: ['c', 'f'], memberCount: 4, next: 'f' })
+    t.equal(await redis.admin.zcard(`${keyPrefix}{r:hall}:sorted`), 4, 'rebuilt')
+    t.ok(f, 'f stays')
   })
 }

@@ -10,6 +10,8 @@ import type { ClusterBackend, ClusterTimings } from './cluster-roles.js'
 import type { ClusterHealth } from './cluster-health.js'
 import type { LocalMembers } from './local-members.js'
 import { ServerMessage } from '../protocol/names.js'
+import { roomFrameParts } from '../protocol/stringify.js'
+import { encodeRoomEnvelope } from './envelope.js'
 
 /** Dead instances claimed per heartbeat. */
 const REAP_BATCH = 10
@@ -23,8 +25,6 @@ export interface LivenessContext {
   readonly health: ClusterHealth
   /** True when the backend takes commands now (and the adapter is not closing). */
   available(): boolean
-  /** Tell every instance's members of `room` that `userId` arrived or left (non-durable). */
-  announce(room: string, type: typeof ServerMessage.UserJoined | typeof ServerMessage.UserLeft, userId: string): Promise<void>
 }
 
 export class Liveness {
@@ -158,7 +158,7 @@ export class Liveness {
     if (left.length === 0) return
     try {
       if (host.usersLeft !== undefined) await host.usersLeft(left)
-      else if (closing) await Promise.all(left.map(([room, userId]) => this.cluster.announce(room, ServerMessage.UserLeft, userId)))
+      else if (closing) await Promise.all(left.map(([room, userId]) => this.announce(room, ServerMessage.UserLeft, userId)))
       else for (const [room, userId] of left) host.userLeft(room, userId)
     } catch (err) {
       health.error(err)
@@ -207,7 +207,7 @@ export class Liveness {
       if (first[n] !== true) continue
       // Through the host's presence rules when it has them (a big room hears no arrival).
       if (host.userJoined !== undefined) host.userJoined(room, userId)
-      else this.cluster.announce(room, ServerMessage.UserJoined, userId).catch((err: unknown) => this.cluster.health.error(err))
+      else this.announce(room, ServerMessage.UserJoined, userId).catch((err: unknown) => this.cluster.health.error(err))
     }
     // Connections that left while the batch was on its way: their removal found nothing to remove.
     const gone = missing.filter((member) => !local.has(...member))
@@ -215,5 +215,13 @@ export class Liveness {
     for (const [n, [room, userId]] of gone.entries()) {
       if (lastOfGone[n] === true) host.userLeft(room, userId)
     }
+  }
+
+  /** Tell every instance's members of `room` that `userId` arrived or left (non-durable). */
+  private async announce (room: string, type: typeof ServerMessage.UserJoined | typeof ServerMessage.UserLeft, userId: string): Promise<void> {
+    const frame = roomFrameParts(type, room, { userId })
+    const except = type === ServerMessage.UserJoined ? { users: [userId] } : undefined
+    const { transport } = this.cluster.backend
+    await transport.publish(transport.roomChannel(room), encodeRoomEnvelope(except, frame.head + frame.tail))
   }
 }

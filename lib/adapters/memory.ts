@@ -6,6 +6,7 @@
 import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomPublish, StreamPosition } from '../adapter.js'
 import { invalidOption } from '../errors.js'
 import { MemoryHistory, RoomPresence } from './memory-stores.js'
+import { MemoryPresenceStates } from './presence-states.js'
 
 export interface MemoryAdapterOptions {
   /**
@@ -33,6 +34,7 @@ export interface MemoryAdapterOptions {
 export class MemoryAdapter implements Adapter {
   private host: AdapterHost | undefined
   private presence = new RoomPresence()
+  presenceState = this.newStates()
   private history: MemoryHistory
   private readonly historyTtlMs: number
   private readonly resumeSeq: ((room: string) => number) | undefined
@@ -57,6 +59,7 @@ export class MemoryAdapter implements Adapter {
   close (): void {
     clearInterval(this.sweeper)
     this.presence = new RoomPresence()
+    this.presenceState = this.newStates()
     this.history = new MemoryHistory({ historySize: 0, historyTtlMs: this.historyTtlMs, resumeSeq: this.resumeSeq })
   }
 
@@ -80,11 +83,16 @@ export class MemoryAdapter implements Adapter {
   }
 
   removeMember (room: string, userId: string, connectionId: string): boolean {
+    this.presenceState.clear(room, userId, connectionId)
     return this.presence.remove(room, userId, connectionId)
   }
 
   members (room: string, limit?: number): string[] {
     return this.presence.users(room, limit)
+  }
+
+  membersAfter (room: string, after: string | undefined, limit: number): { members: string[], count: number } {
+    return this.presence.page(room, after, limit)
   }
 
   memberCount (room: string): number {
@@ -106,6 +114,10 @@ export class MemoryAdapter implements Adapter {
 
   historyBefore (room: string, before: number, limit: number): Recovery['frames'] {
     return this.history.page(room, before, limit)
+  }
+
+  private newStates (): MemoryPresenceStates {
+    return new MemoryPresenceStates((room, userId, connectionId) => this.presence.hasConnection(room, userId, connectionId))
   }
 
   stats (): Record<string, unknown> {
