@@ -9,7 +9,10 @@
 import { PresenceMessage, ServerMessage, type ServerFrame } from './protocol/index.js'
 
 export interface MembersView<State = unknown> {
-  /** Users known to be in the room: every member when `complete`. */
+  /**
+   * Every member when `complete`. Otherwise (a room over the server's list limit) a sample that is
+   * not kept current: the server sends no per-user events there, so it may name users who left.
+   */
   readonly users: readonly string[]
   /**
    * Presence state of the known users that have one (user id → state): their most recently set
