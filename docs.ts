@@ -1,7 +1,8 @@
 /**
  * `fastify-ws-rooms/docs`: the browsable AsyncAPI page, opt-in (as `@fastify/swagger-ui` is to
  * `@fastify/swagger`). The document routes stay in the main plugin; this page adds a renderer,
- * `@asyncapi/react-component` (an optional peer dependency), whose bundle it serves itself.
+ * `@asyncapi/react-component` (an optional peer dependency), whose bundle it serves itself. The
+ * page links the document routes (`app.asyncapi.urls`, prefixes included).
  *
  *   await app.register(wsPlugin, { ... })
  *   await app.register(wsDocs, { routePrefix: '/asyncapi' })
@@ -38,6 +39,8 @@ async function wsDocs (app: FastifyInstance, options: WsDocsOptions): Promise<vo
   }
   const files = locateDocsAssets()
   claimRoute(app, pagePath, 'routePrefix')
+  // The main plugin says where its document routes are (its prefixes included), if it serves them.
+  const links = app.asyncapi.urls
 
   let html: string | undefined
   app.get(pagePath, {
@@ -45,6 +48,7 @@ async function wsDocs (app: FastifyInstance, options: WsDocsOptions): Promise<vo
       summary: 'AsyncAPI docs page',
       description: 'The WebSocket API of this app, rendered from its AsyncAPI document; the page loads nothing from outside this server.',
       tags: TAGS,
+      ...(links === undefined ? {} : { externalDocs: { description: 'The AsyncAPI document this page renders', url: links.json } }),
       response: {
         200: {
           description: 'An HTML page rendering the AsyncAPI document.',
@@ -53,7 +57,7 @@ async function wsDocs (app: FastifyInstance, options: WsDocsOptions): Promise<vo
       },
     },
   }, async (request, reply) => {
-    html ??= docsPageHtml(app.asyncapi(), request.routeOptions.url ?? fullPath(app, pagePath))
+    html ??= docsPageHtml(app.asyncapi(), request.routeOptions.url ?? fullPath(app, pagePath), links)
     return reply.type('text/html; charset=utf-8').send(html)
   })
 

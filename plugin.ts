@@ -20,9 +20,10 @@ import { startHeartbeat } from './lib/heartbeat.js'
 import { Hooks, sealHooks, type WsHooks } from './lib/hooks.js'
 import { registerHistoryRoute } from './lib/history-route.js'
 import { Hub } from './lib/hub.js'
-import { closeOtherSockets } from './lib/shutdown.js'
+import { closeOtherSockets, OtherSockets } from './lib/shutdown.js'
 import { publishedLimits, resolveOptions, type WsPluginOptions } from './lib/options.js'
 import { createWsServer, type WsServer } from './lib/ws-server.js'
+import { assertNoWebsocketYet, refuseLaterWebsocket } from './lib/websocket-once.js'
 import type { RegisteredClientMessages, RegisteredServerSchemas } from './lib/register.js'
 import { createMetrics } from './lib/metrics.js'
 
@@ -66,25 +67,25 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
       await app.register(fastifyJwt, { secret: options.auth.secret })
     }
   }
-  if (app.hasDecorator('websocketServer')) {
-    throw new WsRegistrationError('WS_ERR_WEBSOCKET_REGISTERED',
-      '@fastify/websocket is already registered (by the app, or by this plugin in this context): its maxPayload and close hook would override this plugin\'s limits and graceful shutdown. ' +
-      'Register this plugin instead of @fastify/websocket (set perMessageDeflate here if you need compression); your own WebSocket routes use the @fastify/websocket it registers')
-  }
+  assertNoWebsocketYet(app)
   claimRoute(app, options.path, 'path')
   await app.register(fastifyWebsocket, {
-    // Client tracking lets app.close() reach sockets of the app's own WebSocket routes too.
-    options: { maxPayload: options.maxPayload, clientTracking: true, perMessageDeflate: options.perMessageDeflate },
+    // No ws client tracking: the hub tracks its sockets, OtherSockets the rest (the app's own
+    // routes', refused ones) for app.close(), so `app.websocketServer.clients` is undefined.
+    options: { maxPayload: options.maxPayload, clientTracking: false, perMessageDeflate: options.perMessageDeflate },
     // The hub closes its own sockets (with 1001, after running handlers finish); see preClose below.
     preClose: async () => {},
     errorHandler: onSocketError,
   })
+  refuseLaterWebsocket(app)
 
   const hooks = new Hooks(options.hookTimeoutMs)
   const hub = new Hub(app, catalog, adapter, options, hooks)
   const authenticator = createAuthenticator(app, options.auth)
   const dispatcher = createDispatcher(hub, catalog, builtinHandlers(hub, authenticator, options.authorizePublish), options)
-  const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed)
+  const otherSockets = new OtherSockets()
+  const lifecycle = createSocketLifecycle(hub, dispatcher, authenticator, options.isOriginAllowed, (socket) => otherSockets.track(socket))
+  otherSockets.listen(app.websocketServer, lifecycle.isOwnUpgrade)
 
   const { server, markReady } = createWsServer(hub, adapter, hooks)
   app.decorate('ws', server)
@@ -116,7 +117,7 @@ async function wsPlugin (app: FastifyInstance, opts: WsPluginOptions): Promise<v
   app.addHook('preClose', async () => {
     stopHeartbeat()
     await hub.shutdown()
-    await closeOtherSockets(app.websocketServer.clients, options.shutdownTimeoutMs)
+    await closeOtherSockets(otherSockets.open, options.shutdownTimeoutMs)
   })
   app.addHook('onClose', async () => {
     app.server.off('upgrade', lifecycle.onUpgradeWhileClosing)
@@ -154,4 +155,4 @@ export type { WsUser, WsStats } from './lib/types.js'
 export type { WsServer } from './lib/ws-server.js'
 export type { AsyncApiOptions, AsyncApiServer } from './lib/asyncapi/options.js'
 export type { AsyncApiDocument } from './lib/asyncapi/build-document.js'
-export type { AsyncApiAccessor, AsyncApiView } from './lib/asyncapi/install.js'
+export type { AsyncApiAccessor, AsyncApiUrls, AsyncApiView } from './lib/asyncapi/install.js'

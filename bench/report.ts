@@ -6,10 +6,12 @@
 import { fmt, spread, type Spread } from './stats.js'
 import type { VariantName } from './wire.js'
 
-export type Figure = 'cpuUs' | 'dps' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'heapB' | 'rssB' | 'setupPerSec' | 'joinMs' | 'joinCpuUs' | 'leaveMs' | 'leaveCpuUs' | 'errors' | 'dropped'
+export type Figure = 'cpuUs' | 'redisCpuUs' | 'totalCpuUs' | 'dps' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'heapB' | 'rssB' | 'setupPerSec' | 'joinMs' | 'joinCpuUs' | 'leaveMs' | 'leaveCpuUs' | 'errors' | 'dropped'
 
 export const FIGURES: Record<Figure, { label: string, lowerIsBetter: boolean }> = {
   cpuUs: { label: 'server CPU per delivery (µs)', lowerIsBetter: true },
+  redisCpuUs: { label: 'Redis CPU per delivery (µs, all masters)', lowerIsBetter: true },
+  totalCpuUs: { label: 'server + Redis CPU per delivery (µs)', lowerIsBetter: true },
   dps: { label: 'deliveries/s', lowerIsBetter: false },
   p50Ms: { label: 'latency p50 (ms)', lowerIsBetter: true },
   p99Ms: { label: 'latency p99 (ms)', lowerIsBetter: true },
@@ -31,6 +33,8 @@ export const VARIANT_LABEL: Record<VariantName, string> = {
   socketio: 'Socket.IO 4',
   'plugin-redis': 'this plugin (Redis)',
   'socketio-redis': 'Socket.IO 4 (redis-adapter)',
+  'plugin-cluster': 'this plugin (Redis Cluster)',
+  'socketio-cluster': 'Socket.IO 4 (sharded redis-adapter)',
 }
 
 const COLOR: Record<VariantName, string> = {
@@ -39,12 +43,14 @@ const COLOR: Record<VariantName, string> = {
   socketio: '#e08a2c',
   'plugin-redis': '#2b7bba',
   'socketio-redis': '#e08a2c',
+  'plugin-cluster': '#2b7bba',
+  'socketio-cluster': '#e08a2c',
 }
 
 /** One measured figure of one run. `row` names the scenario and phase, e.g. "fan-out N=1,000 · 128 B · max". */
 export interface Sample { section: string, row: string, figure: Figure, variant: VariantName, value: number }
 
-export interface Section { title: string, variants: VariantName[], baseline: VariantName, unavailable: Map<VariantName, string> }
+export interface Section { title: string, variants: VariantName[], baseline: VariantName, unavailable: Map<VariantName, string>, note?: string }
 
 export interface Machine { cores: number, cpu: string, node: string, platform: string, memoryGb: number, pinning: string }
 
@@ -89,6 +95,7 @@ export function markdown (title: string, machine: Machine, settings: string, sec
   const out: string[] = [`# ${title}`, '', `Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, ${machine.platform}, Node ${machine.node}. ${machine.pinning}`, '', settings, '']
   for (const section of sections) {
     out.push(`## ${section.title}`, '')
+    if (section.note !== undefined) out.push(section.note, '')
     for (const [variant, reason] of section.unavailable) out.push(`- ${VARIANT_LABEL[variant]}: **not available** (${reason})`)
     if (section.unavailable.size > 0) out.push('')
     const others = section.variants.filter((v) => v !== section.baseline)

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: this plugin side by side with a raw `ws` server and Socket.IO 4 (and, when the
- * Redis adapter exists, both on Redis with 3 instances). Servers and the load generator are
+ * Redis adapter exists, both on Redis with 3 instances, and on a 3-master Redis Cluster the run
+ * starts itself: `--scenario=cluster-3x3`). Servers and the load generator are
  * separate processes pinned to different cores; variants alternate, runs repeat, and the report
  * gives medians with min–max. See bench/README.md.
  *
@@ -16,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
+import { startCluster, type BenchCluster } from './cluster.js'
 import { Peer } from './ipc.js'
 import type { ConnectArgs, PhaseArgs, PhaseResult } from './loadgen.js'
 import { chartPanels, markdown, medianOf, svgChart, type Machine, type Sample, type Section } from './report.js'
@@ -66,6 +68,9 @@ interface SessionDef {
 
 const SINGLE = 'Single instance (memory adapters)'
 const MULTI = 'Multi-instance on Redis (3 instances, one core between them)'
+const CLUSTER = 'Multi-instance on Redis Cluster (3 instances on 3 masters, one core between the instances)'
+/** Not a multiple of 3: client i joins room i mod ROOMS on instance i mod 3, so every room has members on every instance. */
+const CLUSTER_ROOMS = 100
 const both = (bytes: number): PhaseDef[] => [
   { label: `${bytes === 128 ? '128 B' : '4 KB'} · max`, mode: 'max', frameBytes: bytes },
   { label: `${bytes === 128 ? '128 B' : '4 KB'} · fixed rate`, mode: 'rate', frameBytes: bytes },
@@ -79,11 +84,14 @@ const allSessions: SessionDef[] = [
   // (raw ws and Socket.IO have none). N can be lowered with --bigroom-n=N (e.g. to time the old presence).
   { id: 'bigroom', section: SINGLE, title: `one room, ${fmt(bigRoomN)} distinct users`, variants: singleVariants, instances: 1, connections: bigRoomN, rooms: ['bench'], users: bigRoomN, publishers: 'first', idle: false, storms: true, phases: [both(128)[0]!] },
   { id: 'rooms-storm', section: SINGLE, title: '1,000 rooms × 10 distinct users', variants: singleVariants, instances: 1, connections: 10_000, rooms: Array.from({ length: 1000 }, (_, i) => `room-${i}`), users: 10_000, publishers: 'all', idle: false, storms: true, phases: [] },
+  // Redis Cluster started by the run itself (3 masters, free ports); distinct users, rooms spread
+  // over the slots (so over the masters), every room with members on all 3 instances.
+  { id: 'cluster-3x3', section: CLUSTER, title: `${CLUSTER_ROOMS} rooms × 30 distinct users over 3`, variants: ['plugin-cluster', 'socketio-cluster'], instances: 3, connections: 3000, rooms: Array.from({ length: CLUSTER_ROOMS }, (_, i) => `room-${i}`), users: 3000, publishers: 'all', idle: false, phases: both(128) },
   { id: 'redis', section: MULTI, title: 'fan-out N=3,000 over 3', variants: ['plugin-redis', 'socketio-redis'], instances: 3, connections: 3000, rooms: ['bench'], users: 16, publishers: 'first', idle: false, phases: both(128) },
 ]
 const sessions = allSessions
   .filter((s) => onlyScenarios === undefined || onlyScenarios.includes(s.id))
-  .map((s) => ({ ...s, variants: s.variants.filter((v) => onlyVariants === undefined || onlyVariants.includes(v) || onlyVariants.includes(v.replace('-redis', '') as VariantName)) }))
+  .map((s) => ({ ...s, variants: s.variants.filter((v) => onlyVariants === undefined || onlyVariants.includes(v) || onlyVariants.includes(v.replace(/-(redis|cluster)$/, '') as VariantName)) }))
   .filter((s) => s.variants.length > 0)
 
 // ── processes ──────────────────────────────────────────────────────────────
@@ -109,22 +117,46 @@ function record (session: SessionDef, row: string, figure: Sample['figure'], var
   samples.push({ section: session.section, row: `${session.title}${row === '' ? '' : ' · ' + row}`, figure, variant, value })
 }
 
+function markUnavailable (session: SessionDef, variant: VariantName, reason: string): void {
+  const byVariant = unavailable.get(session.section) ?? new Map()
+  byVariant.set(variant, reason)
+  unavailable.set(session.section, byVariant)
+  console.log(`  ${session.id} ${variant}: not available (${reason})`)
+}
+
 async function runSession (session: SessionDef, variant: VariantName, rep: number): Promise<void> {
   const started = performance.now()
   const redisPrefix = `bench:${randomBytes(4).toString('hex')}:`
-  const config = JSON.stringify({ secret: SECRET, ...(variant.endsWith('-redis') ? { redis: { url: REDIS_URL, prefix: redisPrefix } } : {}) })
+  // Redis Cluster variants get a fresh cluster of their own, stopped after the run.
+  let cluster: BenchCluster | undefined
+  if (variant.endsWith('-cluster')) {
+    const startedCluster = await startCluster(3)
+    if ('unavailable' in startedCluster) { markUnavailable(session, variant, startedCluster.unavailable); return }
+    cluster = startedCluster
+  }
+  try {
+    await runOn(session, variant, rep, started, redisPrefix, cluster)
+  } finally {
+    await cluster?.stop()
+  }
+}
+
+async function runOn (session: SessionDef, variant: VariantName, rep: number, started: number, redisPrefix: string, cluster: BenchCluster | undefined): Promise<void> {
+  const redis = cluster !== undefined
+    ? { redis: { url: REDIS_URL, prefix: redisPrefix, clusterNodes: cluster.urls } }
+    : variant.endsWith('-redis') ? { redis: { url: REDIS_URL, prefix: redisPrefix } } : {}
+  const config = JSON.stringify({ secret: SECRET, ...redis })
   const profileArgs = profile && variant.startsWith('plugin') ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles.tmp')}`] : []
   const servers = Array.from({ length: session.instances }, (_, i) => launch(`${variant}#${i}`, 0, 'server.ts', [variant, config], ['--expose-gc', ...profileArgs]))
   let loadgen: Peer | undefined
   try {
     const starts = await Promise.all(servers.map(async (s) => s.call<{ port: number, available: boolean, reason?: string }>('start', undefined, 30_000)))
     const missing = starts.find((s) => !s.available)
-    if (missing !== undefined) {
-      const byVariant = unavailable.get(session.section) ?? new Map()
-      byVariant.set(variant, missing.reason ?? 'not available')
-      unavailable.set(session.section, byVariant)
-      console.log(`  ${session.id} ${variant}: not available (${missing.reason ?? ''})`)
-      return
+    if (missing !== undefined) { markUnavailable(session, variant, missing.reason ?? 'not available'); return }
+    if (cluster !== undefined && rep === 0) {
+      // Where the rooms' channels live: the plugin hashes `{r:<room>}`, Socket.IO's sharded adapter the whole channel name.
+      const keys = session.rooms.map((room) => variant.startsWith('plugin') ? `{r:${room}}` : `${redisPrefix}socket.io#/#${room}#`)
+      console.log(`  ${session.id} ${variant}: rooms per master ${(await cluster.spread(keys)).join(' / ')}`)
     }
     loadgen = launch('loadgen', 1, 'loadgen.ts', [])
     const memory = async (): Promise<NodeJS.MemoryUsage> => servers[0]!.call<NodeJS.MemoryUsage>('memory')
@@ -169,11 +201,19 @@ async function runSession (session: SessionDef, variant: VariantName, rep: numbe
         durationMs: phaseMs,
         frameBytes: phase.frameBytes,
       }
+      const redis0 = await cluster?.cpuUs()
       const m0 = await Promise.all(servers.map(async (s) => s.call<Mark>('mark')))
       const result = await loadgen.call<PhaseResult>('phase', args, phaseMs + 30_000)
       const m1 = await Promise.all(servers.map(async (s) => s.call<Mark>('mark')))
+      const redis1 = await cluster?.cpuUs()
       const cpuUs = m1.reduce((sum, m, i) => sum + m.cpuUs - m0[i]!.cpuUs, 0)
-      record(session, phase.label, 'cpuUs', variant, cpuUs / Math.max(1, result.deliveries))
+      const perDelivery = (us: number): number => us / Math.max(1, result.deliveries)
+      record(session, phase.label, 'cpuUs', variant, perDelivery(cpuUs))
+      const redisCpuUs = redis0 === undefined || redis1 === undefined ? undefined : redis1 - redis0
+      if (redisCpuUs !== undefined) {
+        record(session, phase.label, 'redisCpuUs', variant, perDelivery(redisCpuUs))
+        record(session, phase.label, 'totalCpuUs', variant, perDelivery(cpuUs + redisCpuUs))
+      }
       if (phase.mode === 'max') record(session, phase.label, 'dps', variant, result.deliveries / (result.elapsedMs / 1000))
       if (result.latency !== undefined) {
         record(session, phase.label, 'p50Ms', variant, result.latency.p50Ms)
@@ -183,7 +223,8 @@ async function runSession (session: SessionDef, variant: VariantName, rep: numbe
       const missingDeliveries = result.expected - result.deliveries
       if (missingDeliveries !== 0) record(session, phase.label, 'dropped', variant, missingDeliveries)
       errors += result.closed
-      console.log(`  ${session.id} ${variant} ${phase.label}: ${fmt(result.deliveries / (result.elapsedMs / 1000))} deliveries/s, ${fmt(cpuUs / Math.max(1, result.deliveries))} µs CPU/delivery` +
+      console.log(`  ${session.id} ${variant} ${phase.label}: ${fmt(result.deliveries / (result.elapsedMs / 1000))} deliveries/s, ${fmt(perDelivery(cpuUs))} µs CPU/delivery` +
+        (redisCpuUs === undefined ? '' : ` (+ ${fmt(perDelivery(redisCpuUs))} µs Redis)`) +
         (result.latency === undefined ? '' : `, p50 ${fmt(result.latency.p50Ms)} ms, p99 ${fmt(result.latency.p99Ms)} ms`) +
         (missingDeliveries !== 0 ? `, ${missingDeliveries} missing` : '') + (result.stalls > 0 ? `, ${result.stalls} stalls` : ''))
     }
@@ -290,11 +331,20 @@ async function main (): Promise<void> {
   const sections: Section[] = [
     { title: SINGLE, variants: singleVariants.filter((v) => sessions.some((s) => s.variants.includes(v))), baseline: 'ws' as VariantName, unavailable: unavailable.get(SINGLE) ?? new Map() },
     { title: MULTI, variants: (['plugin-redis', 'socketio-redis'] as VariantName[]).filter((v) => sessions.some((s) => s.variants.includes(v))), baseline: 'socketio-redis' as VariantName, unavailable: unavailable.get(MULTI) ?? new Map() },
+    {
+      title: CLUSTER,
+      variants: (['plugin-cluster', 'socketio-cluster'] as VariantName[]).filter((v) => sessions.some((s) => s.variants.includes(v))),
+      baseline: 'socketio-cluster' as VariantName,
+      unavailable: unavailable.get(CLUSTER) ?? new Map(),
+      note: 'A 3-master Redis Cluster started by the run (redis-server on free ports, unpinned). Server CPU: the 3 instances summed; ' +
+        'Redis CPU: the 3 masters summed (INFO cpu). Raw ws: not applicable (this bench has no multi-instance raw ws server). ' +
+        'Socket.IO has no presence, history or seq: the plugin sends user_joined to the room and runs one Lua script per durable message (INCR + XADD + SPUBLISH).',
+    },
   ].filter((s) => s.variants.length > 0)
   for (const section of sections) if (!section.variants.includes(section.baseline)) section.baseline = section.variants[0]!
   const settings = `${repeats} repeat(s), variants alternating; ${phaseMs / 1000} s per phase. Figures: median (min–max). ` +
     '"max": one publisher keeps a few publishes in flight, as fast as the server keeps up; "fixed rate": ' +
-    `${fmt(fixedDeliveries)} deliveries/s offered (half in the rooms scenario), latency from publish to receipt on ~100 sampled clients. ` +
+    `${fmt(fixedDeliveries)} deliveries/s offered (half where members take turns publishing: rooms, cluster-3x3), latency from publish to receipt on ~100 sampled clients. ` +
     'Server CPU per delivery = process CPU (user + system) of the server process(es) over the phase ÷ deliveries counted by the clients. ' +
     'Idle figures: after N authenticated connections joined one room, nothing sent; (heap, RSS after GC − before) ÷ N.'
   const title = `npm run bench — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${fmt((performance.now() - t0) / 60_000)} min`

@@ -10,9 +10,9 @@ const variant = process.argv[2]
 const config = JSON.parse(process.argv[3] ?? '{}') as ServerConfig
 
 async function load (): Promise<(config: ServerConfig) => Promise<RunningServer>> {
-  if (variant === 'plugin' || variant === 'plugin-redis') return (await import('./variants/plugin.js')).start
+  if (variant === 'plugin' || variant === 'plugin-redis' || variant === 'plugin-cluster') return (await import('./variants/plugin.js')).start
   if (variant === 'ws') return (await import('./variants/ws.js')).start
-  if (variant === 'socketio' || variant === 'socketio-redis') return (await import('./variants/socketio.js')).start
+  if (variant === 'socketio' || variant === 'socketio-redis' || variant === 'socketio-cluster') return (await import('./variants/socketio.js')).start
   throw new Error(`unknown variant "${variant}"`)
 }
 

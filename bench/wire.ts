@@ -3,7 +3,7 @@
  * variant delivers the same message: `{room, seq, payload: {userId, content, ts}}` in its framing,
  * where `content` starts with the publisher's send time (µs, monotonic clock shared by processes).
  */
-export type VariantName = 'plugin' | 'ws' | 'socketio' | 'plugin-redis' | 'socketio-redis'
+export type VariantName = 'plugin' | 'ws' | 'socketio' | 'plugin-redis' | 'socketio-redis' | 'plugin-cluster' | 'socketio-cluster'
 
 export interface Wire {
   /** URL of the WebSocket endpoint for a client holding `token`. */
@@ -59,7 +59,7 @@ const socketioWire: Wire = {
 }
 
 export function wireOf (variant: VariantName): Wire {
-  if (variant === 'plugin' || variant === 'plugin-redis') return pluginWire
+  if (variant.startsWith('plugin')) return pluginWire
   if (variant === 'ws') return wsWire
   return socketioWire
 }

@@ -35,6 +35,34 @@ export interface PresenceJoin {
   readonly firstForUser: boolean
 }
 
+/** A page of a room's users: up to `limit` ids after a cursor, in sorted order, and the room's size. */
+export interface MembersAfter {
+  readonly members: string[]
+  readonly count: number
+}
+
+/** A user's merged presence state after a change (see `PresenceStateStore`). */
+export interface StateChange {
+  /** True when the user's merged state is now different. */
+  readonly changed: boolean
+  /** The merged state now (its JSON text); undefined when the user has none. */
+  readonly state: string | undefined
+}
+
+/**
+ * Per-connection presence state in rooms, merged per user: a user's state is the one most
+ * recently set by any of their connections still in the room. States are JSON text. Removing a
+ * member (`removeMember`, an instance reaped) forgets its connection's state too.
+ */
+export interface PresenceStateStore {
+  /** Set a member connection's state. Undefined when the connection is not (or no longer) a member. */
+  set(room: string, userId: string, connectionId: string, state: string): MaybePromise<StateChange | undefined>
+  /** Forget a connection's state (it is leaving the room): the user's state falls back to their next most recent one. */
+  clear(room: string, userId: string, connectionId: string): MaybePromise<StateChange>
+  /** The merged states of these users, in order (undefined: none). */
+  get(room: string, userIds: readonly string[]): MaybePromise<Array<string | undefined>>
+}
+
 /** Where a room's stream of durable messages stands. */
 export interface StreamPosition {
   /** The last `seq` given in the room (0 when none). */
@@ -84,6 +112,14 @@ export interface AdapterHost {
    * Optional: without it an adapter publishes `user_joined` itself.
    */
   userJoined?(room: string, userId: string): void
+  /**
+   * Several users' presence ended at once, all found by this instance (its own close, or an
+   * instance found dead): tell each room under the host's presence rules, in one batch per room
+   * (a big room hears one `member_count`, not a `user_left` per user). Resolves once every
+   * announcement is published, so an adapter can await it before closing its connection.
+   * Optional: without it an adapter announces each departure itself.
+   */
+  usersLeft?(departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void>
   /** Log through the app's logger. */
   readonly log: { warn(obj: object, msg: string): void, error(obj: object, msg: string): void, info(obj: object, msg: string): void }
 }
@@ -119,10 +155,22 @@ export interface Adapter {
    */
   members(room: string, limit?: number): MaybePromise<string[]>
   /**
+   * Up to `limit` distinct user ids greater than `after` (all when undefined), in sorted order, and
+   * how many users the room has: a page of `get_members`. Optional: without it the hub sorts the
+   * full `members(room)` for every page.
+   */
+  membersAfter?(room: string, after: string | undefined, limit: number): MaybePromise<MembersAfter>
+  /**
    * How many distinct users the room has, cluster-wide, without listing them. Optional: without
    * it the hub counts `members(room)`, which costs a full list per join in a big room.
    */
   memberCount?(room: string): MaybePromise<number>
+
+  /**
+   * Presence state of members (`defineProtocol().presence()`). Optional: an app that declares a
+   * presence state needs an adapter that has it (the built-in ones do).
+   */
+  readonly presenceState?: PresenceStateStore | undefined
 
   /** The last `seq` given in the room (0 when none). */
   lastSeq(room: string): MaybePromise<number>

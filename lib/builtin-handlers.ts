@@ -15,6 +15,7 @@ export interface BuiltinHost {
   leave(connection: Connection, room: string): Promise<void>
   publish(room: string, type: string, payload: unknown, durable: boolean, except: Exclusions | undefined, idempotencyKey?: string): MaybePromise<number | undefined>
   membersPage(room: string, after: string | undefined, limit: number | undefined): Promise<MembersPage>
+  setPresence(connection: Connection, room: string, state: unknown): Promise<void>
   setExpiry(connection: Connection, expiresAt: number | undefined): void
   /** The app's `onPublish` hooks (hooks.ts). */
   hasHook(name: 'onPublish'): boolean
@@ -74,6 +75,11 @@ export function builtinHandlers (host: BuiltinHost, auth: Authenticator, authori
     get_members: (connection, payload: { room: string, after?: string, limit?: number }) => {
       requireMember(connection, payload.room)
       return host.membersPage(payload.room, payload.after, payload.limit)
+    },
+
+    // Present only when the protocol declares a presence state (the catalog routes it then).
+    set_presence: async (connection, payload: { room: string, state: unknown }) => {
+      await host.setPresence(connection, payload.room, payload.state)
     },
 
     ping: () => ({ ts: Date.now() }),

@@ -8,6 +8,8 @@ import { builtinClientMessages, builtinServerMessages } from '../schemas/builtin
 import type { AnyProtocol, ClientMessageDef, ServerMessageDef } from './define.js'
 import { WsRegistrationError } from './errors.js'
 import { errorCodes } from './protocol/codes.js'
+import { PresenceMessage, ServerMessage } from './protocol/names.js'
+import { presenceDocs, presenceUpdatedPayload, setPresencePayload, withPresenceMap } from '../schemas/presence.js'
 
 export interface PayloadIssue { path: string, message: string }
 
@@ -22,17 +24,22 @@ export interface Catalog {
   readonly client: ReadonlyMap<string, CompiledClientMessage>
   /** Every error code → its meaning: the built-in table, then the protocol's own codes. */
   readonly errorCodes: Readonly<Record<string, string>>
+  /** The declared presence state (`defineProtocol().presence()`), with its validator; undefined when none. */
+  readonly presence: { readonly schema: TSchema, readonly validate: (state: unknown) => PayloadIssue[] | undefined } | undefined
 }
+
+/** Built-in replies that list members: with a presence state they also carry each member's state. */
+const MEMBER_LISTS: readonly string[] = [ServerMessage.RoomJoined, ServerMessage.RoomAdded, ServerMessage.MembersPage]
 
 const MAX_REPORTED_ISSUES = 10
 
-function compilePayload (schema: TSchema): CompiledClientMessage['validate'] {
+function compilePayload (schema: TSchema, at = '/payload'): CompiledClientMessage['validate'] {
   const validator = Compile(schema)
   return (payload) => {
     if (validator.Check(payload)) return undefined
     const issues: PayloadIssue[] = []
     for (const error of validator.Errors(payload)) {
-      issues.push({ path: '/payload' + error.instancePath, message: error.message })
+      issues.push({ path: at + error.instancePath, message: error.message })
       if (issues.length === MAX_REPORTED_ISSUES) break
     }
     return issues
@@ -56,6 +63,17 @@ export function buildCatalog (protocol: AnyProtocol | undefined): Catalog {
     if (disabled.has(name)) continue
     clientDefs.push({ name, payload: spec.payload, reply: 'reply' in spec ? spec.reply : undefined, builtin: true, handler: undefined, ...docs(spec) })
   }
+  const state = protocol?.presenceState
+  if (state !== undefined) {
+    for (const name of MEMBER_LISTS) {
+      const def = server.get(name)!
+      server.set(name, { ...def, payload: withPresenceMap(def.payload, state) })
+    }
+    const updated = PresenceMessage.PresenceUpdated
+    server.set(updated, { name: updated, payload: presenceUpdatedPayload(state), durable: false, builtin: true, ...docs(presenceDocs[updated]) })
+    const set = PresenceMessage.SetPresence
+    clientDefs.push({ name: set, payload: setPresencePayload(state), reply: undefined, builtin: true, handler: undefined, ...docs(presenceDocs[set]) })
+  }
   if (protocol !== undefined) {
     for (const def of protocol.serverMessages.values()) server.set(def.name, def)
     clientDefs.push(...protocol.clientMessages.values())
@@ -68,5 +86,10 @@ export function buildCatalog (protocol: AnyProtocol | undefined): Catalog {
     }
     client.set(def.name, { def, validate: compilePayload(def.payload) })
   }
-  return { server, client, errorCodes: { ...errorCodes, ...Object.fromEntries(protocol?.errorCodes ?? []) } }
+  return {
+    server,
+    client,
+    errorCodes: { ...errorCodes, ...Object.fromEntries(protocol?.errorCodes ?? []) },
+    presence: state === undefined ? undefined : { schema: state, validate: compilePayload(state, '/state') },
+  }
 }

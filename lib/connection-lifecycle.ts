@@ -6,7 +6,8 @@
  */
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import type { WebSocket } from 'ws'
+import type { IncomingMessage } from 'node:http'
+import type { RawData, WebSocket } from 'ws'
 import type { Authenticator, AuthResult } from './auth.js'
 import type { Connection } from './connection.js'
 import { CloseCode } from './protocol/codes.js'
@@ -28,15 +29,41 @@ export interface SocketLifecycle {
    * End it once the answer is out.
    */
   onUpgradeWhileClosing(request: unknown, socket: Duplex): void
+  /** This route's upgrade (not one of the app's own WebSocket routes): see shutdown.ts. */
+  isOwnUpgrade(request: IncomingMessage): boolean
 }
+
+/** The connection a socket of this route carries: one listener of each kind serves every socket. */
+const kConnection = Symbol('fastify-ws-rooms.connection')
+type RouteSocket = WebSocket & { [kConnection]: Connection }
+const connectionOf = (socket: WebSocket): Connection => (socket as RouteSocket)[kConnection]
 
 export function createSocketLifecycle (
   hub: Hub,
   dispatcher: Dispatcher,
   authenticator: Authenticator,
   isOriginAllowed: ((origin: string) => boolean) | undefined,
+  /** A socket of this route closed without becoming a connection: app.close() must still see it end. */
+  trackRefused: (socket: WebSocket) => void,
 ): SocketLifecycle {
   const authResults = new WeakMap<FastifyRequest, AuthResult>()
+  const ownUpgrades = new WeakSet<IncomingMessage>()
+
+  // Shared by every socket (`this` is the socket), not closures made per socket: four closures and
+  // their scope were ~300 B of heap per idle connection.
+  function onMessage (this: WebSocket, data: RawData, isBinary: boolean): void {
+    dispatcher.onFrame(connectionOf(this), data as Buffer, isBinary)
+  }
+  function onPong (this: WebSocket): void {
+    connectionOf(this).alive = true
+  }
+  function onError (this: WebSocket, error: Error): void {
+    onSocketError(error, this, connectionOf(this))
+  }
+  function onClose (this: WebSocket): void {
+    const connection = connectionOf(this)
+    hub.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
+  }
 
   async function checkOrigin (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const origin = request.headers.origin
@@ -46,6 +73,7 @@ export function createSocketLifecycle (
   }
 
   async function authenticate (request: FastifyRequest): Promise<void> {
+    ownUpgrades.add(request.raw)
     authResults.set(request, await authenticator.authenticate(request))
   }
 
@@ -54,24 +82,28 @@ export function createSocketLifecycle (
     authResults.delete(request)
     if (auth === undefined || !auth.ok) {
       socket.close(CloseCode.Unauthorized, auth?.reason ?? 'Unauthorized')
+      trackRefused(socket)
       return
     }
     const { user, expiresAt, data } = auth.identity
     const connection = hub.addConnection(socket, user, expiresAt, request.log)
     // Refused by a cap, or its token expired between authentication and now (already forgotten).
-    if (connection === undefined || connection.closed) return
+    if (connection === undefined || connection.closed) {
+      trackRefused(socket)
+      return
+    }
     if (data !== undefined) connection.data = data
-    // Listeners go on synchronously after the upgrade: no early frame is lost.
-    socket.on('message', (data, isBinary) => dispatcher.onFrame(connection, data as Buffer, isBinary))
-    socket.on('pong', () => { connection.alive = true })
     releaseUpgradeResponse(request.raw.socket)
     // @fastify/websocket's own 'error' listener closes over the request and reply, keeping them
     // (~3 KB) alive as long as the socket: swap it for the same handler holding only the connection.
+    // (Removed before ours go on: deleting the socket's newest event key keeps its listener table compact.)
     socket.removeAllListeners('error')
-    socket.on('error', (error) => onSocketError(error, socket, connection))
-    socket.on('close', () => {
-      hub.removeConnection(connection).catch((err: unknown) => connection.log.error({ err }, 'connection cleanup failed'))
-    })
+    // Listeners go on synchronously after the upgrade: no early frame is lost.
+    ;(socket as RouteSocket)[kConnection] = connection
+    socket.on('message', onMessage)
+    socket.on('pong', onPong)
+    socket.on('error', onError)
+    socket.on('close', onClose)
     if (!hub.hasHook('onConnect')) {
       connection.accepted = true
       welcome(connection)
@@ -80,6 +112,14 @@ export function createSocketLifecycle (
     // Frames wait while the hooks run (busy); what the hooks send waits behind `connected` (pending).
     connection.busy = true
     connection.pending = []
+    // Registered first: a control the hooks send to this connection (app.ws.addToRoom) reaches it.
+    const registering = hub.register(connection)
+    if (registering === undefined) runConnectHooks(connection)
+    else void registering.then(() => runConnectHooks(connection))
+  }
+
+  function runConnectHooks (connection: Connection): void {
+    if (connection.closed) return
     let ran: unknown
     try {
       ran = hub.runHook('onConnect', connection)
@@ -119,7 +159,7 @@ export function createSocketLifecycle (
     if (hub.closing) socket.end(() => socket.destroy())
   }
 
-  return { checkOrigin, authenticate, onSocket, onUpgradeWhileClosing }
+  return { checkOrigin, authenticate, onSocket, onUpgradeWhileClosing, isOwnUpgrade: (request) => ownUpgrades.has(request) }
 }
 
 /** A WebSocket close reason holds at most 123 bytes of UTF-8. */

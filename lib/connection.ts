@@ -22,11 +22,14 @@ export class Connection implements ConnectionInfo {
   closed = false
   /** `connected` has been sent: nothing else may reach the client before it. */
   greeted = false
+  /** The adapter was told of it (`addConnection`): it must be told when it goes (greeting.ts). */
+  registered = false
   expiresAt: number | undefined
   expiryTimer: NodeJS.Timeout | undefined = undefined
   /** A handler is running: later frames wait in `backlog` so each connection is processed in order. */
   busy = false
-  readonly backlog: Array<{ data: Buffer, isBinary: boolean }> = []
+  /** Made on the first frame that has to wait (most connections never have one). */
+  backlog: Array<{ data: Buffer, isBinary: boolean }> | undefined = undefined
   /** Pipelined publishes in flight (see dispatch.ts), and the last one's reply, which the next waits for. */
   pipelined = 0
   lastReply: Promise<void> | undefined = undefined
@@ -46,9 +49,11 @@ export class Connection implements ConnectionInfo {
   replayedUpTo: Map<string, number> | undefined = undefined
   /** Rooms where flow control dropped a frame for this connection: a repeated join of one may replay. */
   gaps: Set<string> | undefined = undefined
+  /** Rooms where this connection set a presence state (forgotten when it leaves them). */
+  stated: Set<string> | undefined = undefined
   context: HandlerContext<any> | undefined = undefined
-  /** The app's data for this connection (`ctx.data`). */
-  data: unknown = {}
+  /** The app's data for this connection (`ctx.data`); `{}` is made when a handler first reads it. */
+  data: unknown = undefined
   /** While `onConnect` hooks run, frames wait here so `connected` still goes first (greeting.ts). */
   pending: OutgoingFrame[] | undefined = undefined
   /** Its `onConnect` hooks succeeded (or there were none): `onDisconnect` hooks will run for it. */
@@ -59,7 +64,7 @@ export class Connection implements ConnectionInfo {
     public userId: string,
     public claims: Readonly<Record<string, unknown>>,
     readonly socket: WebSocket,
-    readonly log: FastifyBaseLogger,
+    private readonly parentLog: FastifyBaseLogger,
     readonly bucket: TokenBucket | undefined,
   ) {
     const direct = directSocketOf(socket)
@@ -72,6 +77,15 @@ export class Connection implements ConnectionInfo {
   private readonly sender: WsSender | undefined
   /** Stamp of the tick of the last direct write (coalescing, see ws-frame.ts). */
   private writeTick = 0
+  private childLog: FastifyBaseLogger | undefined = undefined
+
+  /**
+   * The upgrade request's logger bound to this connection's ids. Made on first use: most
+   * connections never log, and a pino child (its bindings serialised) is ~0.5 KB each.
+   */
+  get log (): FastifyBaseLogger {
+    return (this.childLog ??= this.parentLog.child({ connectionId: this.id, userId: this.userId }))
+  }
 
   /**
    * Write an encoded message as a text frame. Returns false when flow control dropped it.

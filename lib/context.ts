@@ -16,13 +16,15 @@ export interface ContextHost {
   broadcast(room: string, type: string, payload: unknown, options?: BroadcastOptions): MaybePromise<number | undefined>
   sendToUser(userId: string, type: string, payload: unknown): MaybePromise<void>
   members(room: string): MaybePromise<string[]>
+  /** Validates the state against the protocol's presence schema, then sets it. */
+  setPresenceChecked(connection: Connection, room: string, state: unknown): Promise<void>
 }
 
 export function createHandlerContext (host: ContextHost, connection: Connection): HandlerContext<any> {
   return {
     connection,
     get userId () { return connection.userId },
-    log: connection.log,
+    get log () { return connection.log },
     app: host.app,
     join: (room) => host.join(connection, room, undefined, undefined),
     leave: async (room) => {
@@ -40,7 +42,8 @@ export function createHandlerContext (host: ContextHost, connection: Connection)
     broadcast: async (room, type, payload, options) => host.broadcast(room, type, payload, options),
     sendToUser: async (userId, type, payload) => host.sendToUser(userId, type, payload),
     members: async (room) => host.members(room),
-    get data () { return connection.data as HandlerContext<any>['data'] },
+    setPresence: async (room, state) => host.setPresenceChecked(connection, room, state),
+    get data () { return (connection.data ??= {}) as HandlerContext<any>['data'] },
     set data (value) { connection.data = value },
   }
 }

@@ -13,7 +13,8 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { builtinClientMessages, builtinServerMessages } from '../schemas/builtin.js'
 import { WsRegistrationError } from './errors.js'
 import { checkSchemaSupported } from './schema-support.js'
-import { isMessageName, MESSAGE_NAME_PATTERN } from './protocol/names.js'
+import { isMessageName, MESSAGE_NAME_PATTERN, PresenceMessage } from './protocol/names.js'
+import type { PresenceUpdatedPayload, SetPresencePayload } from '../schemas/presence.js'
 import { errorCodes } from './protocol/codes.js'
 import type { ConnectionData } from './register.js'
 
@@ -28,6 +29,11 @@ export type ServerPayload<S, K> = K extends keyof ServerSchemas<S>
   ? (ServerSchemas<S>[K] extends TSchema ? Static<ServerSchemas<S>[K]> : never)
   : never
 export type ServerMessageName<S> = keyof ServerSchemas<S> & string
+
+/** The presence state type the protocol declares (`unknown` when it declares none: then setting one throws). */
+export type PresenceStateOf<S> = S extends { presence_updated: infer P }
+  ? (P extends TSchema ? Exclude<(Static<P> & { state?: unknown })['state'], undefined> : never)
+  : unknown
 
 type ReplyOf<S, R> = [R] extends [undefined] ? void : ServerPayload<S, R>
 
@@ -76,6 +82,8 @@ export interface HandlerContext<S> extends WsActions<S> {
   /** Join a room on behalf of this connection (presence and `user_joined` as for `join_room`). */
   join(room: string): Promise<void>
   leave(room: string): Promise<void>
+  /** Set this connection's presence state in a room it joined, as `set_presence` does (needs `defineProtocol().presence()`). */
+  setPresence(room: string, state: PresenceStateOf<S>): Promise<void>
   /** Send a frame to this connection only. */
   send<K extends ServerMessageName<S>>(type: K, payload: ServerPayload<S, K>): void
   /** The app's data for this connection (`auth.authenticate`'s `data`, or set in an `onConnect` hook). @default {} */
@@ -151,6 +159,8 @@ export class Protocol<S = {}, C = {}, E extends string = never> {
   /** App error codes → their meaning, published with the built-in ones. */
   readonly errorCodes = new Map<string, string>()
   readonly disabledBuiltins: ReadonlySet<OptionalBuiltin>
+  /** The per-user presence state's schema (`.presence()`); undefined: members carry no state. */
+  presenceState: TSchema | undefined = undefined
 
   constructor (options: ProtocolOptions = {}) {
     const builtins = options.builtins ?? {}
@@ -170,6 +180,23 @@ export class Protocol<S = {}, C = {}, E extends string = never> {
     }
     this.errorCodes.set(code, description)
     return this as unknown as Protocol<S, C, E | N>
+  }
+
+  /**
+   * Declare the presence state members may have in a room (e.g. `online`/`away`, a display name):
+   * adds `set_presence` (client → server) and `presence_updated` (server → room), and a `presence`
+   * map to `room_joined`, `room_added` and `members_page`. See the README's "Presence state".
+   */
+  presence<P extends TSchema> (state: P): Protocol<S & { presence_updated: PresenceUpdatedPayload<P> }, C & { set_presence: { payload: SetPresencePayload<P>, reply: undefined } }, E> {
+    if (this.presenceState !== undefined) throw new WsRegistrationError('WS_ERR_DUPLICATE_MESSAGE', 'The presence state is declared twice')
+    for (const name of Object.values(PresenceMessage)) {
+      if (this.serverMessages.has(name) || this.clientMessages.has(name)) {
+        throw new WsRegistrationError('WS_ERR_DUPLICATE_MESSAGE', `The message "${name}" is built in with a presence state and cannot be declared by the app`)
+      }
+    }
+    checkSchemaSupported(state, 'the presence state')
+    this.presenceState = state
+    return this as never
   }
 
   /** Declare a server → client message. */
@@ -227,7 +254,7 @@ function checkName (name: string, side: 'server' | 'client', builtins: object, d
     throw new WsRegistrationError('WS_ERR_INVALID_MESSAGE_NAME',
       `Message name ${JSON.stringify(name)} must be lower snake_case (${MESSAGE_NAME_PATTERN.source}) so it maps to one client method`)
   }
-  if (Object.hasOwn(builtins, name)) {
+  if (Object.hasOwn(builtins, name) || (Object.values(PresenceMessage) as string[]).includes(name)) {
     throw new WsRegistrationError('WS_ERR_DUPLICATE_MESSAGE', `The ${side} message "${name}" is built in and cannot be redeclared`)
   }
   if (declared.has(name)) {

@@ -54,7 +54,11 @@ export class Delivery implements AdapterHost {
     /** Closes a slow consumer (the hub's disconnect: it also forgets the connection). */
     private readonly disconnect: Disconnect,
     /** Announce an arrival or a departure the adapter reports (presence.ts decides what the room hears). */
-    private readonly announce: { joined(room: string, userId: string): Promise<void>, left(room: string, userId: string): Promise<void> },
+    private readonly announce: {
+      joined(room: string, userId: string): Promise<void>
+      left(room: string, userId: string): Promise<void>
+      leftMany(departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void>
+    },
   ) {
     this.check = options.validateOutgoing ? createOutgoingCheck(catalog) : undefined
   }
@@ -232,6 +236,10 @@ export class Delivery implements AdapterHost {
 
   userLeft (room: string, userId: string): void {
     this.announce.left(room, userId).catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
+  }
+
+  usersLeft (departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void> {
+    return this.announce.leftMany(departures)
   }
 
   userJoined (room: string, userId: string): void {

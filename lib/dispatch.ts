@@ -112,11 +112,12 @@ export function createDispatcher (
     // and never before `connected`: nothing reaches a client ahead of its greeting.
     if (connection.busy && connection.greeted && answeredOutOfBand(connection, data, isBinary)) return
     if (connection.busy) {
-      if (connection.backlog.length >= MAX_BACKLOG) {
+      const backlog = (connection.backlog ??= [])
+      if (backlog.length >= MAX_BACKLOG) {
         host.disconnect(connection, CloseCode.RateLimited, retryAfterReason('Too many pending requests', connection.bucket?.refillMs ?? BACKLOG_RETRY_MS))
         return
       }
-      connection.backlog.push({ data, isBinary })
+      backlog.push({ data, isBinary })
       return
     }
     processFrame(connection, data, isBinary)
@@ -191,6 +192,7 @@ export function createDispatcher (
     if (isBinary || ping === undefined || data.length > 256 || !data.includes('"ping"')) return false
     const parsed = parseClientFrame(data.toString())
     if (!parsed.ok || parsed.frame.type !== ClientMessage.Ping || ping.validate(parsed.frame.payload) !== undefined) return false
+    host.countType(ClientMessage.Ping)
     finish(connection, ping, parsed.frame.id, ping.run(connection, parsed.frame.payload, parsed.frame.id))
     return true
   }
@@ -198,7 +200,7 @@ export function createDispatcher (
   /** A frame that must not start before the pipelined ones: first in line once they are done. */
   function waitForPipeline (connection: Connection, data: Buffer, isBinary: boolean): void {
     connection.busy = true
-    connection.backlog.unshift({ data, isBinary })
+    ;(connection.backlog ??= []).unshift({ data, isBinary })
   }
 
   function runPipelined (connection: Connection, route: Route, id: string | undefined, payload: unknown): void {
@@ -242,8 +244,10 @@ export function createDispatcher (
   function drain (connection: Connection): void {
     // Shutting down waits for handlers in flight, not for frames queued behind them: starting
     // those now would only produce replies the closing socket cannot carry.
-    while (!connection.busy && !connection.closed && !host.closing && connection.backlog.length > 0) {
-      const next = connection.backlog.shift()!
+    const backlog = connection.backlog
+    if (backlog === undefined) return
+    while (!connection.busy && !connection.closed && !host.closing && backlog.length > 0) {
+      const next = backlog.shift()!
       processFrame(connection, next.data, next.isBinary)
     }
   }

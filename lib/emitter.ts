@@ -11,14 +11,15 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { builtinServerMessages } from '../schemas/builtin.js'
 import { encodeRoomEnvelope } from './adapters/envelope.js'
-import { invalidOption } from './errors.js'
+import { invalidOption, WsError, WsRegistrationError } from './errors.js'
 import { RedisKeys } from './adapters/redis-keys.js'
 import { resolveRedisOptions, type RedisAdapterOptions } from './adapters/redis-options.js'
 import { RedisPresence } from './adapters/redis-presence.js'
 import { defineScripts, RedisHistory, type CommandClient } from './adapters/redis-stores.js'
-import { buildControl, encodeUserControl, type ControlTarget, type UserControl } from './control-message.js'
+import { buildControl, buildPresenceControl, encodeUserControl, type ControlTarget, type UserControl } from './control-message.js'
+import { Compile } from 'typebox/compile'
 import type { WsControl } from './control.js'
-import type { BroadcastOptions, Protocol, ServerMessageName, ServerPayload, WsActions } from './define.js'
+import type { BroadcastOptions, PresenceStateOf, Protocol, ServerMessageName, ServerPayload, WsActions } from './define.js'
 import { encodeFrame, roomFrameParts } from './protocol/stringify.js'
 import { assertRoomName } from './room-name.js'
 import { toExclusions } from './exclusions.js'
@@ -29,7 +30,7 @@ export interface WsEmitterOptions<S = {}> extends Pick<RedisAdapterOptions, 'url
    * Without it only the built-in server messages can be sent.
    * @default the built-in messages only
    */
-  protocol?: Protocol<S, unknown>
+  protocol?: Protocol<S, unknown, string>
   /**
    * An ioredis client to publish with instead of connecting to `url` (the emitter does not close
    * it). Use the same `keyPrefix`, `historySize`, `historyTtlMs` and `sequenceTtlMs` as the servers'
@@ -51,6 +52,8 @@ export class WsEmitter<S = {}> implements WsActions<S>, WsControl {
   private readonly presence: RedisPresence
   private readonly durable: Durability
   private readonly ownsClient: boolean
+  /** Checks a presence state against the protocol's `.presence()` schema; undefined when none is declared. */
+  private readonly presenceCheck: ((state: unknown) => boolean) | undefined
 
   constructor (options: WsEmitterOptions<S> = {}) {
     const { redis, protocol, ...redisOptions } = options
@@ -72,6 +75,11 @@ export class WsEmitter<S = {}> implements WsActions<S>, WsControl {
     this.history = new RedisHistory(() => this.cmd, this.keys, resolved)
     this.presence = new RedisPresence(() => this.cmd, this.keys)
     this.durable = durability(protocol)
+    const state = protocol?.presenceState
+    if (state !== undefined) {
+      const validator = Compile(state)
+      this.presenceCheck = (value) => validator.Check(value)
+    }
   }
 
   /**
@@ -113,6 +121,13 @@ export class WsEmitter<S = {}> implements WsActions<S>, WsControl {
   /** As `app.ws.disconnect`. */
   async disconnect (target: ControlTarget, reason?: string): Promise<void> {
     await this.control(target.userId, buildControl('disconnect', target, undefined, reason))
+  }
+
+  /** As `app.ws.setPresence` (needs the protocol, with its `.presence()` schema). */
+  async setPresence (target: ControlTarget, room: string, state: PresenceStateOf<S>): Promise<void> {
+    if (this.presenceCheck === undefined) throw new WsRegistrationError('WS_ERR_NO_PRESENCE_STATE', 'setPresence() needs the protocol, with a presence state: new WsEmitter({ protocol })')
+    if (!this.presenceCheck(state)) throw new WsError('invalid_message', 'The presence state breaks the protocol\'s presence schema')
+    await this.control(target.userId, buildPresenceControl(target, room, state))
   }
 
   /** Close the emitter's own Redis connection (a client passed as `redis` is left open). */

@@ -1,13 +1,22 @@
 /**
  * Protocol-level liveness, on a timer: terminate connections that missed the previous ping, and
- * close slow readers that stayed over the high-water mark with no write to notice it.
+ * close slow readers that stayed over the high-water mark with no write to notice it. It also arms
+ * the timers of token expiries coming due (expiry.ts).
  */
 import { CloseCode } from './protocol/codes.js'
-import type { Disconnect } from './expiry.js'
+import { armIfDue, type Disconnect } from './expiry.js'
 import type { ResolvedOptions } from './options.js'
 import type { Registry } from './registry.js'
 
-type SweepOptions = Pick<ResolvedOptions, 'highWaterMark' | 'slowConsumerGraceMs'>
+type SweepOptions = Pick<ResolvedOptions, 'highWaterMark' | 'slowConsumerGraceMs' | 'heartbeatIntervalMs'>
+
+/**
+ * How far ahead a token's expiry gets its timer (expiry.ts): two sweeps, so a sweep that runs late
+ * under load still arms it before it is due. 0 without a heartbeat: every expiry is armed at once.
+ */
+export function expiryHorizonMs (heartbeatIntervalMs: number): number {
+  return heartbeatIntervalMs > 0 ? 2 * heartbeatIntervalMs : 0
+}
 
 export function sweep (registry: Registry, options: SweepOptions, disconnect: Disconnect, now: number): void {
   for (const connection of registry.connections.values()) {
@@ -24,6 +33,7 @@ export function sweep (registry: Registry, options: SweepOptions, disconnect: Di
       disconnect(connection, CloseCode.TryAgainLater, 'Slow consumer')
       continue
     }
+    armIfDue(connection, disconnect, expiryHorizonMs(options.heartbeatIntervalMs), now)
     connection.alive = false
     connection.socket.ping()
   }

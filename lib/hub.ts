@@ -14,21 +14,22 @@ import type { WebSocket } from 'ws'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Adapter, AdapterHost, Exclusions, MaybePromise } from './adapter.js'
 import type { Catalog } from './catalog.js'
-import type { WsErrorCode } from './errors.js'
+import { WsError, WsRegistrationError, type WsErrorCode } from './errors.js'
 import type { Connection } from './connection.js'
 import { createHandlerContext } from './context.js'
 import { ServerControl } from './control.js'
 import type { BroadcastOptions, HandlerContext, ServerMessageDef } from './define.js'
 import { Delivery } from './delivery.js'
 import { setExpiry, stopExpiry, type Disconnect } from './expiry.js'
-import { greet } from './greeting.js'
-import { sweep } from './heartbeat.js'
+import { greet, register } from './greeting.js'
+import { expiryHorizonMs, sweep } from './heartbeat.js'
 import type { HookName, Hooks } from './hooks.js'
 import { Membership } from './membership.js'
 import { Presence, type MembersPage } from './presence.js'
 import type { ResolvedOptions } from './options.js'
 import { Registry } from './registry.js'
 import { RunningHandlers, shutdown } from './shutdown.js'
+import { withTimeout } from './timeout.js'
 import type { WsStats, WsUser } from './types.js'
 
 export class Hub {
@@ -47,22 +48,32 @@ export class Hub {
 
   constructor (
     readonly app: FastifyInstance,
-    catalog: Catalog,
+    private readonly catalog: Catalog,
     private readonly adapter: Adapter,
     private readonly options: ResolvedOptions,
     private readonly hooks: Hooks,
   ) {
     this.registry = new Registry(options)
     this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection,
-      { joined: async (room, userId) => this.presence.joined(room, userId), left: async (room, userId) => this.presence.left(room, userId) })
+      {
+        joined: async (room, userId) => this.presence.joined(room, userId),
+        left: async (room, userId) => this.presence.left(room, userId),
+        leftMany: async (departures) => this.presence.leftMany(departures),
+      })
+    if (catalog.presence !== undefined && adapter.presenceState === undefined) {
+      throw new WsRegistrationError('WS_ERR_INVALID_OPTION', 'The protocol declares a presence state, but the adapter keeps none (adapter.presenceState): use an adapter that has it')
+    }
     this.presence = new Presence(adapter, options.presenceListLimit,
-      (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }))
+      (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }),
+      catalog.presence !== undefined)
     this.membership = new Membership(this.registry, adapter, this.delivery, this.presence, options, this)
     this.control = new ServerControl({
       log: app.log,
       connectionsOf: (userId) => this.registry.users.get(userId),
       addToRoom: (connection, room) => this.membership.join(connection, room, undefined, undefined, 'server'),
       removeFromRoom: (connection, room, reason) => this.membership.remove(connection, room, reason),
+      setPresence: async (connection, room, state) => this.presence.setState(connection, room, state),
+      checkPresence: (state) => this.checkPresence(state),
       disconnect: this.disconnectConnection,
       publishToUser: (userId, data) => adapter.publishToUser(userId, data),
     })
@@ -95,12 +106,19 @@ export class Hub {
 
   /** Send `connected`; a promise when it had to wait for the adapter (frames wait meanwhile). */
   greet (connection: Connection): Promise<void> | undefined {
-    return greet(connection, this.adapter, this.delivery)
+    const greeted = greet(connection, this.adapter, this.delivery)
+    if (greeted === undefined) return void this.control.greeted(connection)
+    return greeted.then(() => this.control.greeted(connection))
+  }
+
+  /** Route the user's messages to this connection before it is greeted (see greeting.ts). */
+  register (connection: Connection): Promise<void> | undefined {
+    return register(connection, this.adapter)
   }
 
   /** Close the connection at the token's expiry unless a refresh moves it. */
   setExpiry (connection: Connection, expiresAt: number | undefined): void {
-    setExpiry(connection, expiresAt, this.disconnectConnection)
+    setExpiry(connection, expiresAt, this.disconnectConnection, expiryHorizonMs(this.options.heartbeatIntervalMs))
   }
 
   /** Forget a connection: it leaves every room (presence rules apply) and its timers stop. */
@@ -109,7 +127,7 @@ export class Hub {
     stopExpiry(connection)
     await this.membership.leaveAll(connection)
     try {
-      await this.adapter.removeConnection?.(connection.userId, connection.id)
+      if (connection.registered) await this.adapter.removeConnection?.(connection.userId, connection.id)
     } catch (err) {
       connection.log.error({ err }, 'adapter connection cleanup failed')
     }
@@ -156,6 +174,25 @@ export class Hub {
 
   members (room: string): MaybePromise<string[]> {
     return this.adapter.members(room)
+  }
+
+  /** Set a connection's presence state in a room it joined (`set_presence`: already validated). */
+  setPresence (connection: Connection, room: string, state: unknown): Promise<void> {
+    return this.presence.setState(connection, room, state)
+  }
+
+  /** The same from app code (`ctx.setPresence`): checked against the protocol's presence schema first. */
+  async setPresenceChecked (connection: Connection, room: string, state: unknown): Promise<void> {
+    this.checkPresence(state)
+    await this.presence.setState(connection, room, state)
+  }
+
+  /** Throws unless the protocol declares a presence state and `state` fits its schema (a bug in app code). */
+  checkPresence (state: unknown): void {
+    const check = this.catalog.presence
+    if (check === undefined) throw new WsRegistrationError('WS_ERR_NO_PRESENCE_STATE', 'setPresence() needs a presence state declared in the protocol: defineProtocol().presence(schema)')
+    const issues = check.validate(state)
+    if (issues !== undefined) throw new WsError('invalid_message', 'The presence state breaks the protocol\'s presence schema', issues)
   }
 
   /** One page of a room's members (`get_members`). */
@@ -239,8 +276,17 @@ export class Hub {
     sweep(this.registry, this.options, this.disconnectConnection, now)
   }
 
-  /** See shutdown.ts. */
-  shutdown (): Promise<void> {
-    return shutdown(this.registry, this.handlers, (connection) => this.removeConnection(connection), this.options.shutdownTimeoutMs)
+  /**
+   * See shutdown.ts. Everyone leaves at once: the departures are announced together at the end,
+   * one batch per room under the presence rules (a big room hears one `member_count`), and
+   * published before the adapter closes.
+   */
+  async shutdown (): Promise<void> {
+    this.presence.collectDepartures()
+    try {
+      await shutdown(this.registry, this.handlers, (connection) => this.removeConnection(connection), this.options.shutdownTimeoutMs)
+    } finally {
+      await withTimeout(this.presence.announceCollected(), this.options.shutdownTimeoutMs)
+    }
   }
 }

@@ -22,6 +22,7 @@ export interface RoomJoinedPayload {
   room: string
   members: string[]
   memberCount: number
+  presence?: Record<string, unknown>
   seq: number
   epoch?: string
   recovered?: boolean
@@ -59,6 +60,7 @@ export class Membership {
     if (by === 'server' && connection.rooms.has(room)) return
     hold(connection, room)
     let recoveredUpTo = 0
+    let hadGap = false
     // Already a member: everything since its join reached it, unless flow control dropped some.
     const alreadyMember = connection.rooms.has(room)
     const replay = since !== undefined && (!alreadyMember || connection.gaps?.has(room) === true)
@@ -87,7 +89,10 @@ export class Membership {
           if (connection.closed) return
         }
       }
-      const [{ members, memberCount }, position, recovery] = await Promise.all([
+      // This replay covers every gap so far; a frame dropped from now on (held during this join,
+      // newer than the history read) is a new gap that must outlive the recovery.
+      if (replay) hadGap = connection.gaps?.delete(room) === true
+      const [{ members, memberCount, presence: states }, position, recovery] = await Promise.all([
         this.presence.list(room),
         positionOf(this.adapter, room),
         replay ? this.adapter.recover(room, since, epoch) : undefined,
@@ -99,9 +104,10 @@ export class Membership {
         throw new WsError('forbidden', `Removed from room "${room}" while joining it`)
       }
       const frames = recovery?.recovered === true ? recovery.frames.filter((frame) => frame.except === undefined || !isExcluded(connection, frame.except)) : []
-      if (recovery?.recovered === true) connection.gaps?.delete(room)
+      if (recovery?.recovered === true) hadGap = false
       recoveredUpTo = frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
       const reply: RoomJoinedPayload = { room, members, memberCount, seq: Math.max(position.seq, recoveredUpTo) }
+      if (states !== undefined) reply.presence = states
       // The client sends it back with `since`; a new epoch means the room's numbering restarted.
       if (position.epoch !== undefined && position.epoch !== '') reply.epoch = position.epoch
       if (since !== undefined) reply.recovered = this.delivery.countRecovery(recovery === undefined || recovery.recovered)
@@ -115,6 +121,8 @@ export class Membership {
         this.delivery.writeStored(connection, Buffer.from(frame.data))
       }
     } finally {
+      // Not recovered (or failed): the gaps it was to fill are still there.
+      if (hadGap && connection.rooms.has(room)) (connection.gaps ??= new Set()).add(room)
       // A member keeps what arrived meanwhile (minus what recovery sent); a refused joiner gets nothing.
       this.release(connection, room, connection.rooms.has(room) ? recoveredUpTo : Infinity)
       if (recoveredUpTo > 0 && connection.rooms.has(room)) (connection.replayedUpTo ??= new Map()).set(room, recoveredUpTo)
@@ -145,8 +153,11 @@ export class Membership {
       members.delete(connection)
       if (members.size === 0) this.registry.rooms.delete(room)
     }
+    // Its presence state first: the user's state falls back to their next most recent (announced if they stay).
+    const change = connection.stated?.has(room) === true ? await this.presence.clearState(connection, room) : undefined
     const lastForUser = await this.adapter.removeMember(room, connection.userId, connection.id)
     if (lastForUser) await this.presence.left(room, connection.userId)
+    else if (change?.changed === true) await this.presence.updated(room, connection.userId, change.state)
     if (runHooks && this.hooks.hasHook('onLeave')) await this.hooks.runHook('onLeave', connection, { room, lastForUser, disconnecting })
   }
 

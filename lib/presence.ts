@@ -9,13 +9,28 @@
  * - `get_members` pages the full list on request (sorted user ids, `after` cursor).
  * Counts are read after each change, so on several instances two joins at the very limit may both
  * see a count past it (then no `member_count` is sent for that crossing).
+ *
+ * Many users leaving at once (an instance shutting down, closing its adapter, or found dead) are
+ * announced per room in one batch: a room that had at most `listLimit` members hears a
+ * `user_left` for each, a bigger one a single `member_count` with the count after (one frame per
+ * member for the whole batch, where one departure at a time would cost O(N²)).
+ *
+ * Presence state (`defineProtocol().presence()`): each connection may set a state in a room; a
+ * user's state is their most recently set one among their connections still in the room. The room
+ * hears `presence_updated` when it changes (under the same size rule as `user_joined`), and every
+ * members list carries the listed members' states (`presence`).
  */
-import type { Adapter, MaybePromise } from './adapter.js'
-import { ServerMessage } from './protocol/names.js'
+import type { Adapter, MaybePromise, PresenceStateStore, StateChange } from './adapter.js'
+import type { Connection } from './connection.js'
+import { WsError } from './errors.js'
+import { sortedPage } from './members-page.js'
+import { PresenceMessage, ServerMessage } from './protocol/names.js'
 
 export interface MemberList {
   members: string[]
   memberCount: number
+  /** Listed member → presence state, for those that have one (only with a declared presence state). */
+  presence?: Record<string, unknown>
 }
 
 export interface MembersPage extends MemberList {
@@ -26,12 +41,22 @@ export interface MembersPage extends MemberList {
 /** Sends an ephemeral frame to a room's members (except `exceptUser`). */
 export type Announce = (room: string, type: string, payload: unknown, exceptUser: string | undefined) => MaybePromise<unknown>
 
+export type Departures = ReadonlyArray<readonly [room: string, userId: string]>
+
 export class Presence {
+  /** While set, departures are collected here instead of announced (see `collectDepartures`). */
+  private collected: Array<readonly [string, string]> | undefined
+  /** The adapter's state store, when the protocol declares a presence state. */
+  private readonly states: PresenceStateStore | undefined
+
   constructor (
     private readonly adapter: Adapter,
     private readonly listLimit: number,
     private readonly announce: Announce,
-  ) {}
+    withStates = false,
+  ) {
+    this.states = withStates ? adapter.presenceState : undefined
+  }
 
   /** A user's first connection joined `room` (after the adapter recorded it). */
   async joined (room: string, userId: string): Promise<void> {
@@ -43,10 +68,43 @@ export class Presence {
 
   /** A user's last connection left `room` (after the adapter recorded it). */
   async left (room: string, userId: string): Promise<void> {
+    if (this.collected !== undefined) return void this.collected.push([room, userId])
     const count = await this.count(room)
     if (count === 0) return // nobody left to tell
     if (count < this.listLimit) await this.announce(room, ServerMessage.UserLeft, { userId }, undefined)
     else if (count === this.listLimit) await this.announce(room, ServerMessage.MemberCount, { memberCount: count }, undefined)
+  }
+
+  /** Several users left at once: per room, a `user_left` each while the room was small, else one `member_count`. */
+  async leftMany (departures: Departures): Promise<void> {
+    const byRoom = new Map<string, Set<string>>()
+    for (const [room, userId] of departures) {
+      const users = byRoom.get(room)
+      if (users === undefined) byRoom.set(room, new Set([userId]))
+      else users.add(userId)
+    }
+    await Promise.all([...byRoom].map(async ([room, users]) => {
+      if (users.size === 1) return await this.left(room, [...users][0]!)
+      const count = await this.count(room)
+      if (count === 0) return
+      if (count + users.size <= this.listLimit) {
+        await Promise.all([...users].map((userId) => this.announce(room, ServerMessage.UserLeft, { userId }, undefined)))
+      } else {
+        await this.announce(room, ServerMessage.MemberCount, { memberCount: count }, undefined)
+      }
+    }))
+  }
+
+  /** From now on departures wait, to be announced together by `announceCollected` (a shutdown). */
+  collectDepartures (): void {
+    this.collected ??= []
+  }
+
+  /** Announce what was collected, as `leftMany`; departures after this are announced one by one again. */
+  async announceCollected (): Promise<void> {
+    const collected = this.collected
+    this.collected = undefined
+    if (collected !== undefined && collected.length > 0) await this.leftMany(collected)
   }
 
   /** What `room_joined` carries: up to `listLimit` members and the count. */
@@ -54,27 +112,52 @@ export class Presence {
     const [listed, memberCount] = await Promise.all([this.adapter.members(room, this.listLimit), this.count(room)])
     const members = listed.length > this.listLimit ? listed.slice(0, this.listLimit) : listed
     // Counted and listed in two steps: never report fewer members than listed.
-    return { members, memberCount: Math.max(memberCount, members.length) }
+    return await this.withStates(room, { members, memberCount: Math.max(memberCount, members.length) })
   }
 
   /** One page of `get_members`: sorted user ids after `after`, at most `limit` (capped at `listLimit`). */
   async page (room: string, after: string | undefined, limit: number | undefined): Promise<MembersPage> {
     const size = Math.min(limit ?? this.listLimit, this.listLimit)
-    const all = (await this.adapter.members(room)).sort()
-    let start = 0
-    if (after !== undefined) {
-      // First id greater than `after` (binary search: the list is sorted).
-      let high = all.length
-      while (start < high) {
-        const mid = (start + high) >>> 1
-        if (all[mid]! <= after) start = mid + 1
-        else high = mid
-      }
-    }
-    const members = all.slice(start, start + size)
-    const page: MembersPage = { room, members, memberCount: all.length }
-    if (start + size < all.length) page.next = members[members.length - 1]!
-    return page
+    // One more than the page: whether more follow. Without an ordered index, the whole room sorted.
+    const { members, count } = this.adapter.membersAfter !== undefined
+      ? await this.adapter.membersAfter(room, after, size + 1)
+      : sortedPage(await this.adapter.members(room), after, size + 1)
+    const page: MembersPage = { room, members: members.slice(0, size), memberCount: Math.max(count, members.length) }
+    if (members.length > size) page.next = page.members[size - 1]!
+    return await this.withStates(room, page)
+  }
+
+  /** Set a connection's state in a room it joined: the room hears `presence_updated` when the user's state changes. */
+  async setState (connection: Connection, room: string, state: unknown): Promise<void> {
+    if (!connection.rooms.has(room)) throw new WsError('not_in_room', `Join room "${room}" before setting your presence in it`)
+    if (this.states === undefined) throw new Error('The adapter keeps no presence state')
+    // Noted first: a leave that starts meanwhile clears it (after this set, in the store's order).
+    ;(connection.stated ??= new Set()).add(room)
+    const change = await this.states.set(room, connection.userId, connection.id, JSON.stringify(state))
+    if (change === undefined || !connection.rooms.has(room)) throw new WsError('not_in_room', `Left room "${room}" while setting your presence in it`)
+    if (change.changed) await this.updated(room, connection.userId, change.state)
+  }
+
+  /** The connection is leaving `room`: forget its state. Undefined when it set none there. */
+  async clearState (connection: Connection, room: string): Promise<StateChange | undefined> {
+    if (this.states === undefined || connection.stated?.delete(room) !== true) return undefined
+    return await this.states.clear(room, connection.userId, connection.id)
+  }
+
+  /** A user's state in `room` changed (`state`: its JSON; undefined: none): tell the room while it is small. */
+  async updated (room: string, userId: string, state: string | undefined): Promise<void> {
+    if (await this.count(room) > this.listLimit) return
+    await this.announce(room, PresenceMessage.PresenceUpdated, state === undefined ? { userId } : { userId, state: JSON.parse(state) as unknown }, undefined)
+  }
+
+  /** Add the listed members' states (when the protocol declares one). */
+  private async withStates<L extends MemberList> (room: string, list: L): Promise<L> {
+    if (this.states === undefined) return list
+    const states = await this.states.get(room, list.members)
+    const presence: Record<string, unknown> = {}
+    for (const [n, state] of states.entries()) if (state !== undefined) presence[list.members[n]!] = JSON.parse(state) as unknown
+    list.presence = presence
+    return list
   }
 
   private async count (room: string): Promise<number> {

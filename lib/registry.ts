@@ -41,7 +41,7 @@ export class Registry {
     }
     const id = this.options.generateConnectionId()
     const bucket = rateLimit === false ? undefined : new TokenBucket(rateLimit.perSecond, rateLimit.burst, Date.now(), this.options.maxRoomsPerConnection)
-    const connection = new Connection(id, user.id, user.claims, socket, log.child({ connectionId: id, userId: user.id }), bucket)
+    const connection = new Connection(id, user.id, user.claims, socket, log, bucket)
     this.connections.set(id, connection)
     if (userConnections === undefined) this.users.set(user.id, new Set([connection]))
     else userConnections.add(connection)
@@ -55,7 +55,7 @@ export class Registry {
   forget (connection: Connection): boolean {
     if (!this.connections.delete(connection.id)) return false
     connection.closed = true
-    connection.backlog.length = 0
+    connection.backlog = undefined
     const userConnections = this.users.get(connection.userId)
     userConnections?.delete(connection)
     if (userConnections?.size === 0) this.users.delete(connection.userId)

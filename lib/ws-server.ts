@@ -4,14 +4,20 @@
  */
 import type { Adapter } from './adapter.js'
 import type { WsControl } from './control.js'
-import type { WsActions } from './define.js'
+import type { PresenceStateOf, WsActions } from './define.js'
+import type { ControlTarget } from './control-message.js'
 import { WsRegistrationError } from './errors.js'
 import type { Hooks, WsHooks } from './hooks.js'
 import type { Hub } from './hub.js'
 import type { WsStats } from './types.js'
 
 /** `app.ws`: the server side of the protocol, typed by the registered protocol's messages. */
-export interface WsServer<S = {}, C = {}> extends WsActions<S>, WsControl {
+export interface WsServer<S = {}, C = {}> extends WsActions<S>, Omit<WsControl, 'setPresence'> {
+  /**
+   * Set the presence state of the target's connections in `room`, on every instance (those not in
+   * the room are left alone). Typed by the protocol's `.presence()` schema; without one it throws.
+   */
+  setPresence(target: ControlTarget, room: string, state: PresenceStateOf<S>): Promise<void>
   /** Rooms with members on this instance. */
   rooms(): string[]
   stats(): WsStats
@@ -45,6 +51,7 @@ export function createWsServer (hub: Hub, adapter: Adapter, hooks: Hooks): WsSer
     addToRoom: whenReady('addToRoom', async (target, room) => hub.control.addToRoom(target, room)),
     removeFromRoom: whenReady('removeFromRoom', async (target, room, reason) => hub.control.removeFromRoom(target, room, reason)),
     disconnect: whenReady('disconnect', async (target, reason) => hub.control.disconnect(target, reason)),
+    setPresence: whenReady('setPresence', async (target, room, state) => hub.control.setPresence(target, room, state)),
     rooms: () => [...hub.rooms.keys()],
     stats: () => hub.stats(),
     addHook: (name, hook) => {

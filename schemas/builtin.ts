@@ -77,7 +77,7 @@ export const builtinServerMessages = {
     examples: [{ userId: 'bob' }],
   },
   member_count: {
-    summary: 'A room crossed `presence.listLimit`: above it, arrivals and departures are no longer announced one by one (the members list a client holds is partial from now on); back at the limit, they are again. Carries the count at the crossing.',
+    summary: 'A room crossed `presence.listLimit`: above it, arrivals and departures are no longer announced one by one (the members list a client holds is partial from now on); back at the limit, they are again. Carries the count at the crossing. Also sent once, with the count after, when many users leave a room that had more than `presence.listLimit` members at once (an instance shut down or died): instead of a `user_left` each.',
     room: true,
     payload: Type.Object({ memberCount: MemberCount }, { additionalProperties: false }),
     examples: [{ memberCount: 101 }],

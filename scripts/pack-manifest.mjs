@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm pack`/`npm publish` ship package.json as it is on disk. The repository's scripts (examples,
-// benchmarks, the build itself) mean nothing in an installed package, and `prepare` would try to
-// build there: `strip` (prepack) removes them, `restore` (postpack) puts the file back.
+// benchmarks, the build itself) and its dev dependencies' install-script approvals (`allowScripts`)
+// mean nothing in an installed package, and `prepare` would try to build there: `strip` (prepack)
+// removes them, `restore` (postpack) puts the file back.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 
 const MANIFEST = 'package.json'
@@ -18,6 +19,7 @@ if (command === 'strip') {
   delete manifest.scripts
   delete manifest.devDependencies
   delete manifest.scarfSettings
+  delete manifest.allowScripts
   writeFileSync(SAVED, text)
   writeFileSync(MANIFEST, JSON.stringify(manifest, null, 2) + '\n')
 } else if (command === 'restore') {

@@ -7,6 +7,8 @@ import { relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DEFAULT_PACKAGE_NAME, generateSdk } from './generate.js'
 import { SdkGenError } from './errors.js'
+import { ASYNCAPI_PEERS } from './asyncapi-toolchain.js'
+import { OPENAPI_GENERATOR, OPENAPI_GENERATOR_VERSION } from './openapi.js'
 
 const USAGE = `Usage: fastify-ws-rooms-sdk [--url <base-url>] [--openapi <file|url>] [--asyncapi <file|url>] [--out <dir>] [--name <package-name>]
 
@@ -17,7 +19,11 @@ const USAGE = `Usage: fastify-ws-rooms-sdk [--url <base-url>] [--openapi <file|u
   -i, --input     a document of either kind                default, alone: ./asyncapi.yaml
   -o, --out    output folder (replaced)                  default: ./sdk
   -n, --name   npm name of the generated package         default: ${DEFAULT_PACKAGE_NAME}
-  -h, --help   show this help`
+  -h, --help   show this help
+
+Needs, where you run it (dev dependencies): typescript 5.x or 6.x; for an AsyncAPI document
+${ASYNCAPI_PEERS.join(' and ')}; for an OpenAPI document ${OPENAPI_GENERATOR}@${OPENAPI_GENERATOR_VERSION}.
+Each run names the ones it is missing.`
 
 export interface Io {
   out: (line: string) => void

@@ -38,8 +38,11 @@ export function compilerApi (): Compiler {
     if (typeof ts.createProgram === 'function') return (found = { ts, entry, version: ts.version })
     seen.push(`${name} ${ts.version}`)
   }
+  if (seen.length === 0) {
+    throw new SdkGenError('SDK_ERR_TYPESCRIPT', 'The SDK generator needs typescript 5.x or 6.x (its compiler API), not installed here: npm install --save-dev typescript@5')
+  }
   throw new SdkGenError('SDK_ERR_TYPESCRIPT',
-    `The SDK generator needs the TypeScript compiler API (5.x or 6.x), which TypeScript 7 no longer has${seen.length > 0 ? ` (found ${seen.join(', ')})` : ''}. ` +
+    `The SDK generator needs the TypeScript compiler API (5.x or 6.x), which TypeScript 7 no longer has (found ${seen.join(', ')}). ` +
     `Keep your TypeScript and add a 5.x copy beside it: ${COMPILER_INSTALL}`)
 }
 

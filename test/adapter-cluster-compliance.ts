@@ -4,7 +4,7 @@
  */
 import type { Adapter } from '../plugin.js'
 import { roomFrameParts } from '../lib/protocol/stringify.js'
-import { frame, RecordingHost, type Tap } from './adapter-compliance.js'
+import { BatchingHost, frame, RecordingHost, type Tap } from './adapter-compliance.js'
 
 /** Instances of one cluster, driven directly. `crash`, when the engine can, kills one as a dead process would. */
 export interface AdapterCluster {
@@ -87,6 +87,24 @@ export function multiInstanceCompliance (tap: Tap, create: (t: any) => AdapterCl
     await a!.adapter.publishToUser('alice', control)
     await b!.host.until(() => b!.host.users.length === 2, 'both on B')
     t.same(b!.host.users.map((u) => u.data), ['{"type":"notice"}', control])
+  })
+
+  tap.test('an instance that closes with members still recorded removes them and announces them in one batch, published before it disconnects', async (t) => {
+    const { cluster, nodes: [a] } = await start(t, 1)
+    const closing = await cluster.instance()
+    const host = new BatchingHost('r')
+    host.adapter = closing
+    await closing.init(host)
+    t.teardown(() => closing.close())
+    await a!.adapter.addMember('r', 'alice', 'a1')
+    for (let i = 0; i < 20; i++) await closing.addMember('r', `user${i}`, `c${i}`)
+    await closing.addMember('r', 'alice', 'a2')
+    await closing.close()
+    t.same(host.batches.map((batch) => batch.length), [20], 'one batch: every user who left (alice stays through A)')
+    t.same(host.left, [], 'none one by one')
+    t.same(await a!.adapter.members('r'), ['alice'])
+    await a!.host.until(() => a!.host.rooms.length === 1, 'the announcement on A')
+    t.same(JSON.parse(a!.host.rooms[0]!.data), { type: 'member_count', room: 'r', payload: { memberCount: 20 } }, 'published while the closing instance was still connected')
   })
 
   tap.test('an instance that dies is reaped by exactly one survivor, which reports the users who left with it', async (t) => {

@@ -65,6 +65,25 @@ export class RecordingHost implements AdapterHost {
   }
 }
 
+/**
+ * A host that takes departures in batches (`usersLeft`), as the plugin's does: it records each
+ * batch and announces it with one `member_count` frame into `room`, published through `adapter`.
+ */
+export class BatchingHost extends RecordingHost {
+  readonly batches: Array<ReadonlyArray<readonly [string, string]>> = []
+  adapter: Adapter | undefined
+
+  constructor (private readonly room: string) {
+    super()
+  }
+
+  async usersLeft (departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void> {
+    this.batches.push(departures)
+    const frame = roomFrameParts('member_count', this.room, { memberCount: departures.length })
+    await this.adapter!.publishToRoom({ room: this.room, frame, durable: false, except: undefined })
+  }
+}
+
 export type AdapterFactory = (options: HistoryOptions) => Adapter
 
 export function frame (room: string, content: string): ReturnType<typeof roomFrameParts> {
@@ -143,6 +162,39 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
     await adapter.addMember('s', 'carol', 'c1')
     t.same((await adapter.members('r')).sort(), ['alice', 'bob'])
     t.same(await adapter.members('empty'), [])
+  })
+
+  tap.test('membersAfter pages a room\'s users in sorted order, through arrivals and departures', async (t) => {
+    const { adapter } = await start(t)
+    for (const userId of ['m', 'c', 'x', 'f']) await adapter.addMember('p', userId, `${userId}1`)
+    t.same(await adapter.membersAfter!('p', undefined, 2), { members: ['c', 'f'], count: 4 })
+    await adapter.addMember('p', 'a', 'a1')
+    await adapter.addMember('p', 'g', 'g1')
+    await adapter.removeMember('p', 'x', 'x1')
+    t.same(await adapter.membersAfter!('p', 'f', 10), { members: ['g', 'm'], count: 5 }, 'after the cursor, kept in order')
+    t.same(await adapter.membersAfter!('p', undefined, 10), { members: ['a', 'c', 'f', 'g', 'm'], count: 5 })
+    t.same(await adapter.membersAfter!('empty', undefined, 10), { members: [], count: 0 })
+  })
+
+  tap.test('presence state: a user\'s state is their most recently set one, falls back when that connection goes, and ends with the user', async (t) => {
+    const { adapter } = await start(t)
+    const states = adapter.presenceState!
+    await adapter.addMember('s', 'alice', 'a1')
+    await adapter.addMember('s', 'alice', 'a2')
+    await adapter.addMember('s', 'bob', 'b1')
+    t.same(await states.set('s', 'alice', 'a1', '"online"'), { changed: true, state: '"online"' })
+    t.same(await states.set('s', 'alice', 'a2', '"away"'), { changed: true, state: '"away"' })
+    t.same(await states.set('s', 'alice', 'a1', '"away"'), { changed: false, state: '"away"' }, 'the same merged state: no change')
+    t.same(await states.get('s', ['alice', 'bob', 'nobody']), ['"away"', undefined, undefined])
+    t.equal(await states.set('s', 'carol', 'c1', '"online"'), undefined, 'a connection that is not a member sets nothing')
+    t.same(await states.set('s', 'alice', 'a1', '"online"'), { changed: true, state: '"online"' })
+    t.same(await states.clear('s', 'alice', 'a1'), { changed: true, state: '"away"' }, 'falls back to the next most recent')
+    t.same(await states.clear('s', 'alice', 'a1'), { changed: false, state: '"away"' }, 'clearing twice changes nothing')
+    t.same(await states.clear('s', 'bob', 'b1'), { changed: false, state: undefined }, 'a connection without a state')
+    await adapter.removeMember('s', 'alice', 'a2')
+    t.same(await states.get('s', ['alice']), [undefined], 'removing the member forgets its state')
+    await adapter.addMember('s', 'alice', 'a3')
+    t.same(await states.get('s', ['alice']), [undefined], 'back in the room with no state')
   })
 
   tap.test('durable publishes get seq 1, 2, 3… per room, and lastSeq follows', async (t) => {

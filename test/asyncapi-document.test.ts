@@ -7,8 +7,12 @@ import { parse as parseYaml } from 'yaml'
 import wsPlugin, { closeCodes, defineProtocol, errorCodes, type AsyncApiDocument, type WsPluginOptions } from '../plugin.js'
 import { renderChatAsyncApiYaml } from '../examples/chat/asyncapi.js'
 import { buildChatApp, DEV_JWT_SECRET } from '../examples/chat/app.js'
+import { chatProtocol } from '../examples/chat/protocol.js'
 import { readPackageInfo } from '../lib/asyncapi/package-info.js'
 import { parserProblems } from './helpers/asyncapi.js'
+
+/** The chat's code table: the built-in codes, then the example's own (`chatProtocol.error`). */
+const chatErrorCodes: Record<string, string> = { ...errorCodes, ...Object.fromEntries(chatProtocol.errorCodes) }
 
 interface Tap { teardown(fn: () => unknown): void }
 
@@ -130,7 +134,7 @@ t.test('frames and payloads are named schemas; requests and replies correlate by
     'server.room_joined', 'server.room_left', 'server.members_page', 'server.pong', 'server.token_refreshed', 'server.ack', 'server.error', 'server.room_stats',
   ], 'every request, and every reply')
   t.match(doc.components.schemas.ServerErrorPayload, { properties: { code: { $ref: '#/components/schemas/ErrorCode' } } })
-  t.same(doc.components.schemas.ErrorCode!.enum, Object.keys(errorCodes))
+  t.same(doc.components.schemas.ErrorCode!.enum, Object.keys(chatErrorCodes))
   t.match(doc.components.schemas.ServerErrorPayload, { properties: { details: { items: { title: 'ServerErrorPayloadDetailsItem' } } } }, 'nested objects are titled')
   for (const [id, operation] of Object.entries(doc.operations)) {
     t.match(operation, { description: /\S/, tags: [{ name: /^(client-to-server|server-to-client)$/ }] }, `${id} is described and tagged`)
@@ -202,8 +206,8 @@ t.test('app-defined messages appear with their request/reply pairs, refs rewritt
 
 t.test('x-error-codes, x-close-codes and the description come from the one codes table', async (t) => {
   const doc = await chatDocument(t)
-  t.same(Object.keys(doc['x-error-codes']), Object.keys(errorCodes))
-  for (const [code, description] of Object.entries(errorCodes)) {
+  t.same(Object.keys(doc['x-error-codes']), Object.keys(chatErrorCodes))
+  for (const [code, description] of Object.entries(chatErrorCodes)) {
     t.equal(doc['x-error-codes'][code]!.description, description)
     t.ok(doc.info.description.includes(`\`${code}\``), `${code} in the prose`)
   }

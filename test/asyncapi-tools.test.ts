@@ -18,6 +18,7 @@ import spectralParsers from '@stoplight/spectral-parsers'
 import { asyncapi as asyncapiRuleset } from '@stoplight/spectral-rulesets'
 import { TypeScriptGenerator, typeScriptDefaultPropertyKeyConstraints } from '@asyncapi/modelina'
 import { buildChatApp } from '../examples/chat/app.js'
+import { chatProtocol } from '../examples/chat/protocol.js'
 import { errorCodes } from '../lib/protocol/codes.js'
 import { SECRET, tokenFor, until } from './helpers/index.js'
 
@@ -83,7 +84,8 @@ t.test('Modelina\'s TypeScript generator names a model for every schema and the 
   const source = models.map((model) => model.result).join('\n\n') + '\nexport {}\n'
   t.match(source, `interface ClientJoinRoomFrame {\n  type: 'join_room';`)
   t.match(source, 'payload: ClientJoinRoomPayload;')
-  t.match(source, `type ErrorCode = ${Object.keys(errorCodes).map((code) => JSON.stringify(code)).join(' | ')};`)
+  // The built-in codes, then the example's own.
+  t.match(source, `type ErrorCode = ${[...Object.keys(errorCodes), ...chatProtocol.errorCodes.keys()].map((code) => JSON.stringify(code)).join(' | ')};`)
   t.match(source, 'code: ErrorCode;')
 
   await mkdir(WORK, { recursive: true })

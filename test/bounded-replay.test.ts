@@ -142,3 +142,27 @@ t.test('frames held for a joiner count against the mark; what was dropped is a g
   t.equal(third.payload.recovered, true)
   t.ok(await alice.expectNone('message', 100), 'the gap was filled: no further replay')
 })
+
+t.test('frames dropped while a recovering join waits stay a gap: the recovery does not erase what it did not cover', async (t) => {
+  const slow = slowJoinAdapter()
+  const server = await buildApp(t, { adapter: slow.adapter })
+  await fillHistory(server.app, 'busy', 1)
+  const alice = await connect(t, server, 'alice')
+  const open = slow.hold()
+  // The recovery reads history now (only seq 1); the join then waits for the room's position.
+  alice.send('join_room', { room: 'busy', since: 0 }, 'j1')
+  await until(() => server.app.ws.rooms().includes('busy'), 'alice is in the room, her join still in progress')
+  await fillHistory(server.app, 'busy', 400)
+  const dropped = server.app.ws.stats().framesDropped
+  t.ok(dropped > 0, `${dropped} held frames, newer than the recovery, were dropped beyond the mark`)
+  open()
+  const reply = await alice.waitFor((frame) => frame.id === 'j1')
+  t.match(reply.payload, { room: 'busy', recovered: true })
+  const seqs: number[] = []
+  for (let i = 0; i < 401 - dropped; i++) seqs.push((await alice.waitFor('message')).seq!)
+  t.same(seqs, Array.from({ length: 401 - dropped }, (_, i) => i + 1), 'the recovered frame, then the held ones, then the gap')
+  const again = await alice.request('join_room', { room: 'busy', since: seqs[seqs.length - 1] })
+  t.equal(again.payload.recovered, true)
+  for (let i = seqs.length; i < 401; i++) seqs.push((await alice.waitFor('message')).seq!)
+  t.same(seqs, Array.from({ length: 401 }, (_, i) => i + 1), 'the dropped frames are replayed by the next join: every message, once, in order')
+})

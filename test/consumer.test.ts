@@ -49,6 +49,17 @@ async function sh (cwd: string, file: string, args: string[]): Promise<string> {
 
 const npm = async (cwd: string, ...args: string[]): Promise<string> => sh(cwd, 'npm', args)
 
+/** Run a command expected to fail too: its exit code and output. */
+async function exitOf (cwd: string, file: string, args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(file, args, { cwd, env: cleanEnv() })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const { code, stdout, stderr } = err as { code?: number, stdout?: string, stderr?: string }
+    return { code: code ?? -1, stdout: stdout ?? '', stderr: stderr ?? '' }
+  }
+}
+
 /** Packages installed in an app (entries of its lockfile, the root excluded). */
 async function packageCount (app: string): Promise<number> {
   const lock = JSON.parse(await readFile(join(app, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> }
@@ -139,7 +150,31 @@ for (const variant of variants) {
     await t.resolves(tsc('-p', 'tsconfig.json'), 'a strict app type-checks with skipLibCheck: false, the wrong payload caught')
 
     await runServer(t, app)
+    // The bin does not depend on the Fastify version: checked once.
+    if (variants.indexOf(variant) === variants.length - 1) await runSdkBin(t, app)
   })
+}
+
+/** The installed `fastify-ws-rooms-sdk` in an app without its optional peers (full generation: test/sdk-*.test.ts). */
+async function runSdkBin (t: Test, app: string): Promise<void> {
+  const began = Date.now()
+  const sdk = async (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> => exitOf(app, 'npx', ['--yes=false', 'fastify-ws-rooms-sdk', ...args])
+  const help = await sdk('--help')
+  t.equal(help.code, 0, `--help works without the generator's peers ${help.stderr}`)
+  t.match(help.stdout, /^Usage: fastify-ws-rooms-sdk /, '--help names the bin')
+  t.match(help.stdout, /@asyncapi\/generator and @asyncapi\/parser/, 'and the peers each kind of document needs')
+
+  const asyncapi = await sdk('--input', join(ROOT, 'test', 'fixtures', 'asyncapi-chat.yaml'), '--out', 'sdk-a')
+  t.equal(asyncapi.code, 1, 'an AsyncAPI run without the AsyncAPI peers fails')
+  t.match(asyncapi.stderr, /SDK_ERR_MISSING_DEPENDENCY: .*npm install --save-dev @asyncapi\/generator @asyncapi\/parser/, 'naming what to install')
+  t.notMatch(asyncapi.stderr, /^\s+at /m, 'without a stack trace')
+
+  const openapi = await sdk('--openapi', join(ROOT, 'test', 'fixtures', 'openapi-rooms.yaml'), '--out', 'sdk-o')
+  t.equal(openapi.code, 1, 'an OpenAPI run without its tools fails')
+  t.notMatch(openapi.stderr, /@asyncapi/, 'but never asks for the AsyncAPI tools')
+  t.match(openapi.stderr, /✖ SDK_ERR_[A-Z_]+: .*npm install --save-dev /, 'it names what it does need')
+  t.notMatch(openapi.stderr, /^\s+at /m, 'without a stack trace')
+  t.comment(`the installed bin, three runs: ${((Date.now() - began) / 1000).toFixed(1)} s`)
 }
 
 async function runServer (t: Test, app: string): Promise<void> {
@@ -151,9 +186,10 @@ async function runServer (t: Test, app: string): Promise<void> {
     server.stdout.on('data', (chunk: Buffer) => { text += String(chunk); if (text.includes('\n')) resolve(text.split('\n')[0]!) })
     server.once('exit', (code) => reject(new Error(`the server exited with ${String(code)}: ${text}`)))
   })
-  const { port, docsError } = JSON.parse(first) as { port: number, docsError?: { code: string, message: string } }
+  const { port, docsError, websocketError } = JSON.parse(first) as { port: number, docsError?: { code: string, message: string }, websocketError?: { code: string } }
   t.equal(docsError?.code, 'WS_ERR_DOCS_RENDERER_MISSING', 'the docs page without its renderer is a coded error')
   t.match(docsError?.message, /npm install @asyncapi\/react-component/, 'naming what to install')
+  t.equal(websocketError?.code, 'WS_ERR_WEBSOCKET_REGISTERED', '@fastify/websocket registered after the plugin is a coded error, not a crash')
 
   // The served document declares the request's server; its pathname is the prefixed WebSocket route.
   const document = await (await fetch(`http://127.0.0.1:${port}/rt/asyncapi.json`)).json() as { servers: Record<string, { pathname: string }> }

@@ -42,6 +42,27 @@ for (const [adapterName, makeAdapter] of adapters) {
       t.equal(reply.type, 'pong', 'frames are processed once the hooks are done')
     })
 
+    t.test('app.ws.addToRoom from onConnect adds the connection once it is greeted: room_added after `connected`', async (t) => {
+      const server = await appWith(t, makeAdapter, (app) => {
+        app.ws.addHook('onConnect', async (ctx) => {
+          await app.ws.addToRoom({ userId: ctx.userId, connectionId: ctx.connection.id }, 'focus')
+          await app.ws.addToRoom({ userId: ctx.userId }, `team:${ctx.userId}`)
+        })
+      })
+      const bob = await connect(t, server, 'bob')
+      await joined(bob, 'focus')
+      const alice = await connect(t, server, 'alice', { awaitConnected: false })
+      t.equal((await alice.waitFor(() => true)).type, 'connected', '`connected` is still the first frame')
+      const first = await alice.waitFor('room_added')
+      t.match(first.payload, { room: 'focus' }, 'the control aimed at this connection is applied, not dropped')
+      t.same([...first.payload.members].sort(), ['alice', 'bob'])
+      t.match((await alice.waitFor('room_added')).payload, { room: 'team:alice' }, 'so is one aimed at the user, in order')
+      t.equal((await bob.waitFor('user_joined')).payload.userId, 'alice', 'the room hears the arrival')
+      t.same((await server.app.ws.members('focus')).sort(), ['alice', 'bob'])
+      await bob.request('message', { room: 'focus', content: 'hi' })
+      t.equal((await alice.waitFor('message')).payload.content, 'hi', 'room messages reach the added connection')
+    })
+
     t.test('onJoin and onLeave tell the first connection of a user in a room from the next, and the last one from the others', async (t) => {
       const events: string[] = []
       const server = await appWith(t, makeAdapter, (app) => {
@@ -77,6 +98,20 @@ for (const [adapterName, makeAdapter] of adapters) {
       const alice = await connect(t, server, 'alice')
       t.ok(alice.isOpen, 'others still connect')
       t.equal(disconnects, 0, 'onDisconnect runs only for accepted connections')
+    })
+
+    t.test('a connection refused by onConnect leaves the user\'s other connections reachable by user-targeted messages', async (t) => {
+      let connects = 0
+      const server = await appWith(t, makeAdapter, (app) => {
+        app.ws.addHook('onConnect', () => {
+          if (++connects === 2) throw new WsError('forbidden', 'Second tab refused')
+        })
+      })
+      const first = await connect(t, server, 'alice')
+      const second = await connect(t, server, 'alice', { awaitConnected: false })
+      t.equal((await second.closed).code, CloseCode.ConnectionRefused)
+      await server.app.ws.addToRoom({ userId: 'alice' }, 'after')
+      t.equal((await first.waitFor('room_added')).payload.room, 'after', 'the user\'s channel still reaches the first tab')
     })
 
     t.test('an onConnect hook that fails or hangs closes with 1011, undoing its joins', async (t) => {

@@ -84,3 +84,20 @@ t.test('a built-in join slower than handlerTimeoutMs is answered once, by its ow
   t.equal(reply.type, 'room_joined', 'the join\'s own reply, not handler_timeout')
   t.ok(await alice.expectNone('error', 200), 'and no second answer (an error) to the same request')
 })
+
+t.test('a ping answered out of band is counted by type, in stats() and in the scrape alike', async (t) => {
+  const server = await buildApp(t, { protocol, metrics: true })
+  const alice = await connect(t, server, 'alice')
+  alice.send('slow', {}, 's1')
+  t.equal((await alice.request('ping', {})).type, 'pong')
+  t.equal(gates.length, 1, 'answered while the slow handler still runs (out of band)')
+  openGates()
+  await alice.waitFor((frame) => frame.id === 's1')
+  t.equal((await alice.request('ping', {})).type, 'pong', 'and one through the queue')
+  const stats = server.app.ws.stats()
+  t.same(stats.messagesInByType, { slow: 1, ping: 2 }, 'both pings counted, once each')
+  const scrape = (await server.app.inject({ method: 'GET', url: '/metrics' })).body
+  const sample = (type: string): number => Number(new RegExp(`^ws_messages_in_total\\{type="${type}"\\} (\\d+)$`, 'm').exec(scrape)?.[1])
+  t.equal(sample('ping'), stats.messagesInByType.ping, 'the scrape agrees with stats()')
+  t.equal(sample('slow'), stats.messagesInByType.slow)
+})

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Adapter } from '../plugin.js'
-import { RecordingHost } from './adapter-compliance.js'
+import { BatchingHost, RecordingHost } from './adapter-compliance.js'
 import { RedisProxy, useRedis, type RedisTestContext } from './helpers/redis.js'
 
 const redis = await useRedis(t)
@@ -13,12 +13,11 @@ const SLOW_MS = 40
 
 interface Node { adapter: Adapter, host: RecordingHost, proxy: RedisProxy }
 
-async function node (t: any, ctx: RedisTestContext, keyPrefix: string, closeTimeoutMs = 2000): Promise<Node> {
+async function node (t: any, ctx: RedisTestContext, keyPrefix: string, closeTimeoutMs = 2000, host = new RecordingHost()): Promise<Node> {
   const proxy = new RedisProxy()
   await proxy.up()
   t.teardown(() => proxy.down())
   const adapter = ctx.adapter({ keyPrefix, url: proxy.url, closeTimeoutMs })
-  const host = new RecordingHost()
   await adapter.init(host)
   t.teardown(() => adapter.close())
   return { adapter, host, proxy }
@@ -85,7 +84,27 @@ if (redis !== undefined) {
     t.ok(await bigRoomConnections(redis, keyPrefix) > 0, 'the close timed out before removing everything')
     t.ok(await eventually(async () => await bigRoomConnections(redis, keyPrefix) === 0, 20_000), 'a survivor removed what the close left')
     t.ok(await eventually(async () => await redis.admin.exists(`${keyPrefix}instance:${closing.host.instanceId}`) === 0, 5000), 'nothing left of the closed instance')
-    t.ok(b.host.left.length > 0, 'and the survivor reported the users who left')
+    // Reported in one batch once the whole instance is removed (its last records a round trip after the rooms).
+    t.ok(await eventually(() => b.host.left.length > 0, 5000), 'and the survivor reported the users who left')
+  })
+
+  t.test('a close() announces the departures it makes itself in one batch through the host, published before its connection closes', async (t) => {
+    const keyPrefix = prefixOf(redis)
+    const b = await node(t, redis, keyPrefix)
+    await b.adapter.addMember('watch', 'bob', 'b1')
+    const host = new BatchingHost('watch')
+    const closing = await node(t, redis, keyPrefix, 10_000, host)
+    host.adapter = closing.adapter
+    await fill(closing.adapter, 'c')
+    closing.proxy.delayMs = SLOW_MS
+    await closing.adapter.close()
+    t.equal(await bigRoomConnections(redis, keyPrefix), 0, 'the close removed every membership')
+    t.equal(host.batches.length, 1, 'one batch for all of them')
+    t.equal(host.batches[0]!.length, MEMBERSHIPS, 'every user who left')
+    t.same(host.left, [], 'none announced one by one')
+    await b.host.until(() => b.host.rooms.some((frame) => frame.room === 'watch'), 'the announcement reaches the survivor')
+    t.same(JSON.parse(b.host.rooms.find((frame) => frame.room === 'watch')!.data as unknown as string), { type: 'member_count', room: 'watch', payload: { memberCount: MEMBERSHIPS } },
+      'published through Redis while the closing instance was still connected')
   })
 
   t.test('after Redis lost its data, an instance with thousands of memberships re-registers them through a slow Redis in a few round trips', async (t) => {

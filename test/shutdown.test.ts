@@ -1,4 +1,6 @@
 import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import { createConnection } from 'node:net'
 import { Type } from 'typebox'
 import { defineProtocol } from '../plugin.js'
 import { buildApp, connect, joined, sleep, until, type TestClient } from './helpers/index.js'
@@ -125,4 +127,30 @@ t.test('frames queued behind an in-flight handler are not started once shutdown 
   t.same((await transcript(alice)).slice(-2), ['work_done', 'close 1001'], 'the in-flight reply, then the close')
   t.same(alice.pending('work_done').map((frame) => frame.id), ['w'], 'the queued request was not started')
   t.same(alice.pending('room_joined'), [], 'nor the queued join')
+})
+
+t.test('a refused socket whose client never answers the close does not hold app.close() beyond shutdownTimeoutMs', async (t) => {
+  const server = await buildApp(t, { shutdownTimeoutMs: 300 })
+  // A client that completes the upgrade with a bad token, then ignores the server's close frame
+  // (ws alone would wait 30 s for its answer before dropping the TCP connection).
+  const raw = createConnection({ host: '127.0.0.1', port: server.port })
+  const ended = new Promise<void>((resolve) => raw.once('close', () => resolve()))
+  let received = Buffer.alloc(0)
+  const closeFrame = new Promise<void>((resolve) => {
+    raw.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk])
+      const head = received.indexOf('\r\n\r\n')
+      // 0x88: a FIN close frame right after the 101 response.
+      if (head !== -1 && received[head + 4] === 0x88) resolve()
+    })
+  })
+  raw.write(`GET /ws?token=not-a-token HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+  await closeFrame
+  t.match(received.toString('latin1'), /^HTTP\/1\.1 101 /, 'upgraded, then closed with 4001')
+  const closing = server.app.close()
+  const done = await Promise.race([closing.then(() => 'closed'), sleep(10_000).then(() => 'still waiting')])
+  t.equal(done, 'closed', 'app.close() terminated the silent socket')
+  await ended
+  await closing
 })

@@ -35,3 +35,16 @@ t.test('refresh_token with another user\'s token is forbidden and changes nothin
   t.equal(reply.payload.code, 'forbidden')
   t.equal((await alice.closed).code, 4001)
 })
+
+t.test('an expiry many heartbeats away still closes the connection at exp: the sweep arms its timer', async (t) => {
+  // Deadlines further than two heartbeats away get no timer when set; the sweep arms them later.
+  const server = await buildApp(t, { heartbeatIntervalMs: 200 })
+  const alice = await connect(t, server, 'alice', { token: tokenFor('alice', { expiresInMs: 2500 }), awaitConnected: false })
+  const greeting = await alice.waitFor('connected')
+  const expiresAt = (greeting.payload as { expiresAt: number }).expiresAt
+  const closed = await Promise.race([alice.closed, sleep(15_000).then(() => undefined)])
+  t.ok(closed !== undefined, 'closed (not left open for lack of a timer)')
+  t.equal(closed?.code, 4001)
+  t.equal(closed?.reason, 'Token expired')
+  t.ok(Date.now() >= expiresAt, 'not before exp')
+})

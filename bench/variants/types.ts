@@ -2,8 +2,11 @@
 export interface ServerConfig {
   /** HS256 secret tokens are signed with. */
   secret: string
-  /** Multi-instance runs: the Redis URL and a key prefix unique to this run. */
-  redis?: { url: string, prefix: string }
+  /**
+   * Multi-instance runs: the Redis URL and a key prefix unique to this run; on Redis Cluster, the
+   * cluster's startup nodes too (then `url` is not used).
+   */
+  redis?: { url: string, prefix: string, clusterNodes?: string[] }
 }
 
 export interface RunningServer {

@@ -1,12 +1,14 @@
 /**
  * The example's own messages, declared next to the built-in chat protocol: a durable room
- * broadcast (`reaction`) and a request with a typed reply (`get_room_stats` → `room_stats`).
+ * broadcast (`reaction`), a request with a typed reply (`get_room_stats` → `room_stats`), and the
+ * error code of a message the chat could not store (storage.ts).
  */
 import { Type } from 'typebox'
 import { defineProtocol, WsError } from '../../plugin.js'
 import { RoomName, Seq, UserId } from '../../schemas/common.js'
 
 export const chatProtocol = defineProtocol()
+  .error('store_unavailable', 'The chat could not store the message, so it was not sent to anyone. Send it again later (with the same `idempotencyKey` it is stored and delivered once).')
   .server('reaction', {
     summary: 'A user reacted to a chat message (by its `seq`) with an emoji.',
     payload: Type.Object({ userId: UserId, seq: Seq, emoji: Type.String({ minLength: 1, maxLength: 16 }) }, { additionalProperties: false }),

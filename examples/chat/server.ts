@@ -11,10 +11,14 @@ const app = await buildChatApp({
   // The served AsyncAPI document names the address this process really listens on.
   ws: { asyncapi: { servers: { development: { host: `${config.host}:${config.port}`, protocol: 'ws', description: 'This example server.' } } } },
   ...(config.redisUrl === undefined ? {} : { redisUrl: config.redisUrl }),
+  storage: { databaseUrl: config.databaseUrl, sqliteFile: config.dbFile },
 })
 app.log.info(config.redisUrl === undefined
   ? 'adapter: memory (one process; set REDIS_URL to share rooms between instances)'
   : 'adapter: redis (REDIS_URL is set): instances on the same Redis share rooms')
+if (config.redisUrl !== undefined && config.databaseUrl === undefined) {
+  app.log.warn('REDIS_URL is set but DATABASE_URL is not: each instance stores messages in its own SQLite file, so their older history differs')
+}
 if (config.usingDevSecret) {
   app.log.warn('JWT_SECRET is not set: using the built-in development secret. Never do this in production.')
 }

@@ -1,16 +1,22 @@
 /**
  * Liveness of a cluster adapter: the heartbeat, reaping instances that stopped beating (their
- * users leave with `user_left`), re-registering this instance's memberships after an outage, and
- * leaving on close. Written once over `PresenceStore`, for every backend.
+ * users leave), re-registering this instance's memberships after an outage, and leaving on close.
+ * Written once over `PresenceStore`, for every backend. Departures found in bulk (a dead
+ * instance's, or this one's own on close) go to the host in one batch (`AdapterHost.usersLeft`),
+ * which applies its presence rules: a big room hears one `member_count`, not a `user_left` each.
  */
 import type { AdapterHost } from '../adapter.js'
 import type { ClusterBackend, ClusterTimings } from './cluster-roles.js'
 import type { ClusterHealth } from './cluster-health.js'
 import type { LocalMembers } from './local-members.js'
 import { ServerMessage } from '../protocol/names.js'
+import { roomFrameParts } from '../protocol/stringify.js'
+import { encodeRoomEnvelope } from './envelope.js'
 
 /** Dead instances claimed per heartbeat. */
 const REAP_BATCH = 10
+
+type Departures = Array<readonly [room: string, userId: string]>
 
 export interface LivenessContext {
   readonly backend: ClusterBackend
@@ -19,8 +25,6 @@ export interface LivenessContext {
   readonly health: ClusterHealth
   /** True when the backend takes commands now (and the adapter is not closing). */
   available(): boolean
-  /** Tell every instance's members of `room` that `userId` arrived or left (non-durable). */
-  announce(room: string, type: typeof ServerMessage.UserJoined | typeof ServerMessage.UserLeft, userId: string): Promise<void>
 }
 
 export class Liveness {
@@ -34,6 +38,9 @@ export class Liveness {
   private reaping: Promise<void> | undefined
   private resyncing: Promise<void> | undefined
   private resyncAgain = false
+  /** Set by `stop()` (the adapter is closing): no reap or resync starts after it; beats go on until `halt()`. */
+  private stopped = false
+  private beat: Promise<unknown> | undefined
 
   constructor (private readonly cluster: LivenessContext, private readonly timings: ClusterTimings) {}
 
@@ -42,8 +49,20 @@ export class Liveness {
     this.timer.unref()
   }
 
+  /** Closing: no reap or resync from now on. The heartbeat goes on while `leave()` works, so no survivor reaps this instance meanwhile. */
   stop (): void {
+    this.stopped = true
+  }
+
+  /** No more beats; resolves once one in flight has landed. */
+  async halt (): Promise<void> {
     clearInterval(this.timer)
+    await this.beat?.catch(() => {})
+  }
+
+  /** The backend takes commands and this instance is not leaving. */
+  private running (): boolean {
+    return !this.stopped && this.cluster.available()
   }
 
   /** The backend is back: everyone's heartbeat stalled meanwhile, so give instances time to beat before reaping. */
@@ -63,13 +82,15 @@ export class Liveness {
     if (!this.cluster.available() || this.beating) return
     this.beating = true
     try {
-      const added = await backend.presence.beat(host.instanceId)
+      const beat = Promise.resolve(backend.presence.beat(host.instanceId))
+      this.beat = beat
+      const added = await beat
       if (this.beatFailed) {
         // Beats could not land for a while, here and likely everywhere: let every instance beat again before reaping.
         this.beatFailed = false
         this.reapNotBefore = Date.now() + this.timings.instanceTimeoutMs
       }
-      if (added && this.registered) {
+      if (added && this.registered && !this.stopped) {
         host.log.warn({ instanceId: host.instanceId }, 'other instances presumed this one dead (late heartbeat): re-registering its presence')
         void this.resync()
       }
@@ -81,24 +102,28 @@ export class Liveness {
     } finally {
       this.beating = false
     }
-    if (Date.now() >= this.reapNotBefore && this.reaping === undefined) {
+    if (Date.now() >= this.reapNotBefore && this.reaping === undefined && !this.stopped) {
       this.reaping = this.reap().catch((err: unknown) => health.error(err)).finally(() => { this.reaping = undefined })
     }
   }
 
   /**
-   * On close: whatever the hub did not remove (bounded shutdown) leaves now, with `user_left`;
+   * On close (after `stop()`, before the backend closes): whatever the hub did not remove
+   * (bounded shutdown) leaves now, announced in one batch and published before this resolves;
    * then unregister. Cut short by the close timeout, the instance is still registered, its
    * heartbeat goes stale and a survivor reaps what is left.
    */
   async leave (): Promise<void> {
-    const { backend: { presence }, host, health } = this.cluster
-    const announced: Array<Promise<void>> = []
+    const { backend: { presence }, host } = this.cluster
+    const left: Departures = []
     try {
-      await presence.removeInstance(host.instanceId, (left) => {
-        for (const [room, userId] of left) announced.push(this.cluster.announce(room, ServerMessage.UserLeft, userId).catch((err: unknown) => health.error(err)))
-      })
-      await Promise.all(announced)
+      try {
+        await presence.removeInstance(host.instanceId, (batch) => { left.push(...batch) })
+      } finally {
+        await this.announceLeft(left, true)
+      }
+      // Unregistered last, once no beat can register it again.
+      await this.halt()
       await presence.unregister(host.instanceId)
     } catch (err) {
       host.log.warn({ err }, `could not remove this instance's presence from ${this.cluster.backend.label} on close: survivors will reap it`)
@@ -107,18 +132,36 @@ export class Liveness {
 
   private async reap (): Promise<void> {
     const { backend: { presence }, host } = this.cluster
-    while (this.cluster.available()) {
+    while (this.running()) {
       const dead = await presence.claimDead(this.timings.instanceTimeoutMs, REAP_BATCH, host.instanceId)
       for (const instanceId of dead) {
-        let usersLeft = 0
-        await presence.removeInstance(instanceId, (left) => {
-          usersLeft += left.length
-          for (const [room, userId] of left) host.userLeft(room, userId)
-        })
+        const left: Departures = []
+        try {
+          await presence.removeInstance(instanceId, (batch) => { left.push(...batch) })
+        } finally {
+          // Whatever was removed, even if the rest failed: one batch for the whole instance.
+          await this.announceLeft(left, false)
+        }
         this.reapedInstances++
-        host.log.warn({ instanceId, usersLeft }, 'removed the presence of a dead instance')
+        host.log.warn({ instanceId, usersLeft: left.length }, 'removed the presence of a dead instance')
       }
       if (dead.length < REAP_BATCH) return
+    }
+  }
+
+  /**
+   * Tell the rooms who left: through the host's batch (its presence rules) when it has one;
+   * else one `user_left` each — on close published directly (awaited), else through `userLeft`.
+   */
+  private async announceLeft (left: Departures, closing: boolean): Promise<void> {
+    const { host, health } = this.cluster
+    if (left.length === 0) return
+    try {
+      if (host.usersLeft !== undefined) await host.usersLeft(left)
+      else if (closing) await Promise.all(left.map(([room, userId]) => this.announce(room, ServerMessage.UserLeft, userId)))
+      else for (const [room, userId] of left) host.userLeft(room, userId)
+    } catch (err) {
+      health.error(err)
     }
   }
 
@@ -137,7 +180,7 @@ export class Liveness {
     const run = async (): Promise<void> => {
       do {
         this.resyncAgain = false
-        if (!this.cluster.available()) return
+        if (!this.running()) return
         try {
           await this.resyncOnce()
         } catch (err) {
@@ -164,7 +207,7 @@ export class Liveness {
       if (first[n] !== true) continue
       // Through the host's presence rules when it has them (a big room hears no arrival).
       if (host.userJoined !== undefined) host.userJoined(room, userId)
-      else this.cluster.announce(room, ServerMessage.UserJoined, userId).catch((err: unknown) => this.cluster.health.error(err))
+      else this.announce(room, ServerMessage.UserJoined, userId).catch((err: unknown) => this.cluster.health.error(err))
     }
     // Connections that left while the batch was on its way: their removal found nothing to remove.
     const gone = missing.filter((member) => !local.has(...member))
@@ -172,5 +215,13 @@ export class Liveness {
     for (const [n, [room, userId]] of gone.entries()) {
       if (lastOfGone[n] === true) host.userLeft(room, userId)
     }
+  }
+
+  /** Tell every instance's members of `room` that `userId` arrived or left (non-durable). */
+  private async announce (room: string, type: typeof ServerMessage.UserJoined | typeof ServerMessage.UserLeft, userId: string): Promise<void> {
+    const frame = roomFrameParts(type, room, { userId })
+    const except = type === ServerMessage.UserJoined ? { users: [userId] } : undefined
+    const { transport } = this.cluster.backend
+    await transport.publish(transport.roomChannel(room), encodeRoomEnvelope(except, frame.head + frame.tail))
   }
 }

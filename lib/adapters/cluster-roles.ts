@@ -10,7 +10,7 @@
  * Where planned work plugs in, so it stays inside one role: sharded pub/sub on Redis Cluster lives
  * inside the Redis transport (channel names come only from `Transport.roomChannel`/`userChannel`).
  */
-import type { Exclusions, MaybePromise, StreamPosition } from '../adapter.js'
+import type { Exclusions, MaybePromise, MembersAfter, PresenceStateStore, StreamPosition } from '../adapter.js'
 import type { RoomFrameParts } from '../protocol/stringify.js'
 
 /** Pub/sub: bytes on named channels, delivered to every instance subscribed to the channel. */
@@ -51,6 +51,8 @@ export interface PresenceStore {
   removeMany(instanceId: string, members: readonly Membership[]): MaybePromise<boolean[]>
   /** Distinct users of the room; with `limit`, at most about that many (any of them). */
   members(room: string, limit?: number): MaybePromise<string[]>
+  /** Up to `limit` user ids after `after` in sorted order, and the room's size (a `get_members` page). */
+  page(room: string, after: string | undefined, limit: number): MaybePromise<MembersAfter>
   /** How many distinct users the room has (without listing them: asked on every join). */
   count(room: string): MaybePromise<number>
   /** The memberships recorded for `instanceId`. */
@@ -72,6 +74,12 @@ export interface PresenceStore {
   claimDead(timeoutMs: number, limit: number, self: string): MaybePromise<string[]>
   /** Unregister a closing instance's liveness (after its memberships are removed). */
   unregister(instanceId: string): MaybePromise<void>
+  /**
+   * Members' presence states (see `PresenceStateStore`); `remove`, `removeMany` and
+   * `removeInstance` forget a removed connection's state too. Optional: without it the adapter
+   * has no presence state.
+   */
+  readonly state?: PresenceStateStore
 }
 
 export interface HistoryFrame { readonly seq: number, readonly data: string, readonly except: Exclusions | undefined }

@@ -11,18 +11,18 @@
  * - Outage: every call tries the backend once and falls back locally (durable publishes are
  *   refused: they need a `seq`); missed durable frames are fetched from history (`RoomFeeds`).
  */
-import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
+import type { Adapter, AdapterHost, MembersAfter, PresenceJoin, PresenceStateStore, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
+import { sortedPage } from '../members-page.js'
 import { WsError } from '../errors.js'
-import { roomFrameParts } from '../protocol/stringify.js'
 import { withTimeout } from '../timeout.js'
 import type { ClusterBackend, ClusterEvents, ClusterTimings, History, HistoryFrame, Membership } from './cluster-roles.js'
 import { ClusterHealth } from './cluster-health.js'
+import { guardedStates } from './cluster-state.js'
 import { Liveness } from './cluster-liveness.js'
 import { encodeRoomEnvelope, parseRoomEnvelope } from './envelope.js'
 import { LocalMembers } from './local-members.js'
 import { RoomFeeds } from './room-feeds.js'
 import { Subscriptions } from './cluster-subscriptions.js'
-import { ServerMessage } from '../protocol/names.js'
 
 export class ClusterAdapter implements Adapter {
   readonly ordersPublishes: boolean
@@ -37,12 +37,15 @@ export class ClusterAdapter implements Adapter {
   private inbox: RoomDelivery[] = []
   private readonly health: ClusterHealth
   private liveness: Liveness | undefined
+  private closing: Promise<void> | undefined
+  readonly presenceState: PresenceStateStore | undefined
 
   /** `logContext` goes with outage logs (e.g. the backend's URL, without secrets). */
   constructor (protected readonly backend: ClusterBackend, private readonly timings: ClusterTimings, private readonly logContext: object = {}) {
     this.ordersPublishes = backend.ordersPublishes
     this.health = new ClusterHealth(backend.label, logContext)
     this.subscriptions = new Subscriptions(backend.transport, (err) => this.health.error(err))
+    this.presenceState = guardedStates(backend.presence.state, { available: () => this.available(), error: (err) => this.health.error(err), label: backend.label })
     this.feeds = new RoomFeeds({
       deliver: (room, data, seq, except) => this.deliver({ room, data, seq, except }),
       history: (room, since) => this.readHistory(room, since),
@@ -61,7 +64,6 @@ export class ClusterAdapter implements Adapter {
       local: this.local,
       health: this.health,
       available: () => this.available(),
-      announce: (room, type, userId) => this.announce(room, type, userId),
     }, this.timings)
     this.liveness = liveness
     const events: ClusterEvents = {
@@ -86,13 +88,18 @@ export class ClusterAdapter implements Adapter {
     liveness.start()
   }
 
-  async close (): Promise<void> {
-    if (this.health.closing) return
-    this.health.closing = true
+  close (): Promise<void> {
+    this.closing ??= this.shutDown()
+    return this.closing
+  }
+
+  /** Leave first, then close: the departures are published while the backend still takes commands. */
+  private async shutDown (): Promise<void> {
     this.liveness?.stop()
-    if (this.host === undefined) return
-    if (this.backend.available) await withTimeout(this.liveness!.leave(), this.timings.closeTimeoutMs)
-    await this.backend.close(this.timings.closeTimeoutMs)
+    if (this.host !== undefined && this.backend.available) await withTimeout(this.liveness!.leave(), this.timings.closeTimeoutMs)
+    if (this.liveness !== undefined) await withTimeout(this.liveness.halt(), this.timings.closeTimeoutMs)
+    this.health.closing = true
+    if (this.host !== undefined) await this.backend.close(this.timings.closeTimeoutMs)
   }
 
   // ── deliveries ───────────────────────────────────────────────────────────
@@ -164,6 +171,11 @@ export class ClusterAdapter implements Adapter {
 
   async members (room: string, limit?: number): Promise<string[]> {
     return await this.attempt(() => this.backend.presence.members(room, limit), () => this.local.users(room))
+  }
+
+  /** During an outage: this instance's members, sorted here. */
+  async membersAfter (room: string, after: string | undefined, limit: number): Promise<MembersAfter> {
+    return await this.attempt(() => this.backend.presence.page(room, after, limit), () => sortedPage(this.local.users(room), after, limit))
   }
 
   async memberCount (room: string): Promise<number> {
@@ -240,14 +252,6 @@ export class ClusterAdapter implements Adapter {
   private async readHistory (room: string, since: number): Promise<History> {
     if (!this.available()) throw new Error(`${this.backend.label} is unreachable`)
     return await this.backend.history.read(room, since)
-  }
-
-  /** A presence change this instance announces for members everywhere (resync, close). */
-  private async announce (room: string, type: typeof ServerMessage.UserJoined | typeof ServerMessage.UserLeft, userId: string): Promise<void> {
-    const frame = roomFrameParts(type, room, { userId })
-    const except = type === ServerMessage.UserJoined ? { users: [userId] } : undefined
-    const { transport } = this.backend
-    await transport.publish(transport.roomChannel(room), encodeRoomEnvelope(except, frame.head + frame.tail))
   }
 
   private onMessage (channel: string, message: Buffer): void {

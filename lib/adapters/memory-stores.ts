@@ -8,64 +8,15 @@ import type { Exclusions, StreamPosition } from '../adapter.js'
 import { joinRoomFrame, type RoomFrameParts } from '../protocol/stringify.js'
 import type { History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
 import { encodeDurableEnvelope, encodeExclusions } from './envelope.js'
+import { MemoryPresenceStates } from './presence-states.js'
+import { RoomPresence } from './room-presence.js'
 
-/** room → userId → connection ids. */
-export class RoomPresence {
-  private readonly byRoom = new Map<string, Map<string, Set<string>>>()
-
-  get size (): number {
-    return this.byRoom.size
-  }
-
-  /** True when it is the user's first connection in the room. */
-  add (room: string, userId: string, connectionId: string): boolean {
-    let users = this.byRoom.get(room)
-    if (users === undefined) this.byRoom.set(room, users = new Map())
-    const connections = users.get(userId)
-    if (connections === undefined) {
-      users.set(userId, new Set([connectionId]))
-      return true
-    }
-    connections.add(connectionId)
-    return false
-  }
-
-  /** True when it was the user's last connection in the room. */
-  remove (room: string, userId: string, connectionId: string): boolean {
-    const users = this.byRoom.get(room)
-    const connections = users?.get(userId)
-    if (users === undefined || connections === undefined || !connections.delete(connectionId)) return false
-    if (connections.size > 0) return false
-    users.delete(userId)
-    if (users.size === 0) this.byRoom.delete(room)
-    return true
-  }
-
-  /** Distinct users of the room; with `limit`, the first that many (in arrival order). */
-  users (room: string, limit = Infinity): string[] {
-    const users = this.byRoom.get(room)
-    if (users === undefined) return []
-    if (limit >= users.size) return [...users.keys()]
-    const out: string[] = []
-    for (const userId of users.keys()) {
-      if (out.length >= limit) break
-      out.push(userId)
-    }
-    return out
-  }
-
-  count (room: string): number {
-    return this.byRoom.get(room)?.size ?? 0
-  }
-
-  has (room: string): boolean {
-    return this.byRoom.has(room)
-  }
-}
+export { RoomPresence }
 
 /** `RoomPresence` plus who holds what and heartbeats, for instances sharing one process. */
 export class MemoryPresence implements PresenceStore {
   readonly rooms = new RoomPresence()
+  readonly state = new MemoryPresenceStates((room, userId, connectionId) => this.rooms.hasConnection(room, userId, connectionId))
   /** instanceId → membership key → membership */
   private readonly byInstance = new Map<string, Map<string, Membership>>()
   private readonly beats = new Map<string, number>()
@@ -79,6 +30,7 @@ export class MemoryPresence implements PresenceStore {
 
   remove (instanceId: string, member: Membership): boolean {
     this.byInstance.get(instanceId)?.delete(JSON.stringify(member))
+    this.state.clear(...member)
     return this.rooms.remove(...member)
   }
 
@@ -95,6 +47,10 @@ export class MemoryPresence implements PresenceStore {
     return this.rooms.users(room, limit)
   }
 
+  page (room: string, after: string | undefined, limit: number): { members: string[], count: number } {
+    return this.rooms.page(room, after, limit)
+  }
+
   count (room: string): number {
     return this.rooms.count(room)
   }
@@ -106,6 +62,7 @@ export class MemoryPresence implements PresenceStore {
   removeInstance (instanceId: string, onLeft: (left: Array<readonly [string, string]>) => void): void {
     const held = this.held(instanceId)
     this.byInstance.delete(instanceId)
+    for (const member of held) this.state.clear(...member)
     onLeft(held.filter((member) => this.rooms.remove(...member)).map(([room, userId]) => [room, userId] as const))
   }
 
@@ -135,6 +92,8 @@ export class MemoryPresence implements PresenceStore {
 export interface MemoryHistoryLimits {
   readonly historySize: number
   readonly historyTtlMs: number
+  /** The `seq` a room's new numbering continues from (`MemoryAdapterOptions.resumeSeq`). */
+  readonly resumeSeq?: ((room: string) => number) | undefined
 }
 
 interface HistoryEntry { seq: number, data: string, at: number, except: Exclusions | undefined }
@@ -230,7 +189,7 @@ export class MemoryHistory implements HistoryStore {
   }
 
   lastSeq (room: string): number {
-    return this.logs.get(room)?.seq ?? 0
+    return this.logs.get(room)?.seq ?? this.startOf(room)
   }
 
   position (room: string): StreamPosition {
@@ -250,8 +209,17 @@ export class MemoryHistory implements HistoryStore {
   /** The room's log, created (a new epoch) on first use; the sweep forgets it with the room. */
   private log (room: string): RoomLog {
     let log = this.logs.get(room)
-    if (log === undefined) this.logs.set(room, log = new RoomLog(this.limits.historySize))
+    if (log === undefined) {
+      this.logs.set(room, log = new RoomLog(this.limits.historySize))
+      log.seq = this.startOf(room)
+    }
     return log
+  }
+
+  private startOf (room: string): number {
+    const start = this.limits.resumeSeq?.(room) ?? 0
+    if (!Number.isInteger(start) || start < 0) throw new TypeError(`resumeSeq("${room}") must return an integer ≥ 0; got ${String(start)}`)
+    return start
   }
 
   page (room: string, before: number, limit: number): HistoryFrame[] {

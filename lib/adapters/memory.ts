@@ -6,6 +6,7 @@
 import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomPublish, StreamPosition } from '../adapter.js'
 import { invalidOption } from '../errors.js'
 import { MemoryHistory, RoomPresence } from './memory-stores.js'
+import { MemoryPresenceStates } from './presence-states.js'
 
 export interface MemoryAdapterOptions {
   /**
@@ -19,13 +20,24 @@ export interface MemoryAdapterOptions {
    * @default 300000 (5 minutes)
    */
   historyTtlMs?: number
+  /**
+   * The last `seq` a room reached before this adapter started (e.g. the highest one the app's own
+   * message store holds), read when the room's numbering starts: after a restart, or once the
+   * room's history was forgotten. The room goes on from it instead of from 1, so the `seq`s an app
+   * stored keep naming one message each (the epoch still changes: the frames themselves are gone).
+   * Answers synchronously.
+   * @default () => 0
+   */
+  resumeSeq?: (room: string) => number
 }
 
 export class MemoryAdapter implements Adapter {
   private host: AdapterHost | undefined
   private presence = new RoomPresence()
+  presenceState = this.newStates()
   private history: MemoryHistory
   private readonly historyTtlMs: number
+  private readonly resumeSeq: ((room: string) => number) | undefined
   private sweeper: NodeJS.Timeout | undefined
 
   constructor (options: MemoryAdapterOptions = {}) {
@@ -33,7 +45,9 @@ export class MemoryAdapter implements Adapter {
     this.historyTtlMs = options.historyTtlMs ?? 300_000
     if (!Number.isInteger(historySize) || historySize < 0) throw invalidOption('historySize', 'an integer ≥ 0', options.historySize)
     if (!(this.historyTtlMs > 0)) throw invalidOption('historyTtlMs', 'a number > 0', options.historyTtlMs)
-    this.history = new MemoryHistory({ historySize, historyTtlMs: this.historyTtlMs })
+    if (options.resumeSeq !== undefined && typeof options.resumeSeq !== 'function') throw invalidOption('resumeSeq', 'a function', options.resumeSeq)
+    this.resumeSeq = options.resumeSeq
+    this.history = new MemoryHistory({ historySize, historyTtlMs: this.historyTtlMs, resumeSeq: this.resumeSeq })
   }
 
   init (host: AdapterHost): void {
@@ -45,7 +59,8 @@ export class MemoryAdapter implements Adapter {
   close (): void {
     clearInterval(this.sweeper)
     this.presence = new RoomPresence()
-    this.history = new MemoryHistory({ historySize: 0, historyTtlMs: this.historyTtlMs })
+    this.presenceState = this.newStates()
+    this.history = new MemoryHistory({ historySize: 0, historyTtlMs: this.historyTtlMs, resumeSeq: this.resumeSeq })
   }
 
   publishToRoom (message: RoomPublish): number | undefined {
@@ -68,11 +83,16 @@ export class MemoryAdapter implements Adapter {
   }
 
   removeMember (room: string, userId: string, connectionId: string): boolean {
+    this.presenceState.clear(room, userId, connectionId)
     return this.presence.remove(room, userId, connectionId)
   }
 
   members (room: string, limit?: number): string[] {
     return this.presence.users(room, limit)
+  }
+
+  membersAfter (room: string, after: string | undefined, limit: number): { members: string[], count: number } {
+    return this.presence.page(room, after, limit)
   }
 
   memberCount (room: string): number {
@@ -94,6 +114,10 @@ export class MemoryAdapter implements Adapter {
 
   historyBefore (room: string, before: number, limit: number): Recovery['frames'] {
     return this.history.page(room, before, limit)
+  }
+
+  private newStates (): MemoryPresenceStates {
+    return new MemoryPresenceStates((room, userId, connectionId) => this.presence.hasConnection(room, userId, connectionId))
   }
 
   stats (): Record<string, unknown> {

@@ -104,10 +104,6 @@ function onCluster (options: ResolvedRedisOptions, nodes: readonly string[], nam
     clusterRetryStrategy: (attempt) => options.retryStrategy(attempt),
     redisOptions: { ...failFast(options), connectionName: `${name}:cmd` },
   })
-  if (!('shardedSubscribers' in cluster)) {
-    // An ioredis without sharded subscribers would send SSUBSCRIBE to one arbitrary node and miss frames.
-    throw new Error('RedisAdapter on Redis Cluster needs an ioredis version with sharded pub/sub support (the `shardedSubscribers` cluster option)')
-  }
   const cmd = defineScripts(cluster)
   /** Channels subscribed through ioredis, which re-subscribes them itself after topology changes. */
   const live = new Set<string>()

@@ -1,6 +1,7 @@
 /** Options of the Redis adapter: their documented defaults, and the check that fails fast. */
 import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { invalidOption } from '../errors.js'
+import { checkClusterSupport, installedIoredisVersion } from './ioredis-version.js'
 
 export interface RedisAdapterOptions {
   /**
@@ -113,6 +114,8 @@ export function resolveRedisOptions (options: RedisAdapterOptions): ResolvedRedi
   if (clusterNodes !== undefined && (!Array.isArray(clusterNodes) || clusterNodes.length === 0 || !clusterNodes.every((node) => typeof node === 'string' && /^rediss?:\/\//.test(node)))) {
     throw invalidOption('clusterNodes', 'a non-empty array of redis:// or rediss:// URLs', clusterNodes)
   }
+  // At construction: a failure while connecting would only look like an unreachable cluster.
+  if (clusterNodes !== undefined) checkClusterSupport(installedIoredisVersion())
   const clusterOptions = options.clusterOptions ?? {}
   if (typeof clusterOptions !== 'object' || clusterOptions === null) throw invalidOption('clusterOptions', 'an object of ioredis Cluster options', clusterOptions)
   if (options.retryStrategy !== undefined && typeof options.retryStrategy !== 'function') throw invalidOption('retryStrategy', 'a function', options.retryStrategy)

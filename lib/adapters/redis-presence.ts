@@ -5,9 +5,11 @@
  * costs a few round trips and never holds the command connection long enough to starve the
  * heartbeat queued behind it.
  */
+import type { MembersAfter } from '../adapter.js'
 import type { Membership, PresenceStore } from './cluster-roles.js'
 import { memberRecord, parseMemberRecord, type RedisKeys } from './redis-keys.js'
 import type { CommandConnection } from './redis-stores.js'
+import { RedisPresenceStates } from './redis-presence-state.js'
 
 /** Memberships per chunk of bulk work: one chunk is in flight at a time. */
 const CHUNK = 500
@@ -15,13 +17,17 @@ const CHUNK = 500
 type Left = Array<readonly [room: string, userId: string]>
 
 export class RedisPresence implements PresenceStore {
-  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys) {}
+  readonly state: RedisPresenceStates
+
+  constructor (private readonly cmd: CommandConnection, private readonly keys: RedisKeys) {
+    this.state = new RedisPresenceStates(cmd, keys)
+  }
 
   async add (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
     const cmd = this.cmd()
     const [, first] = await Promise.all([
       cmd.sadd(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
-      cmd.wsAddMember(this.keys.conns(room), this.keys.users(room), connectionId, userId),
+      cmd.wsAddMember(this.keys.conns(room), this.keys.users(room), this.keys.sorted(room), connectionId, userId),
     ])
     return first === 1
   }
@@ -29,7 +35,7 @@ export class RedisPresence implements PresenceStore {
   async remove (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
     const cmd = this.cmd()
     const [last] = await Promise.all([
-      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), connectionId, userId),
+      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), this.keys.state(room), this.keys.sorted(room), connectionId, userId),
       cmd.srem(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
     ])
     return last === 1
@@ -61,6 +67,11 @@ export class RedisPresence implements PresenceStore {
     // HRANDFIELD with a positive count: that many distinct fields at most, O(limit) not O(room).
     if (limit !== undefined) return await this.cmd().hrandfield(this.keys.users(room), limit) as string[]
     return await this.cmd().hkeys(this.keys.users(room))
+  }
+
+  async page (room: string, after: string | undefined, limit: number): Promise<MembersAfter> {
+    const [count, members] = await this.cmd().wsMembersAfter(this.keys.users(room), this.keys.sorted(room), after ?? '', limit)
+    return { members, count: Number(count) }
   }
 
   async count (room: string): Promise<number> {
@@ -119,7 +130,8 @@ export class RedisPresence implements PresenceStore {
       const args = indexes.flatMap((n) => [members[n]![2], members[n]![1]])
       const conns = this.keys.conns(room)
       const users = this.keys.users(room)
-      const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, ...args) : await cmd.wsRemoveMembers(conns, users, ...args)
+      const sorted = this.keys.sorted(room)
+      const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, sorted, ...args) : await cmd.wsRemoveMembers(conns, users, this.keys.state(room), sorted, ...args)
       for (const [i, n] of indexes.entries()) out[n] = reply[i] === 1
     }))
     return out

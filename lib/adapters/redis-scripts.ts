@@ -8,6 +8,8 @@
  * instance or expire history early.
  */
 
+import { DROP_STATE } from './redis-state-scripts.js'
+
 /** `redis.call('TIME')` as milliseconds. */
 const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
@@ -99,36 +101,75 @@ end
 return out`
 
 /**
- * A connection joins a room. KEYS: conns (connection → user), users (user → connection count).
- * ARGV: connectionId, userId. Returns 1 when it is the user's first connection in the room.
+ * A connection joins a room. KEYS: conns (connection → user), users (user → connection count),
+ * sorted (the users in id order, for `MEMBERS_AFTER`). ARGV: connectionId, userId. Returns 1 when
+ * it is the user's first connection in the room.
  */
 export const ADD_MEMBER = `if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-if redis.call('HINCRBY', KEYS[2], ARGV[2], 1) == 1 then return 1 end
-return 0`
-
-/** A connection leaves a room. Same keys and arguments. Returns 1 when it was the user's last. */
-export const REMOVE_MEMBER = `if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then
-  redis.call('HDEL', KEYS[2], ARGV[2])
+if redis.call('HINCRBY', KEYS[2], ARGV[2], 1) == 1 then
+  redis.call('ZADD', KEYS[3], 0, ARGV[2])
   return 1
 end
 return 0`
+
+/**
+ * A connection leaves a room, and its presence state with it. KEYS: conns, users, state
+ * (`redis-state-scripts.ts`), sorted. ARGV: connectionId, userId. Returns 1 when it was the user's last.
+ */
+export const REMOVE_MEMBER = `${DROP_STATE}
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+dropState(KEYS[3], ARGV[1], ARGV[2])
+if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then
+  redis.call('HDEL', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[4], ARGV[2])
+  return 1
+end
+return 0`
+
+/**
+ * A page of the room's users in id order (byte order). KEYS: users, sorted. ARGV: after ('' for
+ * the first page), limit. Returns `{count, {id…}}`. The sorted set is kept by the member scripts;
+ * when its size is not the room's (keys written by an older version), it is rebuilt once here.
+ */
+export const MEMBERS_AFTER = `local n = redis.call('HLEN', KEYS[1])
+if redis.call('ZCARD', KEYS[2]) ~= n then
+  redis.call('DEL', KEYS[2])
+  local ids = redis.call('HKEYS', KEYS[1])
+  for i = 1, #ids, 500 do
+    local args = {}
+    for j = i, math.min(i + 499, #ids) do
+      args[#args + 1] = 0
+      args[#args + 1] = ids[j]
+    end
+    redis.call('ZADD', KEYS[2], unpack(args))
+  end
+end
+local min = '-'
+if ARGV[1] ~= '' then min = '(' .. ARGV[1] end
+return {n, redis.call('ZRANGEBYLEX', KEYS[2], min, '+', 'LIMIT', 0, tonumber(ARGV[2]))}`
 
 /** Several connections join one room. Same keys; ARGV: connectionId, userId, … Returns 1/0 per pair, as `ADD_MEMBER`. */
 export const ADD_MEMBERS = `local out = {}
 for i = 1, #ARGV, 2 do
   local first = 0
-  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1) == 1 then first = 1 end
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1) == 1 then
+    redis.call('ZADD', KEYS[3], 0, ARGV[i + 1])
+    first = 1
+  end
   out[#out + 1] = first
 end
 return out`
 
-/** Several connections leave one room. Same keys and arguments as `ADD_MEMBERS`; 1/0 per pair, as `REMOVE_MEMBER`. */
-export const REMOVE_MEMBERS = `local out = {}
+/** Several connections leave one room (states too). Keys as `REMOVE_MEMBER`, arguments as `ADD_MEMBERS`; 1/0 per pair, as `REMOVE_MEMBER`. */
+export const REMOVE_MEMBERS = `${DROP_STATE}
+local out = {}
 for i = 1, #ARGV, 2 do
   local last = 0
-  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
+  local removed = redis.call('HDEL', KEYS[1], ARGV[i]) == 1
+  if removed then dropState(KEYS[3], ARGV[i], ARGV[i + 1]) end
+  if removed and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
     redis.call('HDEL', KEYS[2], ARGV[i + 1])
+    redis.call('ZREM', KEYS[4], ARGV[i + 1])
     last = 1
   end
   out[#out + 1] = last

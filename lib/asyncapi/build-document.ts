@@ -17,7 +17,7 @@ import { clientFrameSchema, serverFrameSchema } from './frame-schema.js'
 import { documentInfo, TAGS, type DocumentInfo, type TagName } from './info.js'
 import { messageKey, operationId, titleOf, type Direction } from './names.js'
 import type { ServerLimits } from '../protocol/limits.js'
-import { pascalCase } from '../protocol/names.js'
+import { pascalCase, PresenceMessage } from '../protocol/names.js'
 import type { AsyncApiServer, ResolvedAsyncApiOptions } from './options.js'
 import { sanitizeSchema, titleInlineSchemas, type JsonSchema, type SchemaComponents } from './sanitize-schema.js'
 
@@ -78,7 +78,7 @@ const CONVENTION = [
 ].join('\n')
 
 function isRoomDelivery (def: ServerMessageDef): boolean {
-  if (!def.builtin) return true // app messages may be broadcast to rooms
+  if (!def.builtin || def.name === PresenceMessage.PresenceUpdated) return true // app messages may be broadcast to rooms
   const spec = (builtinServerMessages as Record<string, object>)[def.name]
   return spec !== undefined && 'room' in spec && spec.room === true
 }

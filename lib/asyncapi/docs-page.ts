@@ -54,9 +54,31 @@ const escapeHtml = (text: string): string =>
 const scriptJson = (value: unknown): string =>
   JSON.stringify(value).replaceAll('<', '\\u003c').replaceAll('\u2028', '\\u2028').replaceAll('\u2029', '\\u2029')
 
-/** `pagePath` is the page's full URL path (with any encapsulation prefix): the assets live under it. */
-export function docsPageHtml (document: { info: { title: string } }, pagePath: string): string {
+/** The document routes the page links to (`app.asyncapi.urls`). */
+export interface DocumentLinks { json: string, yaml: string, clientJson: string, clientYaml: string }
+
+/** `<link rel="alternate">`s for tools, and a line of links for readers, to the documents the page renders. */
+function documentLinks (links: DocumentLinks | undefined): { head: string, body: string } {
+  if (links === undefined) return { head: '', body: '' }
+  const [json, yaml, clientJson, clientYaml] = [links.json, links.yaml, links.clientJson, links.clientYaml].map(escapeHtml)
+  return {
+    head: `<link rel="alternate" type="application/json" href="${json}" title="AsyncAPI document (JSON)">
+<link rel="alternate" type="application/yaml" href="${yaml}" title="AsyncAPI document (YAML)">
+`,
+    body: `<nav class="asyncapi-documents" style="font: 14px sans-serif; padding: 8px 16px">AsyncAPI document: ` +
+      `<a href="${json}">JSON</a> · <a href="${yaml}">YAML</a>; from the client's view (for client generators): ` +
+      `<a href="${clientJson}">JSON</a> · <a href="${clientYaml}">YAML</a></nav>
+`,
+  }
+}
+
+/**
+ * `pagePath` is the page's full URL path (with any encapsulation prefix): the assets live under it.
+ * `links`: the document routes, linked from the page (none when they are not served).
+ */
+export function docsPageHtml (document: { info: { title: string } }, pagePath: string, links?: DocumentLinks): string {
   const base = escapeHtml(pagePath === '/' ? '' : pagePath)
+  const { head, body } = documentLinks(links)
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -64,9 +86,9 @@ export function docsPageHtml (document: { info: { title: string } }, pagePath: s
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(document.info.title)} · AsyncAPI</title>
 <link rel="stylesheet" href="${base}/asyncapi-react.css">
-</head>
+${head}</head>
 <body>
-<div id="asyncapi"></div>
+${body}<div id="asyncapi"></div>
 <script src="${base}/asyncapi-react.js"></script>
 <script>
 AsyncApiStandalone.render({

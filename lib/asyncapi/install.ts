@@ -12,6 +12,7 @@ import { toClientView } from './client-view.js'
 import { payloadExamples } from './examples.js'
 import { resolveAsyncApiOptions, type AsyncApiOptions } from './options.js'
 import { fullPath, registerAsyncApiRoutes } from './routes.js'
+import { ServedDocuments, type DocumentFormat } from './served-cache.js'
 import { servedDocument, type AsyncApiView, type RequestOrigin } from './served-document.js'
 
 export type { AsyncApiView }
@@ -25,6 +26,16 @@ import { toYaml } from './yaml.js'
 export interface AsyncApiAccessor {
   (options: { yaml: true, view?: AsyncApiView }): string
   (options?: { yaml?: false, view?: AsyncApiView }): AsyncApiDocument
+  /** Where the document routes answer (what the docs page links to); undefined with `expose: false`. */
+  readonly urls: AsyncApiUrls | undefined
+}
+
+/** URL paths of the document routes, the encapsulation prefix and `routePrefix` included. */
+export interface AsyncApiUrls {
+  readonly json: string
+  readonly yaml: string
+  readonly clientJson: string
+  readonly clientYaml: string
 }
 
 export interface AsyncApiSource {
@@ -72,7 +83,7 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
     return document
   }
 
-  const accessor = ((call?: { yaml?: boolean, view?: AsyncApiView }) => {
+  const accessor = Object.assign((call?: { yaml?: boolean, view?: AsyncApiView }) => {
     const view = call?.view ?? 'server'
     if (view !== 'server' && view !== 'client') throw new TypeError(`app.asyncapi(): view must be "server" or "client"; got ${String(view)}`)
     const doc = get(view)
@@ -80,14 +91,18 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
     let text = yamls.get(view)
     if (text === undefined) yamls.set(view, text = toYaml(doc))
     return text
-  }) as AsyncApiAccessor
+  }, { urls: options.expose ? documentUrls(app, options.routePrefix) : undefined }) as AsyncApiAccessor
 
-  // Without configured servers (or with a relative OpenAPI link) each request gets its own copy: serialise per request.
-  const served = (view: AsyncApiView, origin: RequestOrigin): AsyncApiDocument | undefined => {
-    const doc = get(view)
-    const withServer = servedDocument(doc, origin, source.wsPath, source.auth)
-    return withServer === doc ? undefined : withServer
-  }
+  // Without configured servers (or with a relative OpenAPI link) each origin gets its own copy,
+  // serialised once per origin (bounded: see served-cache.ts).
+  const perOrigin = new ServedDocuments()
+  const servedText = (view: AsyncApiView, format: DocumentFormat, origin: RequestOrigin): string | undefined =>
+    perOrigin.text(view, format, origin, () => {
+      const doc = get(view)
+      const withServer = servedDocument(doc, origin, source.wsPath, source.auth)
+      if (withServer === doc) return undefined
+      return format === 'json' ? JSON.stringify(withServer) : toYaml(withServer)
+    })
 
   app.decorate('asyncapi', accessor)
   app.addHook('onReady', async () => { ready = true })
@@ -95,15 +110,17 @@ export function installAsyncApi (app: FastifyInstance, source: AsyncApiSource, g
   if (!options.expose) return
   registerAsyncApiRoutes(app, {
     json: (view, origin) => {
-      const doc = served(view, origin)
-      if (doc !== undefined) return JSON.stringify(doc)
-      let text = jsons.get(view)
-      if (text === undefined) jsons.set(view, text = JSON.stringify(get(view)))
-      return text
+      const text = servedText(view, 'json', origin)
+      if (text !== undefined) return text
+      let same = jsons.get(view)
+      if (same === undefined) jsons.set(view, same = JSON.stringify(get(view)))
+      return same
     },
-    yaml: (view, origin) => {
-      const doc = served(view, origin)
-      return doc === undefined ? accessor({ yaml: true, view }) : toYaml(doc)
-    },
+    yaml: (view, origin) => servedText(view, 'yaml', origin) ?? accessor({ yaml: true, view }),
   }, { routePrefix: options.routePrefix, wsPath: source.wsPath })
+}
+
+function documentUrls (app: FastifyInstance, routePrefix: string): AsyncApiUrls {
+  const at = (file: string): string => fullPath(app, `${routePrefix}/${file}`)
+  return Object.freeze({ json: at('asyncapi.json'), yaml: at('asyncapi.yaml'), clientJson: at('asyncapi.client.json'), clientYaml: at('asyncapi.client.yaml') })
 }

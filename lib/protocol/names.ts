@@ -44,6 +44,17 @@ export const ServerMessage = {
 
 export type ServerMessageName = (typeof ServerMessage)[keyof typeof ServerMessage]
 
+/**
+ * Built-in messages that exist only when the protocol declares a presence state
+ * (`defineProtocol().presence(schema)`): their payloads carry the app's state schema.
+ */
+export const PresenceMessage = {
+  /** Client → server: set this connection's state in a room it joined. */
+  SetPresence: 'set_presence',
+  /** Server → room: a member's merged state changed. */
+  PresenceUpdated: 'presence_updated',
+} as const
+
 /** The built-in messages the generated client's runtime itself relies on: a document must have them. */
 export const RUNTIME_MESSAGES = {
   client: [ClientMessage.JoinRoom, ClientMessage.LeaveRoom, ClientMessage.Ping, ClientMessage.RefreshToken],

@@ -58,12 +58,15 @@ export async function useLocalSentinel (t: Tap): Promise<LocalSentinel | undefin
       }
     }
   }
-  const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning']
+  // Each server works in a folder of its own under `dir`: a replica writes the RDB of every full
+  // sync (and a master may too) to its working folder, which would otherwise be the checkout.
+  const common = (port: number): string[] => ['--port', String(port), '--dir', mkdtempSync(path.join(dir, `n${port}-`)),
+    '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning']
   const masterPort = await freePort()
-  children.set(masterPort, spawn('redis-server', ['--port', String(masterPort), ...common], { stdio: 'ignore' }))
+  children.set(masterPort, spawn('redis-server', common(masterPort), { stdio: 'ignore' }))
   await answering(masterPort)
   const replicaPort = await freePort()
-  children.set(replicaPort, spawn('redis-server', ['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(masterPort), ...common], { stdio: 'ignore' }))
+  children.set(replicaPort, spawn('redis-server', [...common(replicaPort), '--replicaof', '127.0.0.1', String(masterPort)], { stdio: 'ignore' }))
   await answering(replicaPort)
   const sentinelPort = await freePort()
   const config = path.join(dir, 'sentinel.conf')

@@ -5,6 +5,9 @@
  * on PATH the file is skipped, or fails under CI.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Redis } from 'ioredis'
 import { freePort, requireRedisBinaries, type Tap } from './redis-cluster.js'
 
@@ -18,11 +21,13 @@ export interface OwnRedis {
 export async function useOwnRedis (t: Tap): Promise<OwnRedis | undefined> {
   if (!await requireRedisBinaries(t)) return undefined
   const port = await freePort()
+  // Its own working folder: nothing it might write (an RDB on a SAVE, say) lands in the checkout.
+  const dir = mkdtempSync(path.join(tmpdir(), 'ws-redis-'))
   let server: ChildProcess | undefined
   const stop = (): void => { if (server !== undefined && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL') }
   process.once('exit', stop)
   const start = async (): Promise<void> => {
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' })
+    server = spawn('redis-server', ['--port', String(port), '--dir', dir, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' })
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     probe.on('error', () => {})
     try {
@@ -51,6 +56,7 @@ export async function useOwnRedis (t: Tap): Promise<OwnRedis | undefined> {
   t.teardown(async () => {
     await kill()
     process.removeListener('exit', stop)
+    rmSync(dir, { recursive: true, force: true })
   })
   await start()
   return {

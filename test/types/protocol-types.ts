@@ -83,3 +83,20 @@ ws.addHook('onSomething', () => {})
 // @ts-expect-error an app error code the registered (chat) protocol does not declare
 void new WsError('no_such_code', 'no')
 void new WsError('forbidden', 'built-in codes always type-check')
+
+// Presence state: typed from the `.presence()` schema on app.ws, in handlers and on the emitter.
+const withPresence = defineProtocol()
+  .presence(Type.Object({ status: Type.Union([Type.Literal('online'), Type.Literal('away')]) }))
+  .client('go_away', {
+    payload: Type.Object({ room: Type.String() }),
+    handler: async (ctx, { room }) => {
+      await ctx.setPresence(room, { status: 'away' })
+      // @ts-expect-error a state the schema does not allow
+      await ctx.setPresence(room, { status: 'asleep' })
+    },
+  })
+const presenceWs = wsOf(Fastify(), withPresence)
+void presenceWs.setPresence({ userId: 'alice' }, 'lobby', { status: 'online' })
+// @ts-expect-error a state the schema does not allow
+void presenceWs.setPresence({ userId: 'alice' }, 'lobby', { status: 'asleep' })
+presenceWs.addHook('onJoin', async (ctx, { room }) => { await ctx.setPresence(room, { status: 'online' }) })

@@ -51,10 +51,41 @@ function onMethod (m) {
 `
 }
 
+/** With a presence state (`set_presence` and `presence_updated` in the document): typed shortcuts over it. */
+function presenceMethods (model) {
+  const set = model.client.find((m) => m.type === 'set_presence')
+  const updated = model.server.find((m) => m.type === 'presence_updated')
+  if (set === undefined || updated === undefined) return ''
+  const setDoc = tsdoc([
+    'Set this connection\'s presence state in a joined room (`set_presence`). The room hears',
+    '`presence_updated` when your state changes; after a reconnect the client sets it again in each re-joined room.',
+    '@param room - a room this client joined.',
+    '@param state - the state, as the server\'s presence schema types it.',
+    ...THROWS,
+  ], '  ')
+  const membersDoc = tsdoc([
+    'Who is in a joined room, with each member\'s presence state (`presence`), as the server reported it.',
+    'See {@link ClientCore.members}.',
+  ], '  ')
+  return `
+  // ── presence state ──
+
+${setDoc}
+  setPresence (room: string, state: ${set.typeName}['state'], options?: RequestOptions): Promise<void> {
+    return this.${set.method}({ room, state }, options)
+  }
+
+${membersDoc}
+  override members (room: string): MembersView<Exclude<${updated.typeName}['state'], undefined>> | undefined {
+    return super.members(room) as MembersView<Exclude<${updated.typeName}['state'], undefined>> | undefined
+  }
+`
+}
+
 function renderClient (model) {
   const types = [...new Set([...model.client.map((m) => m.typeName), ...model.server.map((m) => m.typeName)])].sort()
   return `${header(model)}
-import { ClientCore, type ClientOptions, type MessageHandler, type RequestOptions } from './runtime/core.mjs'
+import { ClientCore, type ClientOptions, ${presenceMethods(model) === '' ? '' : 'type MembersView, '}type MessageHandler, type RequestOptions } from './runtime/core.mjs'
 // Types named in the doc comments ({@link …}).
 import type { ClientClosedError, DisconnectedError, QueueFullError, QueueTimeoutError, RequestTimeoutError, ServerError } from './runtime/errors.mjs'
 import { serverLimits, shouldReconnect, type ErrorCode, ${types.map((t) => 'type ' + t).join(', ')} } from './protocol.js'
@@ -75,7 +106,7 @@ export class RealtimeClient extends ClientCore {
 ${model.client.map(sendMethod).join('\n')}
   // ── server → client ──
 
-${model.server.map(onMethod).join('\n')}}
+${model.server.map(onMethod).join('\n')}${presenceMethods(model)}}
 
 ${tsdoc([
   'Create a client. It connects on the first `send…` (or `connect()`), re-joins its rooms after',

@@ -13,6 +13,16 @@ Rooms the server adds this connection to (\`room_added\`) are tracked and re-joi
 it removes the connection from (\`room_removed\`, with a reason) is forgotten and not joined again.`
 }
 
+/** The paragraph on presence state, when the document declares one. */
+function presenceState (model) {
+  if (!model.client.some((m) => m.type === 'set_presence')) return ''
+  return `
+Presence state: \`setPresence(room, state)\` sets this connection's state in a joined room (typed by the
+server's schema); \`members(room).presence\` holds each member's state, kept current from \`presence_updated\`.
+A user's state is the one most recently set by any of their connections in the room. After a reconnect
+the client sets its last state again in each re-joined room.`
+}
+
 function renderReadme (model, packageName) {
   const sends = model.client.map((m) =>
     `| \`${m.method}(payload${m.payloadOptional ? '?' : ''}: ${m.typeName})\` | \`${m.type}\` | \`Promise<${m.replyTypeName}>\`${m.reply === 'ack' ? ' (on `ack`)' : ` (\`${m.reply}\`)`} | ${cell(m.summary)} |`)
@@ -97,7 +107,7 @@ seen; \`rejoined.recovered\` says whether the server replayed everything missed.
 the replayed messages reach the \`on…\` handlers, which then get each missed message once, in \`seq\`
 order, then live ones; when \`recovered\` is false, reload the room's history. A re-join the server
 refuses (e.g. \`forbidden\`) emits \`rejoinFailed { room, error }\` and the room is no longer tracked; one
-that times out or is refused for a passing reason (\`rate_limited\`, \`unavailable\`…) is tried again.${serverControl(model)}
+that times out or is refused for a passing reason (\`rate_limited\`, \`unavailable\`…) is tried again.${serverControl(model)}${presenceState(model)}
 
 Sends made while offline wait in the queue (at most \`queueSize\`, each at most \`queueTimeoutMs\`) and
 go out, in order, after the re-joins, paced within the server's limits. After a close whose reason

@@ -82,17 +82,19 @@ export class ClientCore {
   /** List every member of a joined room (`get_members`, page by page) and make the view complete. */
   async fetchMembers (room: string, options?: RequestOptions): Promise<string[]> {
     const users: string[] = []
+    const presence: Record<string, unknown> = {}
     let after: string | undefined
     let count = 0
     for (let page = 0; page < MAX_MEMBER_PAGES; page++) {
       const reply = await this.request(ClientMessage.GetMembers, after === undefined ? { room } : { room, after }, ServerMessage.MembersPage, options) as
-        { members: string[], memberCount: number, next?: string }
+        { members: string[], memberCount: number, next?: string, presence?: Record<string, unknown> }
       users.push(...reply.members)
+      Object.assign(presence, reply.presence)
       count = reply.memberCount
       after = reply.next
       if (after === undefined) break
     }
-    if (this.joined.names.includes(room)) this.memberViews.replace(room, users, count)
+    if (this.joined.names.includes(room)) this.memberViews.replace(room, users, count, presence)
     return users
   }
 

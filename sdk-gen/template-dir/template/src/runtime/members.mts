@@ -3,20 +3,30 @@
  * capped by the server's `presence.listLimit`, and the count), `user_joined`/`user_left` (sent
  * while the room is at most that big) and `member_count` (the room crossed the limit: from then on
  * the list is partial and only the count moves). `fetchAll` pages `get_members` for the full list.
+ * With a presence state declared by the server, each list carries the members' states
+ * (`presence`) and `presence_updated` keeps them current.
  * The client's own user stays in the views of the rooms it holds, whatever a late `user_left` says.
  */
-import { ServerMessage, type ServerFrame } from './protocol/index.js'
+import { PresenceMessage, ServerMessage, type ServerFrame } from './protocol/index.js'
 
-export interface MembersView {
-  /** Users known to be in the room: every member when `complete`. */
+export interface MembersView<State = unknown> {
+  /**
+   * Every member when `complete`. Otherwise (a room over the server's list limit) a sample that is
+   * not kept current: the server sends no per-user events there, so it may name users who left.
+   */
   readonly users: readonly string[]
+  /**
+   * Presence state of the known users that have one (user id → state): their most recently set
+   * state among their connections in the room. Empty when the server declares no presence state.
+   */
+  readonly presence: Readonly<Record<string, State>>
   /** Distinct users in the room, as last reported by the server. */
   readonly count: number
   /** True when `users` lists every member; false in a room over the server's list limit until `fetchMembers()`. */
   readonly complete: boolean
 }
 
-interface View { users: Set<string>, count: number, complete: boolean }
+interface View { users: Set<string>, count: number, complete: boolean, states: Map<string, unknown> }
 
 export class MemberViews {
   private readonly views = new Map<string, View>()
@@ -26,16 +36,16 @@ export class MemberViews {
 
   view (room: string): MembersView | undefined {
     const view = this.views.get(room)
-    return view === undefined ? undefined : { users: [...view.users], count: view.count, complete: view.complete }
+    return view === undefined ? undefined : { users: [...view.users], count: view.count, complete: view.complete, presence: Object.fromEntries(view.states) }
   }
 
   /** Every frame from the server. */
   observe (frame: ServerFrame): void {
-    const payload = frame.payload as { room?: string, userId?: string, members?: string[], memberCount?: number }
+    const payload = frame.payload as { room?: string, userId?: string, members?: string[], memberCount?: number, presence?: Record<string, unknown>, state?: unknown }
     switch (frame.type) {
       case ServerMessage.RoomJoined:
       case ServerMessage.RoomAdded: // a join the server made: same payload, same view
-        if (payload.room !== undefined && Array.isArray(payload.members)) this.replace(payload.room, payload.members, payload.memberCount)
+        if (payload.room !== undefined && Array.isArray(payload.members)) this.replace(payload.room, payload.members, payload.memberCount, payload.presence)
         return
       case ServerMessage.RoomLeft:
       case ServerMessage.RoomRemoved:
@@ -53,7 +63,11 @@ export class MemberViews {
       // connection's instance announced it after this connection re-joined elsewhere).
       if (payload.userId === this.self()) return
       view.users.delete(payload.userId)
+      view.states.delete(payload.userId)
       view.count = view.complete ? view.users.size : Math.max(view.users.size, view.count - 1)
+    } else if (frame.type === PresenceMessage.PresenceUpdated && payload.userId !== undefined) {
+      if ('state' in payload) view.states.set(payload.userId, payload.state)
+      else view.states.delete(payload.userId)
     } else if (frame.type === ServerMessage.MemberCount && typeof payload.memberCount === 'number') {
       view.count = payload.memberCount
       view.complete = false
@@ -63,11 +77,12 @@ export class MemberViews {
     this.changed(frame.room!)
   }
 
-  /** A full list (from `room_joined` or every page of `get_members`). */
-  replace (room: string, users: readonly string[], count: number | undefined): void {
+  /** A full list (from `room_joined` or every page of `get_members`), with the listed members' states. */
+  replace (room: string, users: readonly string[], count: number | undefined, presence: Record<string, unknown> = {}): void {
     const set = new Set(users)
     const total = count ?? set.size
-    this.views.set(room, { users: set, count: Math.max(total, set.size), complete: set.size >= total })
+    const states = new Map(Object.entries(presence).filter(([userId]) => set.has(userId)))
+    this.views.set(room, { users: set, count: Math.max(total, set.size), complete: set.size >= total, states })
     this.changed(room)
   }
 }

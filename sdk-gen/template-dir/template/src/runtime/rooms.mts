@@ -5,12 +5,14 @@
  * room's numbering restarted meanwhile (the same numbers would be other messages). A room enters the set on a `room_joined` reply and leaves it on `leave_room` or a refused
  * re-join; every frame with a room and a seq moves that room's mark. Membership changes the server
  * makes on its own arrive as frames (`observe`): `room_added` enters the room in the set like a
- * join's reply, `room_removed` takes it out (it is not joined again).
+ * join's reply, `room_removed` takes it out (it is not joined again). The presence state this
+ * client last set in a room (`set_presence`, acknowledged) is set again after each re-join: the
+ * server forgets a connection's state when the connection goes.
  */
 import { host } from './env.mjs'
 import { RequestTimeoutError, ServerError } from './errors.mjs'
 import type { Emit, Settings } from './options.mjs'
-import { ClientMessage, ServerMessage, type ServerFrame } from './protocol/index.js'
+import { ClientMessage, PresenceMessage, ServerMessage, type ServerFrame } from './protocol/index.js'
 import type { Requests } from './requests.mjs'
 
 interface RoomJoinedReply { room: string, seq: number, epoch?: string, recovered?: boolean }
@@ -23,6 +25,8 @@ const REJOIN_RETRY_MS = 1000
 export class Rooms {
   /** Room → last `seq` seen (undefined until the join's reply gives a baseline), and its numbering's epoch. */
   private readonly joined = new Map<string, { lastSeq: number | undefined, epoch: string | undefined }>()
+  /** Room → the presence state this client last set there (re-applied after a re-join). */
+  private readonly states = new Map<string, unknown>()
   /** Counts connections: a retry belongs to the connection it was scheduled on. */
   private generation = 0
 
@@ -40,7 +44,11 @@ export class Rooms {
     }
     if (type === ClientMessage.LeaveRoom) {
       // Forget it now: a reconnect before the reply must not join the room again.
-      this.joined.delete((payload as { room: string }).room)
+      this.forget((payload as { room: string }).room)
+    }
+    if (type === PresenceMessage.SetPresence) {
+      const { room, state } = payload as { room: string, state: unknown }
+      return () => { if (this.joined.has(room)) this.states.set(room, state) }
     }
     return undefined
   }
@@ -55,11 +63,11 @@ export class Rooms {
     }
     // A leave the app made for this connection (`ctx.leave`): not joined again.
     if (frame.type === ServerMessage.RoomLeft && frame.id === undefined) {
-      this.joined.delete((frame.payload as { room: string }).room)
+      this.forget((frame.payload as { room: string }).room)
       return
     }
     if (frame.type === ServerMessage.RoomRemoved) {
-      this.joined.delete((frame.payload as { room: string }).room)
+      this.forget((frame.payload as { room: string }).room)
       return
     }
     if (frame.room === undefined || frame.seq === undefined) return
@@ -81,6 +89,7 @@ export class Rooms {
       // Here, not in a `then`: the replayed messages follow the reply, and `ws` may deliver them
       // in the same tick. The app hears of the re-join (and whether it recovered) before them.
       this.emit('rejoined', { room, recovered: reply.recovered === true, seq: reply.seq })
+      this.reapplyState(room)
     })
     request.then(undefined, (error: unknown) => {
       const transient = error instanceof RequestTimeoutError || (error instanceof ServerError && TRANSIENT.has(error.code))
@@ -91,11 +100,23 @@ export class Rooms {
           if (entry !== undefined && this.generation === generation) this.rejoin(room, entry.lastSeq, entry.epoch)
         }, error instanceof RequestTimeoutError ? 0 : REJOIN_RETRY_MS)
       } else if (error instanceof ServerError) {
-        this.joined.delete(room)
+        this.forget(room)
         this.emit('rejoinFailed', { room, error })
       }
       // Otherwise the connection dropped again: the next one re-joins.
     })
+  }
+
+  private forget (room: string): void {
+    this.joined.delete(room)
+    this.states.delete(room)
+  }
+
+  /** Set this client's last state in a re-joined room again (a failure waits for the next re-join). */
+  private reapplyState (room: string): void {
+    if (!this.states.has(room)) return
+    const payload = { room, state: this.states.get(room) }
+    this.requests.internal(PresenceMessage.SetPresence, payload, ServerMessage.Ack, this.settings.requestTimeoutMs).then(undefined, () => {})
   }
 
   /** Track a joined room; the reply's `seq` is the baseline unless recovered messages follow it. */
