@@ -4,7 +4,7 @@
  * is framed once and the same bytes go to every recipient; the per-recipient loop stays minimal.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { Adapter, AdapterHost, Exclusions, MaybePromise, RoomDelivery } from './adapter.js'
+import type { Adapter, AdapterHost, Exclusions, MaybePromise, RoomDelivery, StreamPosition } from './adapter.js'
 import type { Catalog } from './catalog.js'
 import { CloseCode } from './protocol/codes.js'
 import type { WsErrorCode } from './errors.js'
@@ -37,6 +37,8 @@ export class Delivery implements AdapterHost {
   readonly errorCounts: Partial<Record<WsErrorCode, number>> = {}
   /** Applies a server-side control that arrived on a user's channel (set by the hub; see control.ts). */
   control: ((userId: string, data: Buffer) => void) | undefined = undefined
+  /** Tells a room's local members its stream restarted (set by the hub; see membership.ts). */
+  reset: ((room: string, position: StreamPosition) => void) | undefined = undefined
   /** Development mode: every outgoing payload against its schema (`validateOutgoing`). */
   private readonly check: OutgoingCheck | undefined
   /** Frames of known types received, by type (counted by the dispatcher). */
@@ -178,6 +180,10 @@ export class Delivery implements AdapterHost {
       this.deliverTo(connection, room, out)
     }
     this.countOut(frameType(data), before)
+  }
+
+  roomReset (room: string, position: StreamPosition): void {
+    this.reset?.(room, position)
   }
 
   /** A room frame for one member, under flow control; a dropped one is a gap its next join of the room may recover. */
