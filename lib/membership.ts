@@ -150,6 +150,10 @@ export class Membership {
     }
     // The store may be unreachable right now: then the members this instance knows of.
     void this.presence.list(room).catch(local).then(({ members: listed, memberCount, presence: states }) => {
+      // The store may have lost them (the reason for many a reset): a complete list names every local member.
+      const missing = listed.length < memberCount ? [] : local().members.filter((userId) => !listed.includes(userId))
+      listed = [...listed, ...missing]
+      memberCount += missing.length
       for (const connection of members) {
         if (connection.closed || !connection.rooms.has(room)) continue
         const reply: RoomJoinedPayload = { room, members: listed, memberCount, seq: position.seq, recovered: this.delivery.countRecovery(false) }

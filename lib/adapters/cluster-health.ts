@@ -50,7 +50,6 @@ export class ClusterHealth {
 
   /** True when this ends an outage (the caller then resynchronises). */
   up (): boolean {
-    this.wake(true)
     if (this.outageSince === undefined) return false
     this.log?.info({ outageMs: Date.now() - this.outageSince }, `${this.label} connection restored: resynchronising presence`)
     this.outageSince = undefined
@@ -58,7 +57,8 @@ export class ClusterHealth {
     return true
   }
 
-  private wake (up: boolean): void {
+  /** Let `whenUp` callers look again (`up`: the backend may take commands), or stop them (false). */
+  wake (up: boolean): void {
     const waiting = this.waiting
     this.waiting = []
     for (const resolve of waiting) resolve(up)

@@ -76,7 +76,8 @@ export class ClusterAdapter implements Adapter {
         this.subscriptions.resubscribe().then(() => this.feeds.catchUp(), (err: unknown) => this.health.error(err))
         void liveness.resync()
       },
-      up: () => { if (this.health.up()) liveness.afterOutage() },
+      // Catch-ups wait for the resync: a reset notice then lists this instance's members again.
+      up: () => { void (this.health.up() ? liveness.afterOutage() : Promise.resolve()).then(() => this.health.wake(true)) },
       down: () => this.health.down(),
       error: (err) => this.health.error(err),
     }
