@@ -102,6 +102,14 @@ export interface AdapterHost {
    * call `deliverToRoom` for each.
    */
   deliverBurst?(frames: ReadonlyArray<RoomDelivery>): void
+  /**
+   * The adapter cannot keep `room`'s stream of durable frames continuous for this instance's
+   * members (its numbering restarted, or frames it missed are no longer in history): the host
+   * tells each of them (`room_joined` with `recovered: false` and this position), and the room's
+   * frames delivered after this call continue from `position.seq` (`epoch` '' when unknown).
+   * Optional: without it the members are not told.
+   */
+  roomReset?(room: string, position: StreamPosition): void
   /** Deliver an encoded frame to this instance's connections of `userId`. */
   deliverToUser(userId: string, data: Buffer): void
   /** A user's presence in a room ended elsewhere (e.g. their instance died): tell local members. */

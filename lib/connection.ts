@@ -41,6 +41,12 @@ export class Connection implements ConnectionInfo {
   holding: Map<string, HeldFrame[]> | undefined = undefined
   /** Bytes of the frames in `holding` (they count against the high-water mark). */
   heldBytes = 0
+  /**
+   * Per room, the last `seq` a recovering join replayed. The live copy of a replayed frame can reach
+   * this instance after the join (pub/sub runs behind the store the replay read): it is not sent
+   * again. Cleared by the first newer frame of the room.
+   */
+  replayedUpTo: Map<string, number> | undefined = undefined
   /** Rooms where flow control dropped a frame for this connection: a repeated join of one may replay. */
   gaps: Set<string> | undefined = undefined
   /** Rooms where this connection set a presence state (forgotten when it leaves them). */

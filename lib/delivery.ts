@@ -4,7 +4,7 @@
  * is framed once and the same bytes go to every recipient; the per-recipient loop stays minimal.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { Adapter, AdapterHost, Exclusions, MaybePromise, RoomDelivery } from './adapter.js'
+import type { Adapter, AdapterHost, Exclusions, MaybePromise, RoomDelivery, StreamPosition } from './adapter.js'
 import type { Catalog } from './catalog.js'
 import { CloseCode } from './protocol/codes.js'
 import type { WsErrorCode } from './errors.js'
@@ -37,6 +37,8 @@ export class Delivery implements AdapterHost {
   readonly errorCounts: Partial<Record<WsErrorCode, number>> = {}
   /** Applies a server-side control that arrived on a user's channel (set by the hub; see control.ts). */
   control: ((userId: string, data: Buffer) => void) | undefined = undefined
+  /** Tells a room's local members its stream restarted (set by the hub; see membership.ts). */
+  reset: ((room: string, position: StreamPosition) => void) | undefined = undefined
   /** Development mode: every outgoing payload against its schema (`validateOutgoing`). */
   private readonly check: OutgoingCheck | undefined
   /** Frames of known types received, by type (counted by the dispatcher). */
@@ -166,6 +168,7 @@ export class Delivery implements AdapterHost {
     const before = this.messagesOut
     for (const connection of members) {
       if (except !== undefined && isExcluded(connection, except)) continue
+      if (seq !== undefined && connection.replayedUpTo !== undefined && alreadyReplayed(connection, connection.replayedUpTo, room, seq)) continue
       // A join in progress holds the room's live frames until its reply is out (membership.ts).
       if (connection.holding !== undefined) {
         const held = connection.holding.get(room)
@@ -177,6 +180,10 @@ export class Delivery implements AdapterHost {
       this.deliverTo(connection, room, out)
     }
     this.countOut(frameType(data), before)
+  }
+
+  roomReset (room: string, position: StreamPosition): void {
+    this.reset?.(room, position)
   }
 
   /** A room frame for one member, under flow control; a dropped one is a gap its next join of the room may recover. */
@@ -260,4 +267,14 @@ export function isExcluded (connection: Connection, except: Exclusions): boolean
 
 function clip (text: string): string {
   return text.length <= MAX_ERROR_TEXT ? text : text.slice(0, MAX_ERROR_TEXT - 1) + '…'
+}
+
+/** A live frame the connection's recovering join already replayed (see `Connection.replayedUpTo`). */
+function alreadyReplayed (connection: Connection, replayed: Map<string, number>, room: string, seq: number): boolean {
+  const upTo = replayed.get(room)
+  if (upTo === undefined) return false
+  if (seq <= upTo) return true
+  replayed.delete(room)
+  if (replayed.size === 0) connection.replayedUpTo = undefined
+  return false
 }

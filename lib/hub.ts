@@ -78,6 +78,7 @@ export class Hub {
       publishToUser: (userId, data) => adapter.publishToUser(userId, data),
     })
     this.delivery.control = (userId, data) => this.control.apply(userId, data)
+    this.delivery.reset = (room, position) => this.membership.announceReset(room, position)
     this.publishesInOrder = adapter.ordersPublishes === true
   }
 

@@ -8,7 +8,7 @@
  * frames beyond the mark are dropped like any live delivery (a gap), and a connection already in
  * the room is replayed only what flow control dropped there.
  */
-import type { Adapter, MaybePromise } from './adapter.js'
+import type { Adapter, MaybePromise, StreamPosition } from './adapter.js'
 import type { Connection } from './connection.js'
 import { isExcluded, type Delivery } from './delivery.js'
 import { WsError } from './errors.js'
@@ -125,7 +125,44 @@ export class Membership {
       if (hadGap && connection.rooms.has(room)) (connection.gaps ??= new Set()).add(room)
       // A member keeps what arrived meanwhile (minus what recovery sent); a refused joiner gets nothing.
       this.release(connection, room, connection.rooms.has(room) ? recoveredUpTo : Infinity)
+      if (recoveredUpTo > 0 && connection.rooms.has(room)) (connection.replayedUpTo ??= new Map()).set(room, recoveredUpTo)
     }
+  }
+
+  /**
+   * The adapter could not keep the room's stream continuous here (see `AdapterHost.roomReset`):
+   * each local member gets a fresh `room_joined` without `id`, `recovered: false`, at `position`,
+   * and the room's frames that arrive meanwhile wait for it. A member whose join is in progress is
+   * answered by that join.
+   */
+  announceReset (room: string, position: StreamPosition): void {
+    const members = [...this.registry.rooms.get(room) ?? []].filter((connection) => connection.holding?.has(room) !== true)
+    if (members.length === 0) return
+    for (const connection of members) {
+      hold(connection, room)
+      // Nothing of the old numbering can be replayed or skipped any more.
+      connection.gaps?.delete(room)
+      connection.replayedUpTo?.delete(room)
+    }
+    const local = (): { members: string[], memberCount: number, presence: undefined } => {
+      const users = [...new Set(members.map((connection) => connection.userId))]
+      return { members: users, memberCount: users.length, presence: undefined }
+    }
+    // The store may be unreachable right now: then the members this instance knows of.
+    void this.presence.list(room).catch(local).then(({ members: listed, memberCount, presence: states }) => {
+      // The store may have lost them (the reason for many a reset): a complete list names every local member.
+      const missing = listed.length < memberCount ? [] : local().members.filter((userId) => !listed.includes(userId))
+      listed = [...listed, ...missing]
+      memberCount += missing.length
+      for (const connection of members) {
+        if (connection.closed || !connection.rooms.has(room)) continue
+        const reply: RoomJoinedPayload = { room, members: listed, memberCount, seq: position.seq, recovered: this.delivery.countRecovery(false) }
+        if (position.epoch !== '') reply.epoch = position.epoch
+        if (states !== undefined) reply.presence = states
+        this.delivery.send(connection, ServerMessage.RoomJoined, reply)
+      }
+      for (const connection of members) this.release(connection, room, position.seq)
+    })
   }
 
   /** A throw of an `onJoin` hook undoes the join (presence too, without `onLeave`) and answers the request. */
@@ -146,6 +183,7 @@ export class Membership {
       connection.holding!.delete(room)
     }
     connection.gaps?.delete(room)
+    connection.replayedUpTo?.delete(room)
     const members = this.registry.rooms.get(room)
     if (members !== undefined) {
       members.delete(connection)

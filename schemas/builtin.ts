@@ -28,13 +28,14 @@ export const builtinServerMessages = {
   },
   room_joined: {
     summary: 'Reply to `join_room`: the room\'s members (up to the list limit), their count and its last `seq`.',
+    description: 'Also sent without `id`, with `recovered: false`, to a member of the room when the server cannot continue the room\'s stream for it (the backend lost its data and the numbering restarted, or messages the instance missed are no longer in history): `seq` and `epoch` are the new baseline, the room\'s messages continue after it, and messages before it may have been lost.',
     payload: Type.Object({
       room: RoomName,
       members: Type.Array(UserId, { description: 'Distinct user ids present in the room: all of them when `memberCount` is at most the server\'s `presence.listLimit` (default 100), otherwise that many of them. Fewer than `memberCount`: the list is partial (page it with `get_members`).' }),
       memberCount: MemberCount,
       seq: Seq,
       epoch: Type.Optional(Type.String({ description: 'Names this numbering of the room\'s `seq`: it changes when the numbering restarts (e.g. the backend lost its data). Send it back with `since` when joining again.' })),
-      recovered: Type.Optional(Type.Boolean({ description: 'Answer to `since`: true when every message after it follows this reply.' })),
+      recovered: Type.Optional(Type.Boolean({ description: 'Answer to `since`: true when every message after it follows this reply. False without `id`: the room\'s stream restarted under this connection.' })),
     }, { additionalProperties: false }),
     examples: [{ room: 'general', members: ['alice', 'bob'], memberCount: 2, seq: 42, epoch: '1764079200.123456' }],
   },

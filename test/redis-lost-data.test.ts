@@ -103,4 +103,76 @@ if (redis !== undefined) {
     t.ok(await eventually(() => seen.length === 6), 'the live message arrives')
     t.same(seen, ['old 1#1', 'old 2#2', 'old 3#3', 'old 4#4', 'old 5#5', 'live#8'], 'no message of the new numbering passed off as recovered')
   })
+
+  t.test('members that stay connected while Redis restarts empty are told: room_joined with recovered: false and the new epoch, then the new numbering in order', async (t) => {
+    const one = await buildApp(t, { adapter: fastAdapter(redis, { keyPrefix: 'lost-live:' }), rateLimit: false })
+    const two = await buildApp(t, { adapter: fastAdapter(redis, { keyPrefix: 'lost-live:' }), rateLimit: false })
+    const alice = await connect(t, one, 'alice')
+    const bob = await connect(t, two, 'bob')
+    const before = (await alice.request('join_room', { room: 'live' })).payload.epoch as string
+    await bob.request('join_room', { room: 'live' })
+    for (let i = 1; i <= 5; i++) await sendAcked(bob, 'live', `old ${i}`)
+    for (const client of [alice, bob]) for (let seq = 1; seq <= 5; seq++) await client.waitFor((f) => f.type === 'message' && f.seq === seq)
+
+    await redis.restartEmpty()
+    t.ok(await eventually(() => connected(one.app) && connected(two.app)), 'both instances reconnected')
+    for (let i = 1; i <= 3; i++) await sendAcked(bob, 'live', `new ${i}`)
+
+    for (const [name, client] of [['alice', alice], ['bob', bob]] as const) {
+      const notice = await client.waitFor((f) => f.type === 'room_joined' && f.id === undefined, 10_000, `${name}'s reset notice`)
+      t.equal(notice.payload.recovered, false, `${name} is told the stream restarted`)
+      t.type(notice.payload.epoch, 'string')
+      t.not(notice.payload.epoch, before, `${name} gets the new epoch`)
+      t.ok(Array.isArray(notice.payload.members), 'with the members the store has now (the resync may still be re-adding them)')
+      const baseline = notice.payload.seq as number
+      const after: Array<[number, string]> = []
+      for (let seq = baseline + 1; seq <= 3; seq++) {
+        const m = await client.waitFor((f) => f.type === 'message', 5000, `${name}'s seq ${seq}`)
+        after.push([m.seq as number, (m.payload as { content: string }).content])
+      }
+      t.same(after, [[1, 'new 1'], [2, 'new 2'], [3, 'new 3']].slice(baseline), `${name}: the new numbering continues right after the baseline, in order`)
+      t.same(client.pending('message'), [], `${name}: nothing before the notice is replayed, nothing foreign`)
+      // The notice's position is one a re-join recovers from.
+      const again = await client.request('join_room', { room: 'live', since: 3, epoch: notice.payload.epoch })
+      t.equal(again.payload.recovered, true, `${name}: the new position recovers`)
+    }
+  })
+
+  t.test('the generated client reports a reset under a connected client as rejoined with recovered: false, and recovers from the new position after a reconnect', async (t) => {
+    const sdk = await loadPackage((await generateInto(t, CHAT_DOCUMENT)).outDir)
+    const app = await buildChatApp({ jwtSecret: SECRET, ws: { adapter: fastAdapter(redis, { keyPrefix: 'lost-sdk-live:' }), rateLimit: false } })
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    t.teardown(() => app.close())
+    const port = (app.server.address() as { port: number }).port
+    const proxy = await startProxy(t, port)
+    const fast = { reconnect: sdk.randomisedExponentialBackoff({ baseMs: 20, maxMs: 100 }), heartbeat: false }
+    const alice = sdk.createClient({ url: `ws://127.0.0.1:${proxy.port}/ws`, token: tokenFor('alice'), WebSocket, ...fast })
+    t.teardown(() => alice.close())
+    const bob = await connect(t, { app, port, url: `ws://127.0.0.1:${port}/ws` }, 'bob')
+    const seen: string[] = []
+    alice.onMessage((payload: { content: string }, meta: { seq: number }) => seen.push(`${payload.content}#${meta.seq}`))
+    await alice.sendJoinRoom({ room: 'kept' })
+    await bob.request('join_room', { room: 'kept' })
+    for (let i = 1; i <= 3; i++) await sendAcked(bob, 'kept', `old ${i}`)
+    t.ok(await eventually(() => seen.length === 3), 'alice saw seq 1…3')
+
+    const reset = nextEvent(alice, 'rejoined')
+    await redis.restartEmpty()
+    t.ok(await eventually(() => connected(app)), 'the adapter reconnected')
+    const told = await reset as { room: string, recovered: boolean, seq: number }
+    t.match(told, { room: 'kept', recovered: false }, 'told, while still connected')
+    for (let i = 1; i <= 2; i++) await sendAcked(bob, 'kept', `new ${i}`)
+    t.ok(await eventually(() => seen.length === 3 + 2 - told.seq), 'the new numbering arrives')
+
+    proxy.refusing = true
+    const disconnected = nextEvent(alice, 'disconnected')
+    proxy.cut()
+    await disconnected
+    await sendAcked(bob, 'kept', 'while away')
+    const rejoined = nextEvent(alice, 'rejoined')
+    proxy.refusing = false
+    t.same(await rejoined, { room: 'kept', recovered: true, seq: 3 }, 're-joined from the new position (seq and epoch): recovered')
+    t.ok(await eventually(() => seen.includes('while away#3')), 'the missed message is replayed')
+    t.same(seen, ['old 1#1', 'old 2#2', 'old 3#3', ...['new 1#1', 'new 2#2'].slice(told.seq), 'while away#3'], 'each message once, in order')
+  })
 }

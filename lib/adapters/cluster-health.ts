@@ -17,6 +17,8 @@ export class ClusterHealth {
   closing = false
   log: AdapterHost['log'] | undefined
   private errorLoggedAt = 0
+  /** Waiting for the backend to take commands again (`whenUp`). */
+  private waiting: Array<(up: boolean) => void> = []
 
   /** `label` names the backend in messages ('Redis'); `context` goes with them (e.g. its URL). */
   constructor (private readonly label: string, private readonly context: object) {}
@@ -32,6 +34,20 @@ export class ClusterHealth {
     this.log?.warn(this.context, `${this.label} connection lost: serving local clients only; durable messages are refused until it returns`)
   }
 
+  /** Resolves true once `available()` holds (now, or after an `up`), false once closing. */
+  async whenUp (available: () => boolean): Promise<boolean> {
+    while (!this.closing && !available()) {
+      if (!await new Promise<boolean>((resolve) => this.waiting.push(resolve))) return false
+    }
+    return !this.closing
+  }
+
+  /** From now on nothing is logged as an outage, and nothing waits for the backend. */
+  close (): void {
+    this.closing = true
+    this.wake(false)
+  }
+
   /** True when this ends an outage (the caller then resynchronises). */
   up (): boolean {
     if (this.outageSince === undefined) return false
@@ -39,6 +55,13 @@ export class ClusterHealth {
     this.outageSince = undefined
     this.errorLoggedAt = 0
     return true
+  }
+
+  /** Let `whenUp` callers look again (`up`: the backend may take commands), or stop them (false). */
+  wake (up: boolean): void {
+    const waiting = this.waiting
+    this.waiting = []
+    for (const resolve of waiting) resolve(up)
   }
 
   error (err: unknown): void {

@@ -66,10 +66,10 @@ export class Liveness {
   }
 
   /** The backend is back: everyone's heartbeat stalled meanwhile, so give instances time to beat before reaping. */
-  afterOutage (): void {
+  afterOutage (): Promise<void> {
     this.reapNotBefore = Date.now() + this.timings.instanceTimeoutMs
     void this.tick()
-    void this.resync()
+    return this.resync()
   }
 
   /**

@@ -48,7 +48,10 @@ export class ClusterAdapter implements Adapter {
     this.presenceState = guardedStates(backend.presence.state, { available: () => this.available(), error: (err) => this.health.error(err), label: backend.label })
     this.feeds = new RoomFeeds({
       deliver: (room, data, seq, except) => this.deliver({ room, data, seq, except }),
-      history: (room, since) => this.readHistory(room, since),
+      history: (room, since, epoch) => this.readHistory(room, since, epoch),
+      reset: (room, position) => this.reset(room, position),
+      ready: () => this.health.whenUp(() => this.available()),
+      available: () => this.available(),
       warn: (obj, msg) => this.host?.log.warn(obj, msg),
     })
   }
@@ -73,7 +76,8 @@ export class ClusterAdapter implements Adapter {
         this.subscriptions.resubscribe().then(() => this.feeds.catchUp(), (err: unknown) => this.health.error(err))
         void liveness.resync()
       },
-      up: () => { if (this.health.up()) liveness.afterOutage() },
+      // Catch-ups wait for the resync: a reset notice then lists this instance's members again.
+      up: () => { void (this.health.up() ? liveness.afterOutage() : Promise.resolve()).then(() => this.health.wake(true)) },
       down: () => this.health.down(),
       error: (err) => this.health.error(err),
     }
@@ -93,12 +97,12 @@ export class ClusterAdapter implements Adapter {
     return this.closing
   }
 
-  /** Leave first, then close: the departures are published while the backend still takes commands. */
+  /** Leave first, then close: departures are published while the backend still takes commands. */
   private async shutDown (): Promise<void> {
     this.liveness?.stop()
     if (this.host !== undefined && this.backend.available) await withTimeout(this.liveness!.leave(), this.timings.closeTimeoutMs)
     if (this.liveness !== undefined) await withTimeout(this.liveness.halt(), this.timings.closeTimeoutMs)
-    this.health.closing = true
+    this.health.close()
     if (this.host !== undefined) await this.backend.close(this.timings.closeTimeoutMs)
   }
 
@@ -190,7 +194,9 @@ export class ClusterAdapter implements Adapter {
 
   /** During an outage: the last `seq` delivered here, under an epoch no client holds (so nothing is recovered against it). */
   async position (room: string): Promise<StreamPosition> {
-    return await this.attempt(() => this.backend.history.position(room), () => ({ seq: this.feeds.lastSeq(room) ?? 0, epoch: '' }), false)
+    const position = await this.attempt(() => this.backend.history.position(room), () => ({ seq: this.feeds.lastSeq(room) ?? 0, epoch: '' }), false)
+    this.feeds.noteEpoch(room, position.epoch)
+    return position
   }
 
   async recover (room: string, since: number, epoch?: string): Promise<Recovery> {
@@ -215,6 +221,7 @@ export class ClusterAdapter implements Adapter {
       rooms: this.local.rooms,
       reapedInstances: this.liveness?.reapedInstances ?? 0,
       gapsFilled: this.feeds.gapsFilled,
+      streamResets: this.feeds.resets,
     }
   }
 
@@ -249,9 +256,15 @@ export class ClusterAdapter implements Adapter {
       : `${this.backend.label} is unreachable: ${what} right now; retry later`)
   }
 
-  private async readHistory (room: string, since: number): Promise<History> {
+  private async readHistory (room: string, since: number, epoch: string | undefined): Promise<History> {
     if (!this.available()) throw new Error(`${this.backend.label} is unreachable`)
-    return await this.backend.history.read(room, since)
+    return await this.backend.history.read(room, since, epoch)
+  }
+
+  /** A feed restarts a room's stream: frames already queued go out first, then the hub tells the members. */
+  private reset (room: string, position: StreamPosition): void {
+    if (this.inbox.length > 0) this.flush()
+    this.host?.roomReset?.(room, position)
   }
 
   private onMessage (channel: string, message: Buffer): void {
@@ -270,14 +283,11 @@ export class ClusterAdapter implements Adapter {
   }
 
   /** Queue a room frame for the end of this tick (same macrotask: no added wait). */
-  private deliver (frame: RoomDelivery): void {
-    if (this.inbox.push(frame) === 1) process.nextTick(() => this.flush())
-  }
+  private deliver (frame: RoomDelivery): void { if (this.inbox.push(frame) === 1) process.nextTick(() => this.flush()) }
 
   /**
-   * The frames a transport reads in one chunk arrive within one tick: handed over together, the
-   * hub writes each socket's frames of that burst in one syscall. Order is unchanged (FIFO, and a
-   * nextTick runs before the promise callbacks of the same tick).
+   * The frames a transport reads in one chunk arrive within one tick: handed over together, the hub
+   * writes each socket's frames of that burst in one syscall. Order is unchanged (FIFO, and a nextTick runs before the promise callbacks of the same tick).
    */
   private flush (): void {
     const frames = this.inbox

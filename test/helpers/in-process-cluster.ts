@@ -12,6 +12,8 @@ export interface InProcessOptions {
   historyTtlMs?: number
   heartbeatIntervalMs?: number
   instanceTimeoutMs?: number
+  /** Pub/sub runs this far behind the stores (ms): a frame is in history before any instance receives it. */
+  deliveryDelayMs?: number
 }
 
 export class InProcessCluster {
@@ -44,10 +46,30 @@ export class InProcessCluster {
     this.backends.get(adapter)?.cut()
   }
 
+  /** The instance's link drops: commands fail, nothing is received (until `subscriberBack`/`commandsBack`). */
+  cutLink (adapter: ClusterAdapter): void {
+    this.backends.get(adapter)?.cut()
+  }
+
+  /** Its subscriber reconnects first: channels are live again while commands still fail. */
+  subscriberBack (adapter: ClusterAdapter): void {
+    this.backends.get(adapter)?.subscriberBack()
+  }
+
+  /** Its command connection is back too: the backend is up. */
+  commandsBack (adapter: ClusterAdapter): void {
+    this.backends.get(adapter)?.commandsBack()
+  }
+
   publish (channel: string, payload: string): void {
     const subscribers = this.channels.get(channel)
     if (subscribers === undefined) return
     const bytes = Buffer.from(payload)
+    const delay = this.options.deliveryDelayMs ?? 0
+    if (delay > 0) {
+      setTimeout(() => { for (const backend of this.channels.get(channel) ?? []) backend.receive(channel, bytes) }, delay)
+      return
+    }
     for (const backend of subscribers) backend.receive(channel, bytes)
   }
 
@@ -72,6 +94,7 @@ class InProcessBackend implements ClusterBackend {
   readonly history: MemoryHistory
   readonly transport: Transport
   available = true
+  private subscriberUp = true
   private events: ClusterEvents | undefined
   private readonly subscribed = new Set<string>()
 
@@ -86,7 +109,7 @@ class InProcessBackend implements ClusterBackend {
         bus.publish(channel, payload)
       },
       subscribe: (channels) => {
-        if (!this.available) return
+        if (!this.subscriberUp) return
         for (const channel of channels) {
           this.subscribed.add(channel)
           bus.join(channel, this)
@@ -112,8 +135,19 @@ class InProcessBackend implements ClusterBackend {
     this.events?.message(channel, payload)
   }
 
+  subscriberBack (): void {
+    this.subscriberUp = true
+    this.events?.subscriberReady()
+  }
+
+  commandsBack (): void {
+    this.available = true
+    this.events?.up()
+  }
+
   cut (): void {
     this.available = false
+    this.subscriberUp = false
     for (const channel of this.subscribed) this.bus.leave(channel, this)
     this.events?.down()
   }

@@ -70,15 +70,18 @@ export interface Proxy {
   readonly connections: number
   /** Stop forwarding on every current connection, without closing anything (half-open). */
   freeze(): void
-  /** Destroy every current connection abruptly (no close frame: the client sees 1006). */
-  cut(): void
+  /** Destroy every current connection (those to `targetPort` only, when given) abruptly (no close frame: the client sees 1006). */
+  cut(targetPort?: number): void
   /** While true, new connections are destroyed as they arrive (a network that is down). */
   refusing: boolean
 }
 
-/** A TCP proxy to `target`; new connections always flow, frozen ones never do again. */
-export async function startProxy (t: Tap, targetPort: number): Promise<Proxy> {
-  const pairs = new Set<{ client: net.Socket, upstream: net.Socket, frozen: boolean }>()
+/**
+ * A TCP proxy to `target`; new connections always flow, frozen ones never do again. `target` may
+ * be a function, asked for each new connection: a load balancer over several servers.
+ */
+export async function startProxy (t: Tap, target: number | (() => number)): Promise<Proxy> {
+  const pairs = new Set<{ client: net.Socket, upstream: net.Socket, frozen: boolean, port: number }>()
   let count = 0
   let refusing = false
   const server = net.createServer((client) => {
@@ -87,8 +90,9 @@ export async function startProxy (t: Tap, targetPort: number): Promise<Proxy> {
       return
     }
     count++
-    const upstream = net.connect(targetPort, '127.0.0.1')
-    const pair = { client, upstream, frozen: false }
+    const port = typeof target === 'number' ? target : target()
+    const upstream = net.connect(port, '127.0.0.1')
+    const pair = { client, upstream, frozen: false, port }
     pairs.add(pair)
     client.on('data', (chunk) => { if (!pair.frozen) upstream.write(chunk) })
     upstream.on('data', (chunk) => { if (!pair.frozen) client.write(chunk) })
@@ -104,12 +108,13 @@ export async function startProxy (t: Tap, targetPort: number): Promise<Proxy> {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address() as net.AddressInfo
-  const cut = (): void => {
+  const cut = (targetPort?: number): void => {
     for (const pair of pairs) {
+      if (targetPort !== undefined && pair.port !== targetPort) continue
       pair.client.destroy()
       pair.upstream.destroy()
+      pairs.delete(pair)
     }
-    pairs.clear()
   }
   t.teardown(() => {
     cut()
@@ -119,7 +124,7 @@ export async function startProxy (t: Tap, targetPort: number): Promise<Proxy> {
     port: address.port,
     get connections () { return count },
     freeze () { for (const pair of pairs) pair.frozen = true },
-    cut,
+    cut: (targetPort?: number) => cut(targetPort),
     get refusing () { return refusing },
     set refusing (value: boolean) { refusing = value },
   }

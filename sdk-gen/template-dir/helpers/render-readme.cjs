@@ -105,7 +105,9 @@ Events (\`client.on(event, listener)\`): \`state\`, \`connecting\`, \`open\`, \`
 Rooms joined with \`sendJoinRoom\` are joined again after every reconnect with \`since\` = the last \`seq\`
 seen; \`rejoined.recovered\` says whether the server replayed everything missed. \`rejoined\` fires before
 the replayed messages reach the \`on…\` handlers, which then get each missed message once, in \`seq\`
-order, then live ones; when \`recovered\` is false, reload the room's history. A re-join the server
+order, then live ones; when \`recovered\` is false, reload the room's history. \`rejoined\` with
+\`recovered: false\` also fires while connected when the server restarts a room's stream (its backend lost
+data): messages may be lost, and the room goes on from the new \`seq\`. A re-join the server
 refuses (e.g. \`forbidden\`) emits \`rejoinFailed { room, error }\` and the room is no longer tracked; one
 that times out or is refused for a passing reason (\`rate_limited\`, \`unavailable\`…) is tried again.${serverControl(model)}${presenceState(model)}
 

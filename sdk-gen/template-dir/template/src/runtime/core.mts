@@ -49,7 +49,7 @@ export class ClientCore {
     this.connection = new ConnectionMachine(this.settings, token, this.connectionHooks())
     this.requests = new Requests(this.settings, () => this.connection.socket)
     this.joined = new Rooms(this.settings, this.requests, emit)
-    this.memberViews = new MemberViews((room) => this.emit('members', { room }))
+    this.memberViews = new MemberViews((room) => this.emit('members', { room }), () => this.connection.session?.userId)
     this.heartbeat = new Heartbeat(this.settings, this.requests, this.connection)
     this.tokenRefresh = new TokenRefresh(this.settings, token, this.requests, this.connection, emit, report)
     if (!this.settings.lazy) this.connection.start()

@@ -5,6 +5,7 @@
  * the list is partial and only the count moves). `fetchAll` pages `get_members` for the full list.
  * With a presence state declared by the server, each list carries the members' states
  * (`presence`) and `presence_updated` keeps them current.
+ * The client's own user stays in the views of the rooms it holds, whatever a late `user_left` says.
  */
 import { PresenceMessage, ServerMessage, type ServerFrame } from './protocol/index.js'
 
@@ -30,7 +31,8 @@ interface View { users: Set<string>, count: number, complete: boolean, states: M
 export class MemberViews {
   private readonly views = new Map<string, View>()
 
-  constructor (private readonly changed: (room: string) => void) {}
+  /** `self`: this client's user (from `connected`), a member of every room it holds. */
+  constructor (private readonly changed: (room: string) => void, private readonly self: () => string | undefined = () => undefined) {}
 
   view (room: string): MembersView | undefined {
     const view = this.views.get(room)
@@ -57,6 +59,9 @@ export class MemberViews {
       view.users.add(payload.userId)
       view.count = view.complete ? view.users.size : view.count + 1
     } else if (frame.type === ServerMessage.UserLeft && payload.userId !== undefined) {
+      // Our own user is in every room this client holds: a `user_left` for it is stale (its old
+      // connection's instance announced it after this connection re-joined elsewhere).
+      if (payload.userId === this.self()) return
       view.users.delete(payload.userId)
       view.states.delete(payload.userId)
       view.count = view.complete ? view.users.size : Math.max(view.users.size, view.count - 1)

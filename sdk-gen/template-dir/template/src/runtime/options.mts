@@ -166,7 +166,9 @@ export interface ClientEvents {
   /**
    * A room was joined again after a reconnect; `recovered` says whether no durable message was
    * missed. Emitted before the replayed messages reach the `on…` handlers; when `recovered` is
-   * false, reload what the app shows of the room.
+   * false, reload what the app shows of the room. Also emitted, with `recovered: false`, when the
+   * server restarts a room's stream under a connected client (its backend lost data, or messages
+   * it missed are gone): `seq` is the new baseline, the room's messages continue after it.
    */
   rejoined: { readonly room: string, readonly recovered: boolean, readonly seq: number }
   /** A room could not be joined again (e.g. `forbidden`): the client no longer tracks it. */

@@ -7,7 +7,9 @@
  * makes on its own arrive as frames (`observe`): `room_added` enters the room in the set like a
  * join's reply, `room_removed` takes it out (it is not joined again). The presence state this
  * client last set in a room (`set_presence`, acknowledged) is set again after each re-join: the
- * server forgets a connection's state when the connection goes.
+ * server forgets a connection's state when the connection goes. A `room_joined` without `id` and
+ * with `recovered: false` for a tracked room is the server restarting its stream under this
+ * connection (`rejoined` with `recovered: false`): its `seq` and `epoch` are the new baseline.
  */
 import { host } from './env.mjs'
 import { RequestTimeoutError, ServerError } from './errors.mjs'
@@ -58,7 +60,11 @@ export class Rooms {
     // A join the server made for this connection: `room_added`, or a `room_joined` that answers no
     // request of ours (the app's `ctx.join`). Tracked like our own joins.
     if (frame.type === ServerMessage.RoomAdded || (frame.type === ServerMessage.RoomJoined && frame.id === undefined)) {
-      this.noteJoined(frame.payload as RoomJoinedReply, false)
+      const reply = frame.payload as RoomJoinedReply
+      const reset = frame.type === ServerMessage.RoomJoined && reply.recovered === false && this.joined.has(reply.room)
+      this.noteJoined(reply, false)
+      // The server restarted the room's stream under this connection: messages may be lost; the new baseline counts from here.
+      if (reset) this.emit('rejoined', { room: reply.room, recovered: false, seq: reply.seq })
       return
     }
     // A leave the app made for this connection (`ctx.leave`): not joined again.
