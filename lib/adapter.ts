@@ -33,12 +33,32 @@ export interface RoomPublish {
 export interface PresenceJoin {
   /** True when this is the user's first connection in the room, cluster-wide. */
   readonly firstForUser: boolean
+  /**
+   * The room's presence version after this change (see `PresenceLeave.version`), when it added the
+   * user. Optional: without it `user_joined` carries no version and clients apply it as it comes.
+   */
+  readonly version?: number | undefined
+}
+
+/** What `removeMember` may answer instead of a bare `lastForUser` boolean. */
+export interface PresenceLeave {
+  /** True when it was the user's last connection in the room, cluster-wide. */
+  readonly lastForUser: boolean
+  /**
+   * The room's presence version after this change, when it removed the user: a number that grows
+   * with every change of the room's set of users, taken in the same atomic step as the change.
+   * `user_joined`/`user_left` and member lists carry it, so a client drops an announcement older
+   * than what it already holds (two instances' announcements may arrive out of order).
+   */
+  readonly version?: number | undefined
 }
 
 /** A page of a room's users: up to `limit` ids after a cursor, in sorted order, and the room's size. */
 export interface MembersAfter {
   readonly members: string[]
   readonly count: number
+  /** The room's presence version when these were read, in the same atomic read (optional). */
+  readonly version?: number | undefined
 }
 
 /** A user's merged presence state after a change (see `PresenceStateStore`). */
@@ -147,8 +167,11 @@ export interface Adapter {
   removeConnection?(userId: string, connectionId: string): MaybePromise<void>
 
   addMember(room: string, userId: string, connectionId: string): MaybePromise<PresenceJoin>
-  /** Resolves true when it was the user's last connection in the room, cluster-wide. */
-  removeMember(room: string, userId: string, connectionId: string): MaybePromise<boolean>
+  /**
+   * Resolves true when it was the user's last connection in the room, cluster-wide; or a
+   * `PresenceLeave`, which can also give the room's presence version.
+   */
+  removeMember(room: string, userId: string, connectionId: string): MaybePromise<boolean | PresenceLeave>
   /**
    * Distinct user ids in the room, cluster-wide. With `limit`, at most about that many (any of
    * them: a big room's `room_joined` lists only `presence.listLimit`); the hub trims extras.
@@ -160,6 +183,13 @@ export interface Adapter {
    * full `members(room)` for every page.
    */
   membersAfter?(room: string, after: string | undefined, limit: number): MaybePromise<MembersAfter>
+  /**
+   * Up to about `limit` of the room's users (any of them), how many it has and its presence
+   * version, read in one atomic step: what `room_joined` carries. Optional: without it the hub
+   * reads `members` and `memberCount` separately (a change between them can make the count
+   * disagree with the list) and sends no version.
+   */
+  memberList?(room: string, limit: number): MaybePromise<MembersAfter>
   /**
    * How many distinct users the room has, cluster-wide, without listing them. Optional: without
    * it the hub counts `members(room)`, which costs a full list per join in a big room.

@@ -37,10 +37,13 @@ export type Membership = readonly [room: string, userId: string, connectionId: s
 
 /** Cluster-wide presence, and which instance holds which membership (so survivors can clean up). */
 export interface PresenceStore {
-  /** Record the membership for `instanceId`. True when it is the user's first connection in the room. */
-  add(instanceId: string, member: Membership): MaybePromise<boolean>
-  /** Forget it. True when it was the user's last connection in the room. */
-  remove(instanceId: string, member: Membership): MaybePromise<boolean>
+  /**
+   * Record the membership for `instanceId`. True when it is the user's first connection in the
+   * room, or instead the room's presence version after it (> 0, see `PresenceLeave.version`).
+   */
+  add(instanceId: string, member: Membership): MaybePromise<boolean | number>
+  /** Forget it. True (or the room's presence version after it, > 0) when it was the user's last connection in the room. */
+  remove(instanceId: string, member: Membership): MaybePromise<boolean | number>
   /**
    * Record several memberships of `instanceId` at once (a resync after an outage): one entry per
    * member, true when it was that user's first connection in its room. Batched, so thousands cost
@@ -53,6 +56,8 @@ export interface PresenceStore {
   members(room: string, limit?: number): MaybePromise<string[]>
   /** Up to `limit` user ids after `after` in sorted order, and the room's size (a `get_members` page). */
   page(room: string, after: string | undefined, limit: number): MaybePromise<MembersAfter>
+  /** Up to about `limit` users (any), the count and the presence version, in one atomic read. Optional. */
+  list?(room: string, limit: number): MaybePromise<MembersAfter>
   /** How many distinct users the room has (without listing them: asked on every join). */
   count(room: string): MaybePromise<number>
   /** The memberships recorded for `instanceId`. */

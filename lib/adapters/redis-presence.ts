@@ -23,22 +23,24 @@ export class RedisPresence implements PresenceStore {
     this.state = new RedisPresenceStates(cmd, keys)
   }
 
-  async add (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
+  /** The room's presence version when it is the user's first connection there, else 0. */
+  async add (instanceId: string, [room, userId, connectionId]: Membership): Promise<number> {
     const cmd = this.cmd()
-    const [, first] = await Promise.all([
+    const [, version] = await Promise.all([
       cmd.sadd(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
-      cmd.wsAddMember(this.keys.conns(room), this.keys.users(room), this.keys.sorted(room), connectionId, userId),
+      cmd.wsAddMember(this.keys.conns(room), this.keys.users(room), this.keys.sorted(room), this.keys.pv(room), connectionId, userId),
     ])
-    return first === 1
+    return Number(version)
   }
 
-  async remove (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
+  /** The room's presence version when it was the user's last connection there, else 0. */
+  async remove (instanceId: string, [room, userId, connectionId]: Membership): Promise<number> {
     const cmd = this.cmd()
-    const [last] = await Promise.all([
-      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), this.keys.state(room), this.keys.sorted(room), connectionId, userId),
+    const [version] = await Promise.all([
+      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), this.keys.state(room), this.keys.sorted(room), this.keys.pv(room), connectionId, userId),
       cmd.srem(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
     ])
-    return last === 1
+    return Number(version)
   }
 
   async addMany (instanceId: string, members: readonly Membership[]): Promise<boolean[]> {
@@ -70,8 +72,13 @@ export class RedisPresence implements PresenceStore {
   }
 
   async page (room: string, after: string | undefined, limit: number): Promise<MembersAfter> {
-    const [count, members] = await this.cmd().wsMembersAfter(this.keys.users(room), this.keys.sorted(room), after ?? '', limit)
-    return { members, count: Number(count) }
+    const [count, members, version] = await this.cmd().wsMembersAfter(this.keys.users(room), this.keys.sorted(room), this.keys.pv(room), after ?? '', limit)
+    return { members, count: Number(count), version: Number(version) }
+  }
+
+  async list (room: string, limit: number): Promise<MembersAfter> {
+    const [count, version, members] = await this.cmd().wsMemberList(this.keys.users(room), this.keys.pv(room), limit)
+    return { members, count: Number(count), version: Number(version) }
   }
 
   async count (room: string): Promise<number> {
@@ -131,7 +138,8 @@ export class RedisPresence implements PresenceStore {
       const conns = this.keys.conns(room)
       const users = this.keys.users(room)
       const sorted = this.keys.sorted(room)
-      const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, sorted, ...args) : await cmd.wsRemoveMembers(conns, users, this.keys.state(room), sorted, ...args)
+      const pv = this.keys.pv(room)
+      const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, sorted, pv, ...args) : await cmd.wsRemoveMembers(conns, users, this.keys.state(room), sorted, pv, ...args)
       for (const [i, n] of indexes.entries()) out[n] = reply[i] === 1
     }))
     return out
