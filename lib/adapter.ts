@@ -124,14 +124,17 @@ export interface AdapterHost {
   deliverBurst?(frames: ReadonlyArray<RoomDelivery>): void
   /** Deliver an encoded frame to this instance's connections of `userId`. */
   deliverToUser(userId: string, data: Buffer): void
-  /** A user's presence in a room ended elsewhere (e.g. their instance died): tell local members. */
-  userLeft(room: string, userId: string): void
+  /**
+   * A user's presence in a room ended elsewhere (e.g. their instance died): tell local members.
+   * `version`: the room's presence version after the departure, when the adapter keeps one.
+   */
+  userLeft(room: string, userId: string, version?: number): void
   /**
    * A user's presence in a room began again through this instance (a resync after an outage):
    * tell the room under the host's presence rules (big rooms are not told of each arrival).
    * Optional: without it an adapter publishes `user_joined` itself.
    */
-  userJoined?(room: string, userId: string): void
+  userJoined?(room: string, userId: string, version?: number): void
   /**
    * Several users' presence ended at once, all found by this instance (its own close, or an
    * instance found dead): tell each room under the host's presence rules, in one batch per room
@@ -139,7 +142,7 @@ export interface AdapterHost {
    * announcement is published, so an adapter can await it before closing its connection.
    * Optional: without it an adapter announces each departure itself.
    */
-  usersLeft?(departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void>
+  usersLeft?(departures: ReadonlyArray<readonly [room: string, userId: string, version?: number]>): Promise<void>
   /** Log through the app's logger. */
   readonly log: { warn(obj: object, msg: string): void, error(obj: object, msg: string): void, info(obj: object, msg: string): void }
 }

@@ -111,8 +111,11 @@ export function multiInstanceCompliance (tap: Tap, create: (t: any) => AdapterCl
     await a!.adapter.addMember('r', 'alice', 'a1')
     for (let i = 0; i < 20; i++) await closing.addMember('r', `user${i}`, `c${i}`)
     await closing.addMember('r', 'alice', 'a2')
+    const before = (await a!.adapter.memberList!('r', 1)).version!
     await closing.close()
     t.same(host.batches.map((batch) => batch.length), [20], 'one batch: every user who left (alice stays through A)')
+    const versions = host.batches[0]!.map(([, , version]) => version!)
+    t.ok(versions.every((version) => version > before) && new Set(versions).size === 20, 'each departure with the room\'s presence version after it')
     t.same(host.left, [], 'none one by one')
     t.same(await a!.adapter.members('r'), ['alice'])
     await a!.host.until(() => a!.host.rooms.length === 1, 'the announcement on A')

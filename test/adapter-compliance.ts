@@ -76,14 +76,14 @@ export class RecordingHost implements AdapterHost {
  * batch and announces it with one `member_count` frame into `room`, published through `adapter`.
  */
 export class BatchingHost extends RecordingHost {
-  readonly batches: Array<ReadonlyArray<readonly [string, string]>> = []
+  readonly batches: Array<ReadonlyArray<readonly [string, string, number?]>> = []
   adapter: Adapter | undefined
 
   constructor (private readonly room: string) {
     super()
   }
 
-  async usersLeft (departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void> {
+  async usersLeft (departures: ReadonlyArray<readonly [room: string, userId: string, version?: number]>): Promise<void> {
     this.batches.push(departures)
     const frame = roomFrameParts('member_count', this.room, { memberCount: departures.length })
     await this.adapter!.publishToRoom({ room: this.room, frame, durable: false, except: undefined })

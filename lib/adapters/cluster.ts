@@ -15,7 +15,7 @@ import type { Adapter, AdapterHost, MembersAfter, PresenceJoin, PresenceLeave, P
 import { sortedPage } from '../members-page.js'
 import { WsError } from '../errors.js'
 import { withTimeout } from '../timeout.js'
-import type { ClusterBackend, ClusterEvents, ClusterTimings, History, HistoryFrame, Membership } from './cluster-roles.js'
+import { presenceChange, type ClusterBackend, type ClusterEvents, type ClusterTimings, type History, type HistoryFrame, type Membership } from './cluster-roles.js'
 import { ClusterHealth } from './cluster-health.js'
 import { guardedStates } from './cluster-state.js'
 import { Liveness } from './cluster-liveness.js'
@@ -155,8 +155,8 @@ export class ClusterAdapter implements Adapter {
     // found nothing to remove in the store yet, so recording it now would leave a phantom member.
     if (!this.local.has(room, userId, connectionId)) return { firstForUser: false }
     const member: Membership = [room, userId, connectionId]
-    const added = await this.attempt(() => this.backend.presence.add(this.host!.instanceId, member), () => firstForUser)
-    return typeof added === 'number' ? { firstForUser: added > 0, version: added || undefined } : { firstForUser: added }
+    const { changed, version } = presenceChange(await this.attempt(() => this.backend.presence.add(this.host!.instanceId, member), () => firstForUser))
+    return { firstForUser: changed, version }
   }
 
   async removeMember (room: string, userId: string, connectionId: string): Promise<PresenceLeave> {
@@ -167,8 +167,8 @@ export class ClusterAdapter implements Adapter {
       this.subscriptions.remove(this.backend.transport.roomChannel(room))
     }
     const member: Membership = [room, userId, connectionId]
-    const last = await this.attempt(() => this.backend.presence.remove(this.host!.instanceId, member), () => lastForUser)
-    return typeof last === 'number' ? { lastForUser: last > 0, version: last || undefined } : { lastForUser: last }
+    const { changed, version } = presenceChange(await this.attempt(() => this.backend.presence.remove(this.host!.instanceId, member), () => lastForUser))
+    return { lastForUser: changed, version }
   }
 
   /** During an outage (or from a store without `list`): listed and counted apart, with no version. */

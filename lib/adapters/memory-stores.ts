@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Exclusions, MembersAfter, StreamPosition } from '../adapter.js'
 import { joinRoomFrame, type RoomFrameParts } from '../protocol/stringify.js'
-import type { History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
+import type { Departure, History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
 import { encodeDurableEnvelope, encodeExclusions } from './envelope.js'
 import { MemoryPresenceStates } from './presence-states.js'
 import { RoomPresence } from './room-presence.js'
@@ -35,12 +35,12 @@ export class MemoryPresence implements PresenceStore {
     return this.rooms.remove(...member) ? this.rooms.version(member[0]) || true : false
   }
 
-  addMany (instanceId: string, members: readonly Membership[]): boolean[] {
-    return members.map((member) => this.add(instanceId, member) !== false)
+  addMany (instanceId: string, members: readonly Membership[]): Array<number | false> {
+    return members.map((member) => this.add(instanceId, member))
   }
 
-  removeMany (instanceId: string, members: readonly Membership[]): boolean[] {
-    return members.map((member) => this.remove(instanceId, member) !== false)
+  removeMany (instanceId: string, members: readonly Membership[]): Array<number | boolean> {
+    return members.map((member) => this.remove(instanceId, member))
   }
 
 
@@ -64,11 +64,15 @@ export class MemoryPresence implements PresenceStore {
     return [...this.byInstance.get(instanceId)?.values() ?? []]
   }
 
-  removeInstance (instanceId: string, onLeft: (left: Array<readonly [string, string]>) => void): void {
+  removeInstance (instanceId: string, onLeft: (left: Departure[]) => void): void {
     const held = this.held(instanceId)
     this.byInstance.delete(instanceId)
     for (const member of held) this.state.clear(...member)
-    onLeft(held.filter((member) => this.rooms.remove(...member)).map(([room, userId]) => [room, userId] as const))
+    const left: Departure[] = []
+    for (const [room, userId, connectionId] of held) {
+      if (this.rooms.remove(room, userId, connectionId)) left.push([room, userId, this.rooms.version(room) || undefined])
+    }
+    onLeft(left)
   }
 
   beat (instanceId: string): boolean {

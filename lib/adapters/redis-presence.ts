@@ -6,7 +6,7 @@
  * heartbeat queued behind it.
  */
 import type { MembersAfter } from '../adapter.js'
-import type { Membership, PresenceStore } from './cluster-roles.js'
+import type { Departure, Membership, PresenceStore } from './cluster-roles.js'
 import { memberRecord, parseMemberRecord, type RedisKeys } from './redis-keys.js'
 import type { CommandConnection } from './redis-stores.js'
 import { RedisPresenceStates } from './redis-presence-state.js'
@@ -14,7 +14,6 @@ import { RedisPresenceStates } from './redis-presence-state.js'
 /** Memberships per chunk of bulk work: one chunk is in flight at a time. */
 const CHUNK = 500
 
-type Left = Array<readonly [room: string, userId: string]>
 
 export class RedisPresence implements PresenceStore {
   readonly state: RedisPresenceStates
@@ -43,8 +42,9 @@ export class RedisPresence implements PresenceStore {
     return Number(version)
   }
 
-  async addMany (instanceId: string, members: readonly Membership[]): Promise<boolean[]> {
-    const out: boolean[] = []
+  /** Per member: the room's presence version when it was the user's first connection there, else 0. */
+  async addMany (instanceId: string, members: readonly Membership[]): Promise<number[]> {
+    const out: number[] = []
     for (let i = 0; i < members.length; i += CHUNK) {
       const chunk = members.slice(i, i + CHUNK)
       // The record first: should the room step fail, a later resync or reap still finds it.
@@ -54,8 +54,9 @@ export class RedisPresence implements PresenceStore {
     return out
   }
 
-  async removeMany (instanceId: string, members: readonly Membership[]): Promise<boolean[]> {
-    const out: boolean[] = []
+  /** Per member: the room's presence version when it was the user's last connection there, else 0. */
+  async removeMany (instanceId: string, members: readonly Membership[]): Promise<number[]> {
+    const out: number[] = []
     for (let i = 0; i < members.length; i += CHUNK) {
       const chunk = members.slice(i, i + CHUNK)
       out.push(...await this.perRoom(chunk, 'remove'))
@@ -89,7 +90,7 @@ export class RedisPresence implements PresenceStore {
     return parseRecords(await this.cmd().smembers(this.keys.instance(instanceId)))
   }
 
-  async removeInstance (instanceId: string, onLeft: (left: Left) => void): Promise<void> {
+  async removeInstance (instanceId: string, onLeft: (left: Departure[]) => void): Promise<void> {
     const key = this.keys.instance(instanceId)
     // Claimed dead by this survivor, or leaving on its own close (then there is no claim).
     const claimed = await this.renewClaim(instanceId)
@@ -101,7 +102,7 @@ export class RedisPresence implements PresenceStore {
       const members = parseRecords(chunk)
       const last = await this.perRoom(members, 'remove')
       await this.cmd().srem(key, ...chunk)
-      onLeft(members.filter((_, n) => last[n]).map(([room, userId]) => [room, userId] as const))
+      onLeft(members.flatMap(([room, userId], n) => last[n]! > 0 ? [[room, userId, last[n]!] as const] : []))
     }
     await this.cmd().zrem(this.keys.reaping, instanceId)
   }
@@ -123,8 +124,8 @@ export class RedisPresence implements PresenceStore {
     return await this.cmd().wsRenewClaim(this.keys.reaping, instanceId) === 1
   }
 
-  /** One script per room of `members` (its keys share a slot), all sent at once; one result per member, in order. */
-  private async perRoom (members: readonly Membership[], step: 'add' | 'remove'): Promise<boolean[]> {
+  /** One script per room of `members` (its keys share a slot), all sent at once; one version (or 0) per member, in order. */
+  private async perRoom (members: readonly Membership[], step: 'add' | 'remove'): Promise<number[]> {
     const cmd = this.cmd()
     const byRoom = new Map<string, number[]>()
     for (const [n, [room]] of members.entries()) {
@@ -132,7 +133,7 @@ export class RedisPresence implements PresenceStore {
       if (indexes === undefined) byRoom.set(room, [n])
       else indexes.push(n)
     }
-    const out = new Array<boolean>(members.length).fill(false)
+    const out = new Array<number>(members.length).fill(0)
     await Promise.all([...byRoom].map(async ([room, indexes]) => {
       const args = indexes.flatMap((n) => [members[n]![2], members[n]![1]])
       const conns = this.keys.conns(room)
@@ -140,7 +141,7 @@ export class RedisPresence implements PresenceStore {
       const sorted = this.keys.sorted(room)
       const pv = this.keys.pv(room)
       const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, sorted, pv, ...args) : await cmd.wsRemoveMembers(conns, users, this.keys.state(room), sorted, pv, ...args)
-      for (const [i, n] of indexes.entries()) out[n] = reply[i] === 1
+      for (const [i, n] of indexes.entries()) out[n] = Number(reply[i])
     }))
     return out
   }

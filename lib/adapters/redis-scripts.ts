@@ -179,21 +179,20 @@ local min = '-'
 if ARGV[1] ~= '' then min = '(' .. ARGV[1] end
 return {n, redis.call('ZRANGEBYLEX', KEYS[2], min, '+', 'LIMIT', 0, tonumber(ARGV[2])), tonumber(redis.call('GET', KEYS[3]) or '0')}`
 
-/** Several connections join one room. Same keys; ARGV: connectionId, userId, … Returns 1/0 per pair (first or not). */
+/** Several connections join one room. Same keys; ARGV: connectionId, userId, … Returns per pair the new version or 0, as `ADD_MEMBER`. */
 export const ADD_MEMBERS = `${BUMP_VERSION}
 local out = {}
 for i = 1, #ARGV, 2 do
   local first = 0
   if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1) == 1 then
     redis.call('ZADD', KEYS[3], 0, ARGV[i + 1])
-    bumpVersion(KEYS[4])
-    first = 1
+    first = bumpVersion(KEYS[4])
   end
   out[#out + 1] = first
 end
 return out`
 
-/** Several connections leave one room (states too). Keys as `REMOVE_MEMBER`, arguments as `ADD_MEMBERS`; 1/0 per pair (last or not). */
+/** Several connections leave one room (states too). Keys as `REMOVE_MEMBER`, arguments as `ADD_MEMBERS`; per pair the new version or 0, as `REMOVE_MEMBER`. */
 export const REMOVE_MEMBERS = `${DROP_STATE}
 ${BUMP_VERSION}
 local out = {}
@@ -204,8 +203,7 @@ for i = 1, #ARGV, 2 do
   if removed and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
     redis.call('HDEL', KEYS[2], ARGV[i + 1])
     redis.call('ZREM', KEYS[4], ARGV[i + 1])
-    bumpVersion(KEYS[5])
-    last = 1
+    last = bumpVersion(KEYS[5])
   end
   out[#out + 1] = last
 end
