@@ -147,7 +147,7 @@ export { WsOutgoingFrameError } from './lib/outgoing-check.js'
 export { MemoryAdapter } from './lib/adapters/memory.js'
 export type { MemoryAdapterOptions } from './lib/adapters/memory.js'
 // The Redis adapter is at 'fastify-ws-rooms/redis': this entry must load without ioredis.
-export type { Adapter, AdapterHost, RoomPublish, Recovery, PresenceJoin, Exclusions, StreamPosition } from './lib/adapter.js'
+export type { Adapter, AdapterHost, RoomPublish, Recovery, PresenceJoin, PresenceLeave, MembersAfter, Exclusions, StreamPosition } from './lib/adapter.js'
 export { ClusterAdapter } from './lib/adapters/cluster.js'
 export type { ClusterBackend, ClusterEvents, ClusterTimings, Transport, PresenceStore, HistoryStore, History, HistoryFrame, Membership } from './lib/adapters/cluster-roles.js'
 export { encodeDurableEnvelope, encodeExclusions } from './lib/adapters/envelope.js'

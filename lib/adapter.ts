@@ -33,12 +33,32 @@ export interface RoomPublish {
 export interface PresenceJoin {
   /** True when this is the user's first connection in the room, cluster-wide. */
   readonly firstForUser: boolean
+  /**
+   * The room's presence version after this change (see `PresenceLeave.version`), when it added the
+   * user. Optional: without it `user_joined` carries no version and clients apply it as it comes.
+   */
+  readonly version?: number | undefined
+}
+
+/** What `removeMember` may answer instead of a bare `lastForUser` boolean. */
+export interface PresenceLeave {
+  /** True when it was the user's last connection in the room, cluster-wide. */
+  readonly lastForUser: boolean
+  /**
+   * The room's presence version after this change, when it removed the user: a number that grows
+   * with every change of the room's set of users, taken in the same atomic step as the change.
+   * `user_joined`/`user_left` and member lists carry it, so a client drops an announcement older
+   * than what it already holds (two instances' announcements may arrive out of order).
+   */
+  readonly version?: number | undefined
 }
 
 /** A page of a room's users: up to `limit` ids after a cursor, in sorted order, and the room's size. */
 export interface MembersAfter {
   readonly members: string[]
   readonly count: number
+  /** The room's presence version when these were read, in the same atomic read (optional). */
+  readonly version?: number | undefined
 }
 
 /** A user's merged presence state after a change (see `PresenceStateStore`). */
@@ -112,14 +132,17 @@ export interface AdapterHost {
   roomReset?(room: string, position: StreamPosition): void
   /** Deliver an encoded frame to this instance's connections of `userId`. */
   deliverToUser(userId: string, data: Buffer): void
-  /** A user's presence in a room ended elsewhere (e.g. their instance died): tell local members. */
-  userLeft(room: string, userId: string): void
+  /**
+   * A user's presence in a room ended elsewhere (e.g. their instance died): tell local members.
+   * `version`: the room's presence version after the departure, when the adapter keeps one.
+   */
+  userLeft(room: string, userId: string, version?: number): void
   /**
    * A user's presence in a room began again through this instance (a resync after an outage):
    * tell the room under the host's presence rules (big rooms are not told of each arrival).
    * Optional: without it an adapter publishes `user_joined` itself.
    */
-  userJoined?(room: string, userId: string): void
+  userJoined?(room: string, userId: string, version?: number): void
   /**
    * Several users' presence ended at once, all found by this instance (its own close, or an
    * instance found dead): tell each room under the host's presence rules, in one batch per room
@@ -127,7 +150,7 @@ export interface AdapterHost {
    * announcement is published, so an adapter can await it before closing its connection.
    * Optional: without it an adapter announces each departure itself.
    */
-  usersLeft?(departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void>
+  usersLeft?(departures: ReadonlyArray<readonly [room: string, userId: string, version?: number]>): Promise<void>
   /** Log through the app's logger. */
   readonly log: { warn(obj: object, msg: string): void, error(obj: object, msg: string): void, info(obj: object, msg: string): void }
 }
@@ -155,8 +178,11 @@ export interface Adapter {
   removeConnection?(userId: string, connectionId: string): MaybePromise<void>
 
   addMember(room: string, userId: string, connectionId: string): MaybePromise<PresenceJoin>
-  /** Resolves true when it was the user's last connection in the room, cluster-wide. */
-  removeMember(room: string, userId: string, connectionId: string): MaybePromise<boolean>
+  /**
+   * Resolves true when it was the user's last connection in the room, cluster-wide; or a
+   * `PresenceLeave`, which can also give the room's presence version.
+   */
+  removeMember(room: string, userId: string, connectionId: string): MaybePromise<boolean | PresenceLeave>
   /**
    * Distinct user ids in the room, cluster-wide. With `limit`, at most about that many (any of
    * them: a big room's `room_joined` lists only `presence.listLimit`); the hub trims extras.
@@ -168,6 +194,13 @@ export interface Adapter {
    * full `members(room)` for every page.
    */
   membersAfter?(room: string, after: string | undefined, limit: number): MaybePromise<MembersAfter>
+  /**
+   * Up to about `limit` of the room's users (any of them), how many it has and its presence
+   * version, read in one atomic step: what `room_joined` carries. Optional: without it the hub
+   * reads `members` and `memberCount` separately (a change between them can make the count
+   * disagree with the list) and sends no version.
+   */
+  memberList?(room: string, limit: number): MaybePromise<MembersAfter>
   /**
    * How many distinct users the room has, cluster-wide, without listing them. Optional: without
    * it the hub counts `members(room)`, which costs a full list per join in a big room.

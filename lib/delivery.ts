@@ -57,9 +57,9 @@ export class Delivery implements AdapterHost {
     private readonly disconnect: Disconnect,
     /** Announce an arrival or a departure the adapter reports (presence.ts decides what the room hears). */
     private readonly announce: {
-      joined(room: string, userId: string): Promise<void>
-      left(room: string, userId: string): Promise<void>
-      leftMany(departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void>
+      joined(room: string, userId: string, version?: number): Promise<void>
+      left(room: string, userId: string, version?: number): Promise<void>
+      leftMany(departures: ReadonlyArray<readonly [room: string, userId: string, version?: number]>): Promise<void>
     },
   ) {
     this.check = options.validateOutgoing ? createOutgoingCheck(catalog) : undefined
@@ -240,16 +240,16 @@ export class Delivery implements AdapterHost {
     if (this.messagesOut !== before) this.outByType[type] = (this.outByType[type] ?? 0) + this.messagesOut - before
   }
 
-  userLeft (room: string, userId: string): void {
-    this.announce.left(room, userId).catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
+  userLeft (room: string, userId: string, version?: number): void {
+    this.announce.left(room, userId, version).catch((err: unknown) => this.log.error({ err, room }, 'user_left delivery failed'))
   }
 
-  usersLeft (departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void> {
+  usersLeft (departures: ReadonlyArray<readonly [room: string, userId: string, version?: number]>): Promise<void> {
     return this.announce.leftMany(departures)
   }
 
-  userJoined (room: string, userId: string): void {
-    this.announce.joined(room, userId).catch((err: unknown) => this.log.error({ err, room }, 'user_joined delivery failed'))
+  userJoined (room: string, userId: string, version?: number): void {
+    this.announce.joined(room, userId, version).catch((err: unknown) => this.log.error({ err, room }, 'user_joined delivery failed'))
   }
 }
 

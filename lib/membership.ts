@@ -13,7 +13,7 @@ import type { Connection } from './connection.js'
 import { isExcluded, type Delivery } from './delivery.js'
 import { WsError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
-import type { Presence } from './presence.js'
+import { asLeave, type Presence } from './presence.js'
 import type { Registry } from './registry.js'
 import { assertRoomName } from './room-name.js'
 import { ServerMessage } from './protocol/names.js'
@@ -23,6 +23,8 @@ export interface RoomJoinedPayload {
   members: string[]
   memberCount: number
   presence?: Record<string, unknown>
+  /** The room's presence version of this list (see `PresenceLeave.version`). */
+  version?: number
   seq: number
   epoch?: string
   recovered?: boolean
@@ -83,7 +85,7 @@ export class Membership {
           // Removed meanwhile (app.ws.removeFromRoom): its leave already announced and ran onLeave;
           // announcing the arrival or running onJoin now would reverse that order.
           if (connection.rooms.has(room)) {
-            if (presence.firstForUser) await this.presence.joined(room, connection.userId)
+            if (presence.firstForUser) await this.presence.joined(room, connection.userId, presence.version)
             if (this.hooks.hasHook('onJoin')) await this.joinedHook(connection, room, presence.firstForUser)
           }
           if (connection.closed) return
@@ -92,7 +94,7 @@ export class Membership {
       // This replay covers every gap so far; a frame dropped from now on (held during this join,
       // newer than the history read) is a new gap that must outlive the recovery.
       if (replay) hadGap = connection.gaps?.delete(room) === true
-      const [{ members, memberCount, presence: states }, position, recovery] = await Promise.all([
+      const [{ members, memberCount, presence: states, version }, position, recovery] = await Promise.all([
         this.presence.list(room),
         positionOf(this.adapter, room),
         replay ? this.adapter.recover(room, since, epoch) : undefined,
@@ -108,6 +110,7 @@ export class Membership {
       recoveredUpTo = frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
       const reply: RoomJoinedPayload = { room, members, memberCount, seq: Math.max(position.seq, recoveredUpTo) }
       if (states !== undefined) reply.presence = states
+      if (version !== undefined) reply.version = version
       // The client sends it back with `since`; a new epoch means the room's numbering restarted.
       if (position.epoch !== undefined && position.epoch !== '') reply.epoch = position.epoch
       if (since !== undefined) reply.recovered = this.delivery.countRecovery(recovery === undefined || recovery.recovered)
@@ -191,8 +194,8 @@ export class Membership {
     }
     // Its presence state first: the user's state falls back to their next most recent (announced if they stay).
     const change = connection.stated?.has(room) === true ? await this.presence.clearState(connection, room) : undefined
-    const lastForUser = await this.adapter.removeMember(room, connection.userId, connection.id)
-    if (lastForUser) await this.presence.left(room, connection.userId)
+    const { lastForUser, version } = asLeave(await this.adapter.removeMember(room, connection.userId, connection.id))
+    if (lastForUser) await this.presence.left(room, connection.userId, version)
     else if (change?.changed === true) await this.presence.updated(room, connection.userId, change.state)
     if (runHooks && this.hooks.hasHook('onLeave')) await this.hooks.runHook('onLeave', connection, { room, lastForUser, disconnecting })
   }

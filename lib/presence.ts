@@ -10,6 +10,13 @@
  * Counts are read after each change, so on several instances two joins at the very limit may both
  * see a count past it (then no `member_count` is sent for that crossing).
  *
+ * Order: the instance that made a change announces it, so two instances' announcements about one
+ * user can arrive in either order (a user moving from one instance to another). With an adapter
+ * that keeps a presence version (`PresenceLeave.version`, the built-in ones do), `user_joined`,
+ * `user_left` and every members list carry the room's version at that change or read, and a
+ * client ignores what is older than what it holds for that user (see the generated client's
+ * members view). Lists are read with their count and version in one step (`Adapter.memberList`).
+ *
  * Many users leaving at once (an instance shutting down, closing its adapter, or found dead) are
  * announced per room in one batch: a room that had at most `listLimit` members hears a
  * `user_left` for each, a bigger one a single `member_count` with the count after (one frame per
@@ -20,7 +27,7 @@
  * hears `presence_updated` when it changes (under the same size rule as `user_joined`), and every
  * members list carries the listed members' states (`presence`).
  */
-import type { Adapter, MaybePromise, PresenceStateStore, StateChange } from './adapter.js'
+import type { Adapter, MaybePromise, PresenceLeave, PresenceStateStore, StateChange } from './adapter.js'
 import type { Connection } from './connection.js'
 import { WsError } from './errors.js'
 import { sortedPage } from './members-page.js'
@@ -31,6 +38,8 @@ export interface MemberList {
   memberCount: number
   /** Listed member → presence state, for those that have one (only with a declared presence state). */
   presence?: Record<string, unknown>
+  /** The room's presence version when listed (with an adapter that keeps one). */
+  version?: number
 }
 
 export interface MembersPage extends MemberList {
@@ -41,11 +50,22 @@ export interface MembersPage extends MemberList {
 /** Sends an ephemeral frame to a room's members (except `exceptUser`). */
 export type Announce = (room: string, type: string, payload: unknown, exceptUser: string | undefined) => MaybePromise<unknown>
 
-export type Departures = ReadonlyArray<readonly [room: string, userId: string]>
+/** Users that left: room, user and, when the adapter gave one, the room's presence version at the departure. */
+export type Departures = ReadonlyArray<readonly [room: string, userId: string, version?: number | undefined]>
+
+/** `removeMember`'s answer, either form. */
+export function asLeave (result: boolean | PresenceLeave): PresenceLeave {
+  return typeof result === 'boolean' ? { lastForUser: result } : result
+}
+
+/** `user_joined`/`user_left`'s payload: the version only when there is one. */
+function userPayload (userId: string, version: number | undefined): { userId: string, version?: number } {
+  return version === undefined ? { userId } : { userId, version }
+}
 
 export class Presence {
   /** While set, departures are collected here instead of announced (see `collectDepartures`). */
-  private collected: Array<readonly [string, string]> | undefined
+  private collected: Array<readonly [string, string, number | undefined]> | undefined
   /** The adapter's state store, when the protocol declares a presence state. */
   private readonly states: PresenceStateStore | undefined
 
@@ -59,36 +79,37 @@ export class Presence {
   }
 
   /** A user's first connection joined `room` (after the adapter recorded it). */
-  async joined (room: string, userId: string): Promise<void> {
+  async joined (room: string, userId: string, version?: number): Promise<void> {
     const count = await this.count(room)
     if (count <= 1) return // alone: nobody to tell
-    if (count <= this.listLimit) await this.announce(room, ServerMessage.UserJoined, { userId }, userId)
+    if (count <= this.listLimit) await this.announce(room, ServerMessage.UserJoined, userPayload(userId, version), userId)
     else if (count === this.listLimit + 1) await this.announce(room, ServerMessage.MemberCount, { memberCount: count }, userId)
   }
 
   /** A user's last connection left `room` (after the adapter recorded it). */
-  async left (room: string, userId: string): Promise<void> {
-    if (this.collected !== undefined) return void this.collected.push([room, userId])
+  async left (room: string, userId: string, version?: number): Promise<void> {
+    if (this.collected !== undefined) return void this.collected.push([room, userId, version])
     const count = await this.count(room)
     if (count === 0) return // nobody left to tell
-    if (count < this.listLimit) await this.announce(room, ServerMessage.UserLeft, { userId }, undefined)
+    if (count < this.listLimit) await this.announce(room, ServerMessage.UserLeft, userPayload(userId, version), undefined)
     else if (count === this.listLimit) await this.announce(room, ServerMessage.MemberCount, { memberCount: count }, undefined)
   }
 
   /** Several users left at once: per room, a `user_left` each while the room was small, else one `member_count`. */
   async leftMany (departures: Departures): Promise<void> {
-    const byRoom = new Map<string, Set<string>>()
-    for (const [room, userId] of departures) {
+    // room → user → version of their departure
+    const byRoom = new Map<string, Map<string, number | undefined>>()
+    for (const [room, userId, version] of departures) {
       const users = byRoom.get(room)
-      if (users === undefined) byRoom.set(room, new Set([userId]))
-      else users.add(userId)
+      if (users === undefined) byRoom.set(room, new Map([[userId, version]]))
+      else users.set(userId, version)
     }
     await Promise.all([...byRoom].map(async ([room, users]) => {
-      if (users.size === 1) return await this.left(room, [...users][0]!)
+      if (users.size === 1) return await this.left(room, ...[...users][0]!)
       const count = await this.count(room)
       if (count === 0) return
       if (count + users.size <= this.listLimit) {
-        await Promise.all([...users].map((userId) => this.announce(room, ServerMessage.UserLeft, { userId }, undefined)))
+        await Promise.all([...users].map(([userId, version]) => this.announce(room, ServerMessage.UserLeft, userPayload(userId, version), undefined)))
       } else {
         await this.announce(room, ServerMessage.MemberCount, { memberCount: count }, undefined)
       }
@@ -107,22 +128,28 @@ export class Presence {
     if (collected !== undefined && collected.length > 0) await this.leftMany(collected)
   }
 
-  /** What `room_joined` carries: up to `listLimit` members and the count. */
+  /** What `room_joined` carries: up to `listLimit` members, the count and (when kept) the version, read together. */
   async list (room: string): Promise<MemberList> {
-    const [listed, memberCount] = await Promise.all([this.adapter.members(room, this.listLimit), this.count(room)])
+    const { adapter } = this
+    const { members: listed, count, version } = adapter.memberList !== undefined
+      ? await adapter.memberList(room, this.listLimit)
+      : await Promise.all([adapter.members(room, this.listLimit), this.count(room)]).then(([members, count]) => ({ members, count, version: undefined }))
     const members = listed.length > this.listLimit ? listed.slice(0, this.listLimit) : listed
-    // Counted and listed in two steps: never report fewer members than listed.
-    return await this.withStates(room, { members, memberCount: Math.max(memberCount, members.length) })
+    // Without `memberList`, counted and listed in two steps: never report fewer members than listed.
+    const list: MemberList = { members, memberCount: Math.max(count, members.length) }
+    if (version !== undefined) list.version = version
+    return await this.withStates(room, list)
   }
 
   /** One page of `get_members`: sorted user ids after `after`, at most `limit` (capped at `listLimit`). */
   async page (room: string, after: string | undefined, limit: number | undefined): Promise<MembersPage> {
     const size = Math.min(limit ?? this.listLimit, this.listLimit)
     // One more than the page: whether more follow. Without an ordered index, the whole room sorted.
-    const { members, count } = this.adapter.membersAfter !== undefined
+    const { members, count, version } = this.adapter.membersAfter !== undefined
       ? await this.adapter.membersAfter(room, after, size + 1)
       : sortedPage(await this.adapter.members(room), after, size + 1)
     const page: MembersPage = { room, members: members.slice(0, size), memberCount: Math.max(count, members.length) }
+    if (version !== undefined) page.version = version
     if (members.length > size) page.next = page.members[size - 1]!
     return await this.withStates(room, page)
   }

@@ -3,7 +3,7 @@
  * Handlers live in `lib/builtin-handlers.ts`; this file is data only.
  */
 import { Type } from 'typebox'
-import { Empty, EpochMs, MemberCount, RoomName, Seq, UserId } from './common.js'
+import { Empty, EpochMs, MemberCount, PresenceVersion, RoomName, Seq, UserId } from './common.js'
 import type { ClientMessageName, ServerMessageName } from '../lib/protocol/names.js'
 
 const ErrorPayload = Type.Object({
@@ -33,11 +33,12 @@ export const builtinServerMessages = {
       room: RoomName,
       members: Type.Array(UserId, { description: 'Distinct user ids present in the room: all of them when `memberCount` is at most the server\'s `presence.listLimit` (default 100), otherwise that many of them. Fewer than `memberCount`: the list is partial (page it with `get_members`).' }),
       memberCount: MemberCount,
+      version: Type.Optional(PresenceVersion),
       seq: Seq,
       epoch: Type.Optional(Type.String({ description: 'Names this numbering of the room\'s `seq`: it changes when the numbering restarts (e.g. the backend lost its data). Send it back with `since` when joining again.' })),
       recovered: Type.Optional(Type.Boolean({ description: 'Answer to `since`: true when every message after it follows this reply. False without `id`: the room\'s stream restarted under this connection.' })),
     }, { additionalProperties: false }),
-    examples: [{ room: 'general', members: ['alice', 'bob'], memberCount: 2, seq: 42, epoch: '1764079200.123456' }],
+    examples: [{ room: 'general', members: ['alice', 'bob'], memberCount: 2, version: 1764079200123461, seq: 42, epoch: '1764079200.123456' }],
   },
   room_left: {
     summary: 'Reply to `leave_room`.',
@@ -51,6 +52,7 @@ export const builtinServerMessages = {
       room: RoomName,
       members: Type.Array(UserId, { description: 'Distinct user ids present in the room, capped as in `room_joined`.' }),
       memberCount: MemberCount,
+      version: Type.Optional(PresenceVersion),
       seq: Seq,
       epoch: Type.Optional(Type.String({ description: 'Names this numbering of the room\'s `seq`, as in `room_joined`: send it back with `since` when joining again.' })),
     }, { additionalProperties: false }),
@@ -68,14 +70,14 @@ export const builtinServerMessages = {
   user_joined: {
     summary: 'A user arrived in a room (their first connection in it). Sent while the room has at most `presence.listLimit` members.',
     room: true,
-    payload: Type.Object({ userId: UserId }, { additionalProperties: false }),
-    examples: [{ userId: 'bob' }],
+    payload: Type.Object({ userId: UserId, version: Type.Optional(PresenceVersion) }, { additionalProperties: false }),
+    examples: [{ userId: 'bob', version: 1764079200123462 }],
   },
   user_left: {
     summary: 'A user left a room (their last connection in it left or disconnected). Sent while the room had at most `presence.listLimit` members.',
     room: true,
-    payload: Type.Object({ userId: UserId }, { additionalProperties: false }),
-    examples: [{ userId: 'bob' }],
+    payload: Type.Object({ userId: UserId, version: Type.Optional(PresenceVersion) }, { additionalProperties: false }),
+    examples: [{ userId: 'bob', version: 1764079200123462 }],
   },
   member_count: {
     summary: 'A room crossed `presence.listLimit`: above it, arrivals and departures are no longer announced one by one (the members list a client holds is partial from now on); back at the limit, they are again. Carries the count at the crossing. Also sent once, with the count after, when many users leave a room that had more than `presence.listLimit` members at once (an instance shut down or died): instead of a `user_left` each.',
@@ -89,6 +91,7 @@ export const builtinServerMessages = {
       room: RoomName,
       members: Type.Array(UserId, { description: 'Distinct user ids, sorted, after the request\'s `after`.' }),
       memberCount: MemberCount,
+      version: Type.Optional(PresenceVersion),
       next: Type.Optional(Type.String({ description: 'Present when more members follow: send it as `after` for the next page.' })),
     }, { additionalProperties: false }),
     examples: [{ room: 'general', members: ['alice', 'bob'], memberCount: 2 }, { room: 'lobby', members: ['u0001', 'u0002'], memberCount: 5000, next: 'u0002' }],

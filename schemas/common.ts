@@ -16,6 +16,12 @@ export const Seq = Type.Integer({ minimum: 0, description: 'Per-room sequence nu
 
 export const MemberCount = Type.Integer({ minimum: 0, description: 'Distinct users in the room, cluster-wide.' })
 
+/** Optional on the wire: servers whose adapter keeps no presence version send none. */
+export const PresenceVersion = Type.Integer({
+  minimum: 0,
+  description: 'The room\'s presence version: grows with every arrival and departure in the room, cluster-wide. Announcements of two instances may arrive out of order: drop a `user_joined`/`user_left` whose version is not above that of the list you hold, or of the last one you applied for that user. Absent when the server\'s adapter keeps none.',
+})
+
 export const EpochMs = Type.Integer({ minimum: 0, description: 'Milliseconds since the Unix epoch.' })
 
 /** Request ids correlate a request with its single reply. */

@@ -4,6 +4,7 @@
  */
 import type { Adapter } from '../plugin.js'
 import { roomFrameParts } from '../lib/protocol/stringify.js'
+import { asLeave } from '../lib/presence.js'
 import { BatchingHost, frame, RecordingHost, type Tap } from './adapter-compliance.js'
 
 /** Instances of one cluster, driven directly. `crash`, when the engine can, kills one as a dead process would. */
@@ -62,12 +63,23 @@ export function multiInstanceCompliance (tap: Tap, create: (t: any) => AdapterCl
 
   tap.test('presence is cluster-wide: a user arrives with their first connection anywhere and leaves with their last', async (t) => {
     const { nodes: [a, b, c] } = await start(t, 3)
-    t.same(await a!.adapter.addMember('r', 'alice', 'a1'), { firstForUser: true })
-    t.same(await b!.adapter.addMember('r', 'alice', 'a2'), { firstForUser: false }, 'a second connection on another instance')
+    t.equal((await a!.adapter.addMember('r', 'alice', 'a1')).firstForUser, true)
+    t.equal((await b!.adapter.addMember('r', 'alice', 'a2')).firstForUser, false, 'a second connection on another instance')
     t.same(await c!.adapter.members('r'), ['alice'], 'an instance without members sees them')
-    t.equal(await a!.adapter.removeMember('r', 'alice', 'a1'), false, 'still there through B')
-    t.equal(await b!.adapter.removeMember('r', 'alice', 'a2'), true)
+    t.equal(asLeave(await a!.adapter.removeMember('r', 'alice', 'a1')).lastForUser, false, 'still there through B')
+    t.equal(asLeave(await b!.adapter.removeMember('r', 'alice', 'a2')).lastForUser, true)
     t.same(await c!.adapter.members('r'), [])
+  })
+
+  tap.test('the presence version is cluster-wide: a user\'s return through another instance is newer than their departure', async (t) => {
+    const { nodes: [a, b, c] } = await start(t, 3)
+    const joined = (await a!.adapter.addMember('r', 'alice', 'a1')).version!
+    await c!.adapter.addMember('r', 'carol', 'c1')
+    const left = asLeave(await a!.adapter.removeMember('r', 'alice', 'a1')).version!
+    const back = (await b!.adapter.addMember('r', 'alice', 'b1')).version!
+    t.ok(joined < left && left < back, `${joined} < ${left} < ${back}`)
+    const list = await c!.adapter.memberList?.('r', 10)
+    t.same({ ...list, members: list?.members.sort() }, { members: ['alice', 'carol'], count: 2, version: back }, 'any instance lists with the latest version')
   })
 
   tap.test('a user delivery from one instance reaches the user on the instance that holds their connection', async (t) => {
@@ -99,8 +111,11 @@ export function multiInstanceCompliance (tap: Tap, create: (t: any) => AdapterCl
     await a!.adapter.addMember('r', 'alice', 'a1')
     for (let i = 0; i < 20; i++) await closing.addMember('r', `user${i}`, `c${i}`)
     await closing.addMember('r', 'alice', 'a2')
+    const before = (await a!.adapter.memberList!('r', 1)).version!
     await closing.close()
     t.same(host.batches.map((batch) => batch.length), [20], 'one batch: every user who left (alice stays through A)')
+    const versions = host.batches[0]!.map(([, , version]) => version!)
+    t.ok(versions.every((version) => version > before) && new Set(versions).size === 20, 'each departure with the room\'s presence version after it')
     t.same(host.left, [], 'none one by one')
     t.same(await a!.adapter.members('r'), ['alice'])
     await a!.host.until(() => a!.host.rooms.length === 1, 'the announcement on A')

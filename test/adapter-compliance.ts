@@ -8,9 +8,15 @@
  * (for the memory adapter, the "instances" are one app).
  */
 import { randomUUID } from 'node:crypto'
-import type { Adapter, AdapterHost, Exclusions } from '../plugin.js'
+import type { Adapter, AdapterHost, Exclusions, MembersAfter } from '../plugin.js'
 import { roomFrameParts } from '../lib/protocol/stringify.js'
+import { asLeave } from '../lib/presence.js'
 import { connect, type Frame, type TestApp, type TestClient } from './helpers/index.js'
+
+/** A page without its presence version (checked in its own test). */
+function listed ({ members, count }: MembersAfter): MembersAfter {
+  return { members, count }
+}
 
 export interface Tap {
   test(name: string, fn: (t: any) => Promise<void> | void): unknown
@@ -70,14 +76,14 @@ export class RecordingHost implements AdapterHost {
  * batch and announces it with one `member_count` frame into `room`, published through `adapter`.
  */
 export class BatchingHost extends RecordingHost {
-  readonly batches: Array<ReadonlyArray<readonly [string, string]>> = []
+  readonly batches: Array<ReadonlyArray<readonly [string, string, number?]>> = []
   adapter: Adapter | undefined
 
   constructor (private readonly room: string) {
     super()
   }
 
-  async usersLeft (departures: ReadonlyArray<readonly [room: string, userId: string]>): Promise<void> {
+  async usersLeft (departures: ReadonlyArray<readonly [room: string, userId: string, version?: number]>): Promise<void> {
     this.batches.push(departures)
     const frame = roomFrameParts('member_count', this.room, { memberCount: departures.length })
     await this.adapter!.publishToRoom({ room: this.room, frame, durable: false, except: undefined })
@@ -109,34 +115,53 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
 
   tap.test('a user\'s first connection in a room is an arrival; a second connection is not', async (t) => {
     const { adapter } = await start(t)
-    t.same(await adapter.addMember('r', 'alice', 'a1'), { firstForUser: true })
-    t.same(await adapter.addMember('r', 'alice', 'a2'), { firstForUser: false })
-    t.same(await adapter.addMember('r', 'bob', 'b1'), { firstForUser: true })
-    t.same(await adapter.addMember('other', 'alice', 'a1'), { firstForUser: true }, 'rooms are independent')
+    t.equal((await adapter.addMember('r', 'alice', 'a1')).firstForUser, true)
+    t.equal((await adapter.addMember('r', 'alice', 'a2')).firstForUser, false)
+    t.equal((await adapter.addMember('r', 'bob', 'b1')).firstForUser, true)
+    t.equal((await adapter.addMember('other', 'alice', 'a1')).firstForUser, true, 'rooms are independent')
   })
 
   tap.test('a user leaves a room with their last connection only', async (t) => {
     const { adapter } = await start(t)
     await adapter.addMember('r', 'alice', 'a1')
     await adapter.addMember('r', 'alice', 'a2')
-    t.equal(await adapter.removeMember('r', 'alice', 'a1'), false)
-    t.equal(await adapter.removeMember('r', 'alice', 'a2'), true)
+    t.equal(asLeave(await adapter.removeMember('r', 'alice', 'a1')).lastForUser, false)
+    t.equal(asLeave(await adapter.removeMember('r', 'alice', 'a2')).lastForUser, true)
     t.same(await adapter.members('r'), [])
   })
 
   tap.test('removing a connection that is not a member changes nothing', async (t) => {
     const { adapter } = await start(t)
     await adapter.addMember('r', 'alice', 'a1')
-    t.equal(await adapter.removeMember('r', 'alice', 'nope'), false)
-    t.equal(await adapter.removeMember('nowhere', 'alice', 'a1'), false)
+    t.equal(asLeave(await adapter.removeMember('r', 'alice', 'nope')).lastForUser, false)
+    t.equal(asLeave(await adapter.removeMember('nowhere', 'alice', 'a1')).lastForUser, false)
     t.same(await adapter.members('r'), ['alice'])
   })
 
   tap.test('adding the same connection twice counts it once', async (t) => {
     const { adapter } = await start(t)
     await adapter.addMember('r', 'alice', 'a1')
-    t.same(await adapter.addMember('r', 'alice', 'a1'), { firstForUser: false })
-    t.equal(await adapter.removeMember('r', 'alice', 'a1'), true, 'one removal is the last')
+    t.equal((await adapter.addMember('r', 'alice', 'a1')).firstForUser, false)
+    t.equal(asLeave(await adapter.removeMember('r', 'alice', 'a1')).lastForUser, true, 'one removal is the last')
+  })
+
+  tap.test('each change of a room\'s users gets a higher presence version, and lists are read with their count and version', async (t) => {
+    const { adapter } = await start(t)
+    const v1 = (await adapter.addMember('r', 'alice', 'a1')).version!
+    const v2 = (await adapter.addMember('r', 'bob', 'b1')).version!
+    t.ok(v1 > 0 && v2 > v1, `arrivals: ${v1} < ${v2}`)
+    t.equal((await adapter.addMember('r', 'alice', 'a2')).version, undefined, 'a second connection changes no user')
+    t.equal(asLeave(await adapter.removeMember('r', 'alice', 'a2')).version, undefined, 'nor does a connection that is not the last')
+    t.same(await adapter.memberList?.('r', 10), { members: ['alice', 'bob'], count: 2, version: v2 })
+    const v3 = asLeave(await adapter.removeMember('r', 'alice', 'a1')).version!
+    t.ok(v3 > v2, `a departure: ${v2} < ${v3}`)
+    t.same(await adapter.memberList?.('r', 10), { members: ['bob'], count: 1, version: v3 })
+    t.same(await adapter.membersAfter?.('r', undefined, 10), { members: ['bob'], count: 1, version: v3 })
+    const v4 = (await adapter.addMember('r', 'alice', 'a3')).version!
+    t.ok(v4 > v3, 'a return is newer than the departure')
+    await adapter.removeMember('r', 'alice', 'a3')
+    await adapter.removeMember('r', 'bob', 'b1')
+    t.ok((await adapter.addMember('r', 'carol', 'c1')).version! > v4, 'a room that emptied goes on above the versions it gave')
   })
 
   tap.test('a room counts its distinct users and lists at most the limit asked for', async (t) => {
@@ -167,13 +192,13 @@ export function adapterCompliance (tap: Tap, create: AdapterFactory): void {
   tap.test('membersAfter pages a room\'s users in sorted order, through arrivals and departures', async (t) => {
     const { adapter } = await start(t)
     for (const userId of ['m', 'c', 'x', 'f']) await adapter.addMember('p', userId, `${userId}1`)
-    t.same(await adapter.membersAfter!('p', undefined, 2), { members: ['c', 'f'], count: 4 })
+    t.same(listed(await adapter.membersAfter!('p', undefined, 2)), { members: ['c', 'f'], count: 4 })
     await adapter.addMember('p', 'a', 'a1')
     await adapter.addMember('p', 'g', 'g1')
     await adapter.removeMember('p', 'x', 'x1')
-    t.same(await adapter.membersAfter!('p', 'f', 10), { members: ['g', 'm'], count: 5 }, 'after the cursor, kept in order')
-    t.same(await adapter.membersAfter!('p', undefined, 10), { members: ['a', 'c', 'f', 'g', 'm'], count: 5 })
-    t.same(await adapter.membersAfter!('empty', undefined, 10), { members: [], count: 0 })
+    t.same(listed(await adapter.membersAfter!('p', 'f', 10)), { members: ['g', 'm'], count: 5 }, 'after the cursor, kept in order')
+    t.same(listed(await adapter.membersAfter!('p', undefined, 10)), { members: ['a', 'c', 'f', 'g', 'm'], count: 5 })
+    t.same(listed(await adapter.membersAfter!('empty', undefined, 10)), { members: [], count: 0 })
   })
 
   tap.test('presence state: a user\'s state is their most recently set one, falls back when that connection goes, and ends with the user', async (t) => {
@@ -451,7 +476,7 @@ export function recoverySuite (tap: Tap, cluster: ClusterFactory): void {
     const [a] = await cluster(t, 1)
     const alice = await connect(t, a!, 'alice')
     const reply = await alice.request('join_room', { room: 'r', since: 5 })
-    const { epoch, ...rest } = reply.payload
+    const { epoch, version, ...rest } = reply.payload
     t.same(rest, { room: 'r', members: ['alice'], memberCount: 1, seq: 0, recovered: false })
     t.type(epoch, 'string', 'with the epoch of the room\'s numbering')
   })

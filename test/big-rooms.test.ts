@@ -13,6 +13,11 @@ async function joinAll (t: Parameters<typeof connect>[0], server: TestApp, room:
   return clients
 }
 
+/** A payload without its presence version (test/presence-order.test.ts checks it). */
+function bare ({ version: _version, ...rest }: Record<string, unknown>): Record<string, unknown> {
+  return rest
+}
+
 t.test('room_joined lists at most presence.listLimit members and always counts them all', async (t) => {
   const server = await buildApp(t, { presence: { listLimit: 3 } })
   await joinAll(t, server, 'lobby', ['u1', 'u2', 'u3', 'u4'])
@@ -23,7 +28,7 @@ t.test('room_joined lists at most presence.listLimit members and always counts t
   t.ok(reply.payload.members.every((userId: string) => ['u1', 'u2', 'u3', 'u4', 'u5'].includes(userId)), 'listed users are members')
   t.equal(new Set(reply.payload.members).size, 3, 'distinct users')
   const small = await connect(t, server, 'u6')
-  const { epoch: _epoch, ...quiet } = (await joined(small, 'quiet')).payload
+  const { epoch: _epoch, version: _version, ...quiet } = (await joined(small, 'quiet')).payload
   t.same(quiet, { room: 'quiet', members: ['u6'], memberCount: 1, seq: 0 }, 'a small room lists everyone')
 })
 
@@ -31,8 +36,8 @@ t.test('above the limit arrivals and departures are not announced; one member_co
   const server = await buildApp(t, { presence: { listLimit: 3 } })
   const [u1] = await joinAll(t, server, 'lobby', ['u1'])
   const [, u3] = await joinAll(t, server, 'lobby', ['u2', 'u3'])
-  t.same((await u1!.waitFor('user_joined')).payload, { userId: 'u2' })
-  t.same((await u1!.waitFor('user_joined')).payload, { userId: 'u3' }, 'up to the limit every arrival is announced')
+  t.same(bare((await u1!.waitFor('user_joined')).payload), { userId: 'u2' })
+  t.same(bare((await u1!.waitFor('user_joined')).payload), { userId: 'u3' }, 'up to the limit every arrival is announced')
 
   const [u4] = await joinAll(t, server, 'lobby', ['u4'])
   const crossing = await u1!.waitFor('member_count')
@@ -50,7 +55,7 @@ t.test('above the limit arrivals and departures are not announced; one member_co
   await u4!.close()
   t.same((await u1!.waitFor('member_count')).payload, { memberCount: 3 }, 'back at the limit: one count again')
   await u3!.request('leave_room', { room: 'lobby' })
-  t.same((await u1!.waitFor('user_left')).payload, { userId: 'u3' }, 'under the limit departures are announced again')
+  t.same(bare((await u1!.waitFor('user_left')).payload), { userId: 'u3' }, 'under the limit departures are announced again')
 })
 
 t.test('get_members pages through every member once, in user id order', async (t) => {
@@ -70,9 +75,9 @@ t.test('get_members pages through every member once, in user id order', async (t
   }
   t.same(seen, [...users].sort(), 'every member once, sorted')
   const small = await first!.request('get_members', { room: 'lobby', limit: 2, after: 'u2' })
-  t.same(small.payload, { room: 'lobby', members: ['u3', 'u4'], memberCount: 7, next: 'u4' })
+  t.same(bare(small.payload), { room: 'lobby', members: ['u3', 'u4'], memberCount: 7, next: 'u4' })
   const last = await first!.request('get_members', { room: 'lobby', after: 'u6' })
-  t.same(last.payload, { room: 'lobby', members: ['u7'], memberCount: 7 }, 'no next on the last page')
+  t.same(bare(last.payload), { room: 'lobby', members: ['u7'], memberCount: 7 }, 'no next on the last page')
   const outsider = await connect(t, server, 'stranger')
   const refused = await outsider.request('get_members', { room: 'lobby' })
   t.equal(refused.payload.code, 'not_in_room', 'only members may list a room')
@@ -82,7 +87,7 @@ t.test('pages stay sorted and complete while users arrive and leave between page
   const server = await buildApp(t, { rateLimit: false, presence: { listLimit: 2 } })
   const [first] = await joinAll(t, server, 'hall', ['m', 'c', 'x', 'f'])
   const page1 = await first!.request('get_members', { room: 'hall' })
-  t.same(page1.payload, { room: 'hall', members: ['c', 'f'], memberCount: 4, next: 'f' })
+  t.same(bare(page1.payload), { room: 'hall', members: ['c', 'f'], memberCount: 4, next: 'f' })
   const [a, q] = await joinAll(t, server, 'hall', ['a', 'q'])
   const [g] = await joinAll(t, server, 'hall', ['g'])
   await g!.request('leave_room', { room: 'hall' })
@@ -108,7 +113,7 @@ if (redis !== undefined) {
     const b = await buildApp(t, { presence: { listLimit: 2 }, adapter: redis.adapter({ keyPrefix }) })
     const [u1] = await joinAll(t, a, 'lobby', ['u1'])
     await joinAll(t, b, 'lobby', ['u2'])
-    t.same((await u1!.waitFor('user_joined')).payload, { userId: 'u2' })
+    t.same(bare((await u1!.waitFor('user_joined')).payload), { userId: 'u2' })
     const [u3] = await joinAll(t, b, 'lobby', ['u3'])
     t.same((await u1!.waitFor('member_count')).payload, { memberCount: 3 }, 'the crossing reaches the other instance')
     const reply = await joined(u3!, 'lobby')
@@ -193,7 +198,7 @@ if (redis !== undefined) {
     t.same(pages, ['a', 'c', 'f', 'm'])
     // Keys written by a version without the index: the page rebuilds it from the member hash.
     await redis.admin.del(`${keyPrefix}{r:hall}:sorted`)
-    t.same((await first!.request('get_members', { room: 'hall', after: 'a' })).payload, { room: 'hall', members: ['c', 'f'], memberCount: 4, next: 'f' })
+    t.same(bare((await first!.request('get_members', { room: 'hall', after: 'a' })).payload), { room: 'hall', members: ['c', 'f'], memberCount: 4, next: 'f' })
     t.equal(await redis.admin.zcard(`${keyPrefix}{r:hall}:sorted`), 4, 'rebuilt')
     t.ok(f, 'f stays')
   })

@@ -91,11 +91,11 @@ t.test('presence: another user joining and leaving arrives as onUserJoined and o
   const joinedEvent = nextMessage((h) => alice.onUserJoined(h))
   await bob.sendJoinRoom({ room: 'lobby' })
   const joined = await joinedEvent
-  t.same(joined.payload, { userId: 'bob' })
+  t.match(joined.payload, { userId: 'bob', version: Number })
   t.equal(joined.meta.room, 'lobby')
   const leftEvent = nextMessage((h) => alice.onUserLeft(h))
   t.same(await bob.sendLeaveRoom({ room: 'lobby' }), { room: 'lobby' })
-  t.same((await leftEvent).payload, { userId: 'bob' })
+  t.match((await leftEvent).payload, { userId: 'bob', version: Number })
   t.same(bob.rooms, [], 'a left room is no longer re-joined')
 })
 

@@ -10,8 +10,8 @@ import { CHAT_DOCUMENT, generateInto, loadPackage, nextEvent } from './helpers/s
 
 const sdk = await loadPackage((await generateInto(t, CHAT_DOCUMENT)).outDir)
 
-/** Greets as `alice`, answers join_room with alice and bob in the room, then sends `late` frames. */
-async function scriptedServer (late: object[]): Promise<string> {
+/** Greets as `alice`, answers join_room with alice and bob in the room (at presence `version`), then sends `late` frames. */
+async function scriptedServer (late: object[], version?: number): Promise<string> {
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1' })
   await new Promise((resolve) => server.once('listening', resolve))
   t.teardown(() => new Promise((resolve) => { for (const c of server.clients) c.terminate(); server.close(resolve) }))
@@ -21,7 +21,8 @@ async function scriptedServer (late: object[]): Promise<string> {
       const frame = JSON.parse(String(data)) as { type: string, id?: string, payload: { room: string } }
       if (frame.type !== 'join_room') return
       const room = frame.payload.room
-      socket.send(JSON.stringify({ type: 'room_joined', id: frame.id, payload: { room, members: ['alice', 'bob'], memberCount: 2, seq: 0 } }))
+      const payload = { room, members: ['alice', 'bob'], memberCount: 2, seq: 0, ...(version === undefined ? {} : { version }) }
+      socket.send(JSON.stringify({ type: 'room_joined', id: frame.id, payload }))
       for (const f of late) socket.send(JSON.stringify({ ...f, room }))
     })
   })
@@ -38,5 +39,22 @@ t.test('a late user_left for the client\'s own user leaves its members view as i
   const bobLeft = nextEvent(alice, 'members', () => alice.members('r')?.users.includes('bob') === false)
   await alice.sendJoinRoom({ room: 'r' })
   await bobLeft
-  t.same(alice.members('r'), { users: ['alice'], count: 1, complete: true }, 'alice is still in the room she holds; bob left')
+  t.same(alice.members('r'), { users: ['alice'], count: 1, complete: true, presence: {} }, 'alice is still in the room she holds; bob left')
+})
+
+t.test('announcements older than the list or than the last one applied for that user are dropped (two instances\' frames out of order)', async (t) => {
+  const url = await scriptedServer([
+    { type: 'user_left', payload: { userId: 'bob', version: 9 } }, // before the list: already in it
+    { type: 'user_joined', payload: { userId: 'carol', version: 12 } },
+    { type: 'user_left', payload: { userId: 'carol', version: 11 } }, // her old instance, late
+    { type: 'user_left', payload: { userId: 'dave', version: 14 } },
+    { type: 'user_joined', payload: { userId: 'dave', version: 13 } }, // older than his departure
+    { type: 'user_left', payload: { userId: 'bob', version: 15 } },
+  ], 10)
+  const alice = sdk.createClient({ url, token: 'x', WebSocket })
+  t.teardown(() => alice.close())
+  const bobLeft = nextEvent(alice, 'members', () => alice.members('r')?.users.includes('bob') === false)
+  await alice.sendJoinRoom({ room: 'r' })
+  await bobLeft
+  t.same(alice.members('r'), { users: ['alice', 'carol'], count: 2, complete: true, presence: {} }, 'carol is in, dave is not, bob left last')
 })

@@ -6,7 +6,7 @@
  * which applies its presence rules: a big room hears one `member_count`, not a `user_left` each.
  */
 import type { AdapterHost } from '../adapter.js'
-import type { ClusterBackend, ClusterTimings } from './cluster-roles.js'
+import { presenceChange, type ClusterBackend, type ClusterTimings, type Departure, type Membership } from './cluster-roles.js'
 import type { ClusterHealth } from './cluster-health.js'
 import type { LocalMembers } from './local-members.js'
 import { ServerMessage } from '../protocol/names.js'
@@ -16,7 +16,7 @@ import { encodeRoomEnvelope } from './envelope.js'
 /** Dead instances claimed per heartbeat. */
 const REAP_BATCH = 10
 
-type Departures = Array<readonly [room: string, userId: string]>
+type Departures = Departure[]
 
 export interface LivenessContext {
   readonly backend: ClusterBackend
@@ -159,7 +159,7 @@ export class Liveness {
     try {
       if (host.usersLeft !== undefined) await host.usersLeft(left)
       else if (closing) await Promise.all(left.map(([room, userId]) => this.announce(room, ServerMessage.UserLeft, userId)))
-      else for (const [room, userId] of left) host.userLeft(room, userId)
+      else for (const [room, userId, version] of left) host.userLeft(room, userId, version)
     } catch (err) {
       health.error(err)
     }
@@ -200,20 +200,26 @@ export class Liveness {
     const remote = await presence.held(self)
     const stale = remote.filter((member) => !local.has(...member))
     const last = await presence.removeMany(self, stale)
-    for (const [n, [room, userId]] of stale.entries()) if (last[n] === true) host.userLeft(room, userId)
+    this.announceGone(stale, last)
     const missing = [...local.entries()]
     const first = await presence.addMany(self, missing)
     for (const [n, [room, userId]] of missing.entries()) {
-      if (first[n] !== true) continue
+      const { changed, version } = presenceChange(first[n]!)
+      if (!changed) continue
       // Through the host's presence rules when it has them (a big room hears no arrival).
-      if (host.userJoined !== undefined) host.userJoined(room, userId)
+      if (host.userJoined !== undefined) host.userJoined(room, userId, version)
       else this.announce(room, ServerMessage.UserJoined, userId).catch((err: unknown) => this.cluster.health.error(err))
     }
     // Connections that left while the batch was on its way: their removal found nothing to remove.
     const gone = missing.filter((member) => !local.has(...member))
-    const lastOfGone = await presence.removeMany(self, gone)
-    for (const [n, [room, userId]] of gone.entries()) {
-      if (lastOfGone[n] === true) host.userLeft(room, userId)
+    this.announceGone(gone, await presence.removeMany(self, gone))
+  }
+
+  /** `userLeft` for each of `members` whose removal (`answers`, from `removeMany`) was its user's last in the room. */
+  private announceGone (members: readonly Membership[], answers: ReadonlyArray<boolean | number>): void {
+    for (const [n, [room, userId]] of members.entries()) {
+      const { changed, version } = presenceChange(answers[n]!)
+      if (changed) this.cluster.host.userLeft(room, userId, version)
     }
   }
 

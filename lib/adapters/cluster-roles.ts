@@ -35,24 +35,37 @@ export interface Transport {
 /** One connection in one room, as an instance holds it. */
 export type Membership = readonly [room: string, userId: string, connectionId: string]
 
+/** A user who left a room, and the room's presence version after it (when the store keeps one). */
+export type Departure = readonly [room: string, userId: string, version?: number]
+
+/** A store's answer to `add`/`remove` (true, or the version, when the user arrived/left): did they, and at which version. */
+export function presenceChange (answer: boolean | number): { changed: boolean, version: number | undefined } {
+  return typeof answer === 'number' ? { changed: answer > 0, version: answer > 0 ? answer : undefined } : { changed: answer, version: undefined }
+}
+
 /** Cluster-wide presence, and which instance holds which membership (so survivors can clean up). */
 export interface PresenceStore {
-  /** Record the membership for `instanceId`. True when it is the user's first connection in the room. */
-  add(instanceId: string, member: Membership): MaybePromise<boolean>
-  /** Forget it. True when it was the user's last connection in the room. */
-  remove(instanceId: string, member: Membership): MaybePromise<boolean>
+  /**
+   * Record the membership for `instanceId`. True when it is the user's first connection in the
+   * room, or instead the room's presence version after it (> 0, see `PresenceLeave.version`).
+   */
+  add(instanceId: string, member: Membership): MaybePromise<boolean | number>
+  /** Forget it. True (or the room's presence version after it, > 0) when it was the user's last connection in the room. */
+  remove(instanceId: string, member: Membership): MaybePromise<boolean | number>
   /**
    * Record several memberships of `instanceId` at once (a resync after an outage): one entry per
    * member, true when it was that user's first connection in its room. Batched, so thousands cost
    * a few round trips.
    */
-  addMany(instanceId: string, members: readonly Membership[]): MaybePromise<boolean[]>
-  /** Forget several memberships at once: one entry per member, true when it was the user's last connection in its room. */
-  removeMany(instanceId: string, members: readonly Membership[]): MaybePromise<boolean[]>
+  addMany(instanceId: string, members: readonly Membership[]): MaybePromise<Array<boolean | number>>
+  /** Forget several memberships at once: one entry per member, as `remove`. */
+  removeMany(instanceId: string, members: readonly Membership[]): MaybePromise<Array<boolean | number>>
   /** Distinct users of the room; with `limit`, at most about that many (any of them). */
   members(room: string, limit?: number): MaybePromise<string[]>
   /** Up to `limit` user ids after `after` in sorted order, and the room's size (a `get_members` page). */
   page(room: string, after: string | undefined, limit: number): MaybePromise<MembersAfter>
+  /** Up to about `limit` users (any), the count and the presence version, in one atomic read. Optional. */
+  list?(room: string, limit: number): MaybePromise<MembersAfter>
   /** How many distinct users the room has (without listing them: asked on every join). */
   count(room: string): MaybePromise<number>
   /** The memberships recorded for `instanceId`. */
@@ -63,7 +76,7 @@ export interface PresenceStore {
    * A membership stays recorded for `instanceId` until it is removed from its room, so a removal
    * cut short (timeout, crash) can be finished later by whoever claims the instance.
    */
-  removeInstance(instanceId: string, onLeft: (left: Array<readonly [room: string, userId: string]>) => void): MaybePromise<void>
+  removeInstance(instanceId: string, onLeft: (left: Departure[]) => void): MaybePromise<void>
   /** Liveness beat. True when the instance was not registered (first beat, or it was reaped). */
   beat(instanceId: string): MaybePromise<boolean>
   /**

@@ -11,11 +11,11 @@
  * - Outage: every call tries the backend once and falls back locally (durable publishes are
  *   refused: they need a `seq`); missed durable frames are fetched from history (`RoomFeeds`).
  */
-import type { Adapter, AdapterHost, MembersAfter, PresenceJoin, PresenceStateStore, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
+import type { Adapter, AdapterHost, MembersAfter, PresenceJoin, PresenceLeave, PresenceStateStore, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
 import { sortedPage } from '../members-page.js'
 import { WsError } from '../errors.js'
 import { withTimeout } from '../timeout.js'
-import type { ClusterBackend, ClusterEvents, ClusterTimings, History, HistoryFrame, Membership } from './cluster-roles.js'
+import { presenceChange, type ClusterBackend, type ClusterEvents, type ClusterTimings, type History, type HistoryFrame, type Membership } from './cluster-roles.js'
 import { ClusterHealth } from './cluster-health.js'
 import { guardedStates } from './cluster-state.js'
 import { Liveness } from './cluster-liveness.js'
@@ -159,18 +159,27 @@ export class ClusterAdapter implements Adapter {
     // found nothing to remove in the store yet, so recording it now would leave a phantom member.
     if (!this.local.has(room, userId, connectionId)) return { firstForUser: false }
     const member: Membership = [room, userId, connectionId]
-    return { firstForUser: await this.attempt(() => this.backend.presence.add(this.host!.instanceId, member), () => firstForUser) }
+    const { changed, version } = presenceChange(await this.attempt(() => this.backend.presence.add(this.host!.instanceId, member), () => firstForUser))
+    return { firstForUser: changed, version }
   }
 
-  async removeMember (room: string, userId: string, connectionId: string): Promise<boolean> {
+  async removeMember (room: string, userId: string, connectionId: string): Promise<PresenceLeave> {
     const { removed, lastInRoom, lastForUser } = this.local.remove(room, userId, connectionId)
-    if (!removed) return false
+    if (!removed) return { lastForUser: false }
     if (lastInRoom) {
       this.feeds.close(room)
       this.subscriptions.remove(this.backend.transport.roomChannel(room))
     }
     const member: Membership = [room, userId, connectionId]
-    return await this.attempt(() => this.backend.presence.remove(this.host!.instanceId, member), () => lastForUser)
+    const { changed, version } = presenceChange(await this.attempt(() => this.backend.presence.remove(this.host!.instanceId, member), () => lastForUser))
+    return { lastForUser: changed, version }
+  }
+
+  /** During an outage (or from a store without `list`): listed and counted apart, with no version. */
+  async memberList (room: string, limit: number): Promise<MembersAfter> {
+    const { presence } = this.backend
+    if (presence.list === undefined) return { members: await this.members(room, limit), count: await this.memberCount(room) }
+    return await this.attempt(() => presence.list!(room, limit), () => ({ members: this.local.users(room), count: this.local.users(room).length }))
   }
 
   async members (room: string, limit?: number): Promise<string[]> {

@@ -4,9 +4,9 @@
  * Everything answers synchronously.
  */
 import { randomUUID } from 'node:crypto'
-import type { Exclusions, StreamPosition } from '../adapter.js'
+import type { Exclusions, MembersAfter, StreamPosition } from '../adapter.js'
 import { joinRoomFrame, type RoomFrameParts } from '../protocol/stringify.js'
-import type { History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
+import type { Departure, History, HistoryFrame, HistoryStore, Membership, PresenceStore } from './cluster-roles.js'
 import { encodeDurableEnvelope, encodeExclusions } from './envelope.js'
 import { MemoryPresenceStates } from './presence-states.js'
 import { RoomPresence } from './room-presence.js'
@@ -21,24 +21,25 @@ export class MemoryPresence implements PresenceStore {
   private readonly byInstance = new Map<string, Map<string, Membership>>()
   private readonly beats = new Map<string, number>()
 
-  add (instanceId: string, member: Membership): boolean {
+  add (instanceId: string, member: Membership): number | false {
     let held = this.byInstance.get(instanceId)
     if (held === undefined) this.byInstance.set(instanceId, held = new Map())
     held.set(JSON.stringify(member), member)
-    return this.rooms.add(...member)
+    return this.rooms.add(...member) ? this.rooms.version(member[0]) : false
   }
 
-  remove (instanceId: string, member: Membership): boolean {
+  remove (instanceId: string, member: Membership): number | boolean {
     this.byInstance.get(instanceId)?.delete(JSON.stringify(member))
     this.state.clear(...member)
-    return this.rooms.remove(...member)
+    // An emptied room has no version left (and nobody to tell): plain true.
+    return this.rooms.remove(...member) ? this.rooms.version(member[0]) || true : false
   }
 
-  addMany (instanceId: string, members: readonly Membership[]): boolean[] {
+  addMany (instanceId: string, members: readonly Membership[]): Array<number | false> {
     return members.map((member) => this.add(instanceId, member))
   }
 
-  removeMany (instanceId: string, members: readonly Membership[]): boolean[] {
+  removeMany (instanceId: string, members: readonly Membership[]): Array<number | boolean> {
     return members.map((member) => this.remove(instanceId, member))
   }
 
@@ -47,8 +48,12 @@ export class MemoryPresence implements PresenceStore {
     return this.rooms.users(room, limit)
   }
 
-  page (room: string, after: string | undefined, limit: number): { members: string[], count: number } {
+  page (room: string, after: string | undefined, limit: number): MembersAfter {
     return this.rooms.page(room, after, limit)
+  }
+
+  list (room: string, limit: number): MembersAfter {
+    return this.rooms.list(room, limit)
   }
 
   count (room: string): number {
@@ -59,11 +64,15 @@ export class MemoryPresence implements PresenceStore {
     return [...this.byInstance.get(instanceId)?.values() ?? []]
   }
 
-  removeInstance (instanceId: string, onLeft: (left: Array<readonly [string, string]>) => void): void {
+  removeInstance (instanceId: string, onLeft: (left: Departure[]) => void): void {
     const held = this.held(instanceId)
     this.byInstance.delete(instanceId)
     for (const member of held) this.state.clear(...member)
-    onLeft(held.filter((member) => this.rooms.remove(...member)).map(([room, userId]) => [room, userId] as const))
+    const left: Departure[] = []
+    for (const [room, userId, connectionId] of held) {
+      if (this.rooms.remove(room, userId, connectionId)) left.push([room, userId, this.rooms.version(room) || undefined])
+    }
+    onLeft(left)
   }
 
   beat (instanceId: string): boolean {

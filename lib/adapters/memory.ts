@@ -3,7 +3,7 @@
  * all in memory (`memory-stores.ts`). Delivery is synchronous: a broadcast reaches local sockets
  * before it returns, and every answer is synchronous, so the hub pays for no promise.
  */
-import type { Adapter, AdapterHost, PresenceJoin, Recovery, RoomPublish, StreamPosition } from '../adapter.js'
+import type { Adapter, AdapterHost, MembersAfter, PresenceJoin, PresenceLeave, Recovery, RoomPublish, StreamPosition } from '../adapter.js'
 import { invalidOption } from '../errors.js'
 import { MemoryHistory, RoomPresence } from './memory-stores.js'
 import { MemoryPresenceStates } from './presence-states.js'
@@ -79,19 +79,25 @@ export class MemoryAdapter implements Adapter {
   }
 
   addMember (room: string, userId: string, connectionId: string): PresenceJoin {
-    return { firstForUser: this.presence.add(room, userId, connectionId) }
+    const firstForUser = this.presence.add(room, userId, connectionId)
+    return firstForUser ? { firstForUser, version: this.presence.version(room) } : { firstForUser }
   }
 
-  removeMember (room: string, userId: string, connectionId: string): boolean {
+  removeMember (room: string, userId: string, connectionId: string): PresenceLeave {
     this.presenceState.clear(room, userId, connectionId)
-    return this.presence.remove(room, userId, connectionId)
+    const lastForUser = this.presence.remove(room, userId, connectionId)
+    return lastForUser ? { lastForUser, version: this.presence.version(room) } : { lastForUser }
+  }
+
+  memberList (room: string, limit: number): MembersAfter {
+    return this.presence.list(room, limit)
   }
 
   members (room: string, limit?: number): string[] {
     return this.presence.users(room, limit)
   }
 
-  membersAfter (room: string, after: string | undefined, limit: number): { members: string[], count: number } {
+  membersAfter (room: string, after: string | undefined, limit: number): MembersAfter {
     return this.presence.page(room, after, limit)
   }
 

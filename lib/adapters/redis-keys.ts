@@ -27,6 +27,8 @@ export class RedisKeys {
   users (room: string): string { return this.prefix + '{r:' + room + '}:users' }
   /** Sorted set (all scores 0): the room's user ids in byte order, for `get_members` pages. */
   sorted (room: string): string { return this.prefix + '{r:' + room + '}:sorted' }
+  /** Counter: the room's presence version (see `PresenceLeave.version`), bumped by the member scripts. */
+  pv (room: string): string { return this.prefix + '{r:' + room + '}:pv' }
   /** Hash: members' presence states (fields: see `redis-state-scripts.ts`). */
   state (room: string): string { return this.prefix + '{r:' + room + '}:state' }
   /** Set of membership records (`memberRecord`) held by an instance. */

@@ -6,7 +6,7 @@
  * heartbeat queued behind it.
  */
 import type { MembersAfter } from '../adapter.js'
-import type { Membership, PresenceStore } from './cluster-roles.js'
+import type { Departure, Membership, PresenceStore } from './cluster-roles.js'
 import { memberRecord, parseMemberRecord, type RedisKeys } from './redis-keys.js'
 import type { CommandConnection } from './redis-stores.js'
 import { RedisPresenceStates } from './redis-presence-state.js'
@@ -14,7 +14,6 @@ import { RedisPresenceStates } from './redis-presence-state.js'
 /** Memberships per chunk of bulk work: one chunk is in flight at a time. */
 const CHUNK = 500
 
-type Left = Array<readonly [room: string, userId: string]>
 
 export class RedisPresence implements PresenceStore {
   readonly state: RedisPresenceStates
@@ -23,26 +22,29 @@ export class RedisPresence implements PresenceStore {
     this.state = new RedisPresenceStates(cmd, keys)
   }
 
-  async add (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
+  /** The room's presence version when it is the user's first connection there, else 0. */
+  async add (instanceId: string, [room, userId, connectionId]: Membership): Promise<number> {
     const cmd = this.cmd()
-    const [, first] = await Promise.all([
+    const [, version] = await Promise.all([
       cmd.sadd(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
-      cmd.wsAddMember(this.keys.conns(room), this.keys.users(room), this.keys.sorted(room), connectionId, userId),
+      cmd.wsAddMember(this.keys.conns(room), this.keys.users(room), this.keys.sorted(room), this.keys.pv(room), connectionId, userId),
     ])
-    return first === 1
+    return Number(version)
   }
 
-  async remove (instanceId: string, [room, userId, connectionId]: Membership): Promise<boolean> {
+  /** The room's presence version when it was the user's last connection there, else 0. */
+  async remove (instanceId: string, [room, userId, connectionId]: Membership): Promise<number> {
     const cmd = this.cmd()
-    const [last] = await Promise.all([
-      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), this.keys.state(room), this.keys.sorted(room), connectionId, userId),
+    const [version] = await Promise.all([
+      cmd.wsRemoveMember(this.keys.conns(room), this.keys.users(room), this.keys.state(room), this.keys.sorted(room), this.keys.pv(room), connectionId, userId),
       cmd.srem(this.keys.instance(instanceId), memberRecord(room, userId, connectionId)),
     ])
-    return last === 1
+    return Number(version)
   }
 
-  async addMany (instanceId: string, members: readonly Membership[]): Promise<boolean[]> {
-    const out: boolean[] = []
+  /** Per member: the room's presence version when it was the user's first connection there, else 0. */
+  async addMany (instanceId: string, members: readonly Membership[]): Promise<number[]> {
+    const out: number[] = []
     for (let i = 0; i < members.length; i += CHUNK) {
       const chunk = members.slice(i, i + CHUNK)
       // The record first: should the room step fail, a later resync or reap still finds it.
@@ -52,8 +54,9 @@ export class RedisPresence implements PresenceStore {
     return out
   }
 
-  async removeMany (instanceId: string, members: readonly Membership[]): Promise<boolean[]> {
-    const out: boolean[] = []
+  /** Per member: the room's presence version when it was the user's last connection there, else 0. */
+  async removeMany (instanceId: string, members: readonly Membership[]): Promise<number[]> {
+    const out: number[] = []
     for (let i = 0; i < members.length; i += CHUNK) {
       const chunk = members.slice(i, i + CHUNK)
       out.push(...await this.perRoom(chunk, 'remove'))
@@ -70,8 +73,13 @@ export class RedisPresence implements PresenceStore {
   }
 
   async page (room: string, after: string | undefined, limit: number): Promise<MembersAfter> {
-    const [count, members] = await this.cmd().wsMembersAfter(this.keys.users(room), this.keys.sorted(room), after ?? '', limit)
-    return { members, count: Number(count) }
+    const [count, members, version] = await this.cmd().wsMembersAfter(this.keys.users(room), this.keys.sorted(room), this.keys.pv(room), after ?? '', limit)
+    return { members, count: Number(count), version: Number(version) }
+  }
+
+  async list (room: string, limit: number): Promise<MembersAfter> {
+    const [count, version, members] = await this.cmd().wsMemberList(this.keys.users(room), this.keys.pv(room), limit)
+    return { members, count: Number(count), version: Number(version) }
   }
 
   async count (room: string): Promise<number> {
@@ -82,7 +90,7 @@ export class RedisPresence implements PresenceStore {
     return parseRecords(await this.cmd().smembers(this.keys.instance(instanceId)))
   }
 
-  async removeInstance (instanceId: string, onLeft: (left: Left) => void): Promise<void> {
+  async removeInstance (instanceId: string, onLeft: (left: Departure[]) => void): Promise<void> {
     const key = this.keys.instance(instanceId)
     // Claimed dead by this survivor, or leaving on its own close (then there is no claim).
     const claimed = await this.renewClaim(instanceId)
@@ -94,7 +102,7 @@ export class RedisPresence implements PresenceStore {
       const members = parseRecords(chunk)
       const last = await this.perRoom(members, 'remove')
       await this.cmd().srem(key, ...chunk)
-      onLeft(members.filter((_, n) => last[n]).map(([room, userId]) => [room, userId] as const))
+      onLeft(members.flatMap(([room, userId], n) => last[n]! > 0 ? [[room, userId, last[n]!] as const] : []))
     }
     await this.cmd().zrem(this.keys.reaping, instanceId)
   }
@@ -116,8 +124,8 @@ export class RedisPresence implements PresenceStore {
     return await this.cmd().wsRenewClaim(this.keys.reaping, instanceId) === 1
   }
 
-  /** One script per room of `members` (its keys share a slot), all sent at once; one result per member, in order. */
-  private async perRoom (members: readonly Membership[], step: 'add' | 'remove'): Promise<boolean[]> {
+  /** One script per room of `members` (its keys share a slot), all sent at once; one version (or 0) per member, in order. */
+  private async perRoom (members: readonly Membership[], step: 'add' | 'remove'): Promise<number[]> {
     const cmd = this.cmd()
     const byRoom = new Map<string, number[]>()
     for (const [n, [room]] of members.entries()) {
@@ -125,14 +133,15 @@ export class RedisPresence implements PresenceStore {
       if (indexes === undefined) byRoom.set(room, [n])
       else indexes.push(n)
     }
-    const out = new Array<boolean>(members.length).fill(false)
+    const out = new Array<number>(members.length).fill(0)
     await Promise.all([...byRoom].map(async ([room, indexes]) => {
       const args = indexes.flatMap((n) => [members[n]![2], members[n]![1]])
       const conns = this.keys.conns(room)
       const users = this.keys.users(room)
       const sorted = this.keys.sorted(room)
-      const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, sorted, ...args) : await cmd.wsRemoveMembers(conns, users, this.keys.state(room), sorted, ...args)
-      for (const [i, n] of indexes.entries()) out[n] = reply[i] === 1
+      const pv = this.keys.pv(room)
+      const reply = step === 'add' ? await cmd.wsAddMembers(conns, users, sorted, pv, ...args) : await cmd.wsRemoveMembers(conns, users, this.keys.state(room), sorted, pv, ...args)
+      for (const [i, n] of indexes.entries()) out[n] = Number(reply[i])
     }))
     return out
   }

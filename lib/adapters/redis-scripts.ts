@@ -101,34 +101,65 @@ end
 return out`
 
 /**
- * A connection joins a room. KEYS: conns (connection → user), users (user → connection count),
- * sorted (the users in id order, for `MEMBERS_AFTER`). ARGV: connectionId, userId. Returns 1 when
- * it is the user's first connection in the room.
+ * The room's presence version (KEYS: `pv`, see `PresenceLeave.version`): bumped with each change of
+ * its users. An emptied room's counter is kept a day (`VERSION_IDLE_MS`), so a room that fills
+ * again goes on above it; a missing one (new room, or Redis lost its data) starts from Redis time
+ * in µs, above every version clients saw of the room before (short of a million changes a second).
  */
-export const ADD_MEMBER = `if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+const BUMP_VERSION = `local function bumpVersion (key)
+  if redis.call('EXISTS', key) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', key, t[1] .. string.rep('0', 6 - #t[2]) .. t[2])
+  else
+    redis.call('PERSIST', key)
+  end
+  return redis.call('INCR', key)
+end`
+
+/** How long an emptied room keeps its presence version. */
+const VERSION_IDLE_MS = 86_400_000
+
+/**
+ * A connection joins a room. KEYS: conns (connection → user), users (user → connection count),
+ * sorted (the users in id order, for `MEMBERS_AFTER`), pv (presence version). ARGV: connectionId,
+ * userId. Returns the room's new presence version when it is the user's first connection in the
+ * room, else 0.
+ */
+export const ADD_MEMBER = `${BUMP_VERSION}
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 if redis.call('HINCRBY', KEYS[2], ARGV[2], 1) == 1 then
   redis.call('ZADD', KEYS[3], 0, ARGV[2])
-  return 1
+  return bumpVersion(KEYS[4])
 end
 return 0`
 
 /**
  * A connection leaves a room, and its presence state with it. KEYS: conns, users, state
- * (`redis-state-scripts.ts`), sorted. ARGV: connectionId, userId. Returns 1 when it was the user's last.
+ * (`redis-state-scripts.ts`), sorted, pv. ARGV: connectionId, userId. Returns the room's new
+ * presence version when it was the user's last connection, else 0.
  */
 export const REMOVE_MEMBER = `${DROP_STATE}
+${BUMP_VERSION}
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 dropState(KEYS[3], ARGV[1], ARGV[2])
 if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then
   redis.call('HDEL', KEYS[2], ARGV[2])
   redis.call('ZREM', KEYS[4], ARGV[2])
-  return 1
+  local version = bumpVersion(KEYS[5])
+  if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('PEXPIRE', KEYS[5], ${VERSION_IDLE_MS}) end
+  return version
 end
 return 0`
 
 /**
- * A page of the room's users in id order (byte order). KEYS: users, sorted. ARGV: after ('' for
- * the first page), limit. Returns `{count, {id…}}`. The sorted set is kept by the member scripts;
+ * Up to `limit` of the room's users (any), its size and presence version, in one step (what
+ * `room_joined` lists). KEYS: users, pv. ARGV: limit. Returns `{count, version, {id…}}`.
+ */
+export const MEMBER_LIST = `return {redis.call('HLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('HRANDFIELD', KEYS[1], tonumber(ARGV[1]))}`
+
+/**
+ * A page of the room's users in id order (byte order). KEYS: users, sorted, pv. ARGV: after ('' for
+ * the first page), limit. Returns `{count, {id…}, version}`. The sorted set is kept by the member scripts;
  * when its size is not the room's (keys written by an older version), it is rebuilt once here.
  */
 export const MEMBERS_AFTER = `local n = redis.call('HLEN', KEYS[1])
@@ -146,22 +177,24 @@ if redis.call('ZCARD', KEYS[2]) ~= n then
 end
 local min = '-'
 if ARGV[1] ~= '' then min = '(' .. ARGV[1] end
-return {n, redis.call('ZRANGEBYLEX', KEYS[2], min, '+', 'LIMIT', 0, tonumber(ARGV[2]))}`
+return {n, redis.call('ZRANGEBYLEX', KEYS[2], min, '+', 'LIMIT', 0, tonumber(ARGV[2])), tonumber(redis.call('GET', KEYS[3]) or '0')}`
 
-/** Several connections join one room. Same keys; ARGV: connectionId, userId, … Returns 1/0 per pair, as `ADD_MEMBER`. */
-export const ADD_MEMBERS = `local out = {}
+/** Several connections join one room. Same keys; ARGV: connectionId, userId, … Returns per pair the new version or 0, as `ADD_MEMBER`. */
+export const ADD_MEMBERS = `${BUMP_VERSION}
+local out = {}
 for i = 1, #ARGV, 2 do
   local first = 0
   if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1) == 1 then
     redis.call('ZADD', KEYS[3], 0, ARGV[i + 1])
-    first = 1
+    first = bumpVersion(KEYS[4])
   end
   out[#out + 1] = first
 end
 return out`
 
-/** Several connections leave one room (states too). Keys as `REMOVE_MEMBER`, arguments as `ADD_MEMBERS`; 1/0 per pair, as `REMOVE_MEMBER`. */
+/** Several connections leave one room (states too). Keys as `REMOVE_MEMBER`, arguments as `ADD_MEMBERS`; per pair the new version or 0, as `REMOVE_MEMBER`. */
 export const REMOVE_MEMBERS = `${DROP_STATE}
+${BUMP_VERSION}
 local out = {}
 for i = 1, #ARGV, 2 do
   local last = 0
@@ -170,10 +203,11 @@ for i = 1, #ARGV, 2 do
   if removed and redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
     redis.call('HDEL', KEYS[2], ARGV[i + 1])
     redis.call('ZREM', KEYS[4], ARGV[i + 1])
-    last = 1
+    last = bumpVersion(KEYS[5])
   end
   out[#out + 1] = last
 end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('PEXPIRE', KEYS[5], ${VERSION_IDLE_MS}) end
 return out`
 
 /**

@@ -18,11 +18,12 @@ interface Scripted {
   wsPublishOnce(seqKey: string, logKey: string, epochKey: string, onceKey: string, channel: string, head: string, tail: string, except: string, maxLen: number, ttlMs: number, seqTtlMs: number, publish: PublishCommand): Promise<number>
   wsPosition(seqKey: string, logKey: string, epochKey: string, seqTtlMs: number): Promise<[number, string]>
   wsRecover(seqKey: string, logKey: string, epochKey: string, since: number, ttlMs: number, maxLen: number, epoch: string, seqTtlMs: number): Promise<Array<number | string>>
-  wsAddMember(connsKey: string, usersKey: string, sortedKey: string, connectionId: string, userId: string): Promise<number>
-  wsRemoveMember(connsKey: string, usersKey: string, stateKey: string, sortedKey: string, connectionId: string, userId: string): Promise<number>
-  wsAddMembers(connsKey: string, usersKey: string, sortedKey: string, ...connectionAndUserIds: string[]): Promise<number[]>
-  wsRemoveMembers(connsKey: string, usersKey: string, stateKey: string, sortedKey: string, ...connectionAndUserIds: string[]): Promise<number[]>
-  wsMembersAfter(usersKey: string, sortedKey: string, after: string, limit: number): Promise<[number, string[]]>
+  wsAddMember(connsKey: string, usersKey: string, sortedKey: string, versionKey: string, connectionId: string, userId: string): Promise<number>
+  wsRemoveMember(connsKey: string, usersKey: string, stateKey: string, sortedKey: string, versionKey: string, connectionId: string, userId: string): Promise<number>
+  wsAddMembers(connsKey: string, usersKey: string, sortedKey: string, versionKey: string, ...connectionAndUserIds: string[]): Promise<number[]>
+  wsRemoveMembers(connsKey: string, usersKey: string, stateKey: string, sortedKey: string, versionKey: string, ...connectionAndUserIds: string[]): Promise<number[]>
+  wsMembersAfter(usersKey: string, sortedKey: string, versionKey: string, after: string, limit: number): Promise<[number, string[], number]>
+  wsMemberList(usersKey: string, versionKey: string, limit: number): Promise<[number, number, string[]]>
   wsSetState(connsKey: string, stateKey: string, connectionId: string, userId: string, state: string): Promise<number>
   wsClearState(stateKey: string, connectionId: string, userId: string): Promise<[number, string | null]>
   wsHeartbeat(instancesKey: string, reapingKey: string, instanceId: string): Promise<number>
@@ -41,11 +42,12 @@ export function defineScripts<C extends Redis | Cluster> (client: C): C & Script
   client.defineCommand('wsPublishOnce', { numberOfKeys: 4, lua: scripts.PUBLISH_DURABLE_ONCE })
   client.defineCommand('wsPosition', { numberOfKeys: 3, lua: scripts.POSITION })
   client.defineCommand('wsRecover', { numberOfKeys: 3, lua: scripts.RECOVER })
-  client.defineCommand('wsAddMember', { numberOfKeys: 3, lua: scripts.ADD_MEMBER })
-  client.defineCommand('wsRemoveMember', { numberOfKeys: 4, lua: scripts.REMOVE_MEMBER })
-  client.defineCommand('wsAddMembers', { numberOfKeys: 3, lua: scripts.ADD_MEMBERS })
-  client.defineCommand('wsRemoveMembers', { numberOfKeys: 4, lua: scripts.REMOVE_MEMBERS })
-  client.defineCommand('wsMembersAfter', { numberOfKeys: 2, lua: scripts.MEMBERS_AFTER })
+  client.defineCommand('wsAddMember', { numberOfKeys: 4, lua: scripts.ADD_MEMBER })
+  client.defineCommand('wsRemoveMember', { numberOfKeys: 5, lua: scripts.REMOVE_MEMBER })
+  client.defineCommand('wsAddMembers', { numberOfKeys: 4, lua: scripts.ADD_MEMBERS })
+  client.defineCommand('wsRemoveMembers', { numberOfKeys: 5, lua: scripts.REMOVE_MEMBERS })
+  client.defineCommand('wsMembersAfter', { numberOfKeys: 3, lua: scripts.MEMBERS_AFTER })
+  client.defineCommand('wsMemberList', { numberOfKeys: 2, lua: scripts.MEMBER_LIST })
   client.defineCommand('wsSetState', { numberOfKeys: 2, lua: stateScripts.SET_STATE })
   client.defineCommand('wsClearState', { numberOfKeys: 1, lua: stateScripts.CLEAR_STATE })
   client.defineCommand('wsHeartbeat', { numberOfKeys: 2, lua: scripts.HEARTBEAT })

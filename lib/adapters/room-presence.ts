@@ -7,6 +7,14 @@
 export class RoomPresence {
   private readonly byRoom = new Map<string, Map<string, Set<string>>>()
   private readonly sorted = new Map<string, string[]>()
+  /** room → presence version: grows with each change of the room's users (see `PresenceLeave.version`). */
+  private readonly versions = new Map<string, number>()
+  /**
+   * Above every version of an emptied room (whose entry is dropped): the next versions of any room
+   * start above it. Starts from the clock (µs), so a restarted process goes on above the versions
+   * clients saw from the one before (short of a million changes a second).
+   */
+  private retired = Date.now() * 1000
 
   get size (): number {
     return this.byRoom.size
@@ -21,6 +29,7 @@ export class RoomPresence {
       users.set(userId, new Set([connectionId]))
       const order = this.sorted.get(room)
       if (order !== undefined) order.splice(firstAfter(order, userId), 0, userId)
+      this.bump(room)
       return true
     }
     connections.add(connectionId)
@@ -36,6 +45,7 @@ export class RoomPresence {
     users.delete(userId)
     const order = this.sorted.get(room)
     if (order !== undefined) order.splice(firstAfter(order, userId) - 1, 1)
+    this.bump(room)
     if (users.size === 0) {
       this.byRoom.delete(room)
       this.sorted.delete(room)
@@ -44,13 +54,13 @@ export class RoomPresence {
   }
 
   /** Up to `limit` user ids after `after`, in sorted order, and how many users the room has. */
-  page (room: string, after: string | undefined, limit: number): { members: string[], count: number } {
+  page (room: string, after: string | undefined, limit: number): { members: string[], count: number, version: number } {
     const users = this.byRoom.get(room)
-    if (users === undefined) return { members: [], count: 0 }
+    if (users === undefined) return { members: [], count: 0, version: 0 }
     let order = this.sorted.get(room)
     if (order === undefined) this.sorted.set(room, order = [...users.keys()].sort())
     const start = after === undefined ? 0 : firstAfter(order, after)
-    return { members: order.slice(start, start + limit), count: order.length }
+    return { members: order.slice(start, start + limit), count: order.length, version: this.version(room) }
   }
 
   /** Distinct users of the room; with `limit`, the first that many (in arrival order). */
@@ -66,6 +76,16 @@ export class RoomPresence {
     return out
   }
 
+  /** The room's presence version (0 for an empty room). */
+  version (room: string): number {
+    return this.versions.get(room) ?? 0
+  }
+
+  /** Up to `limit` users (as `users`), the count and the version, in one step. */
+  list (room: string, limit: number): { members: string[], count: number, version: number } {
+    return { members: this.users(room, limit), count: this.count(room), version: this.version(room) }
+  }
+
   count (room: string): number {
     return this.byRoom.get(room)?.size ?? 0
   }
@@ -76,6 +96,14 @@ export class RoomPresence {
 
   has (room: string): boolean {
     return this.byRoom.has(room)
+  }
+
+  /** An emptied room's entry is dropped; its next versions still stay above those clients saw before. */
+  private bump (room: string): void {
+    const next = Math.max(this.versions.get(room) ?? this.retired, this.retired) + 1
+    if (this.byRoom.get(room)?.size !== 0) return void this.versions.set(room, next)
+    this.versions.delete(room)
+    this.retired = Math.max(this.retired, next)
   }
 }
 

@@ -85,16 +85,21 @@ export class ClientCore {
     const presence: Record<string, unknown> = {}
     let after: string | undefined
     let count = 0
+    // The pages' oldest presence version: changes after it may be missing from some page.
+    let version: number | undefined
+    let versioned = true
     for (let page = 0; page < MAX_MEMBER_PAGES; page++) {
       const reply = await this.request(ClientMessage.GetMembers, after === undefined ? { room } : { room, after }, ServerMessage.MembersPage, options) as
-        { members: string[], memberCount: number, next?: string, presence?: Record<string, unknown> }
+        { members: string[], memberCount: number, next?: string, presence?: Record<string, unknown>, version?: number }
       users.push(...reply.members)
+      versioned &&= reply.version !== undefined
+      version = Math.min(version ?? Infinity, reply.version ?? Infinity)
       Object.assign(presence, reply.presence)
       count = reply.memberCount
       after = reply.next
       if (after === undefined) break
     }
-    if (this.joined.names.includes(room)) this.memberViews.replace(room, users, count, presence)
+    if (this.joined.names.includes(room)) this.memberViews.replace(room, users, count, presence, versioned ? version : undefined)
     return users
   }
 

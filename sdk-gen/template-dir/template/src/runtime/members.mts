@@ -6,6 +6,12 @@
  * With a presence state declared by the server, each list carries the members' states
  * (`presence`) and `presence_updated` keeps them current.
  * The client's own user stays in the views of the rooms it holds, whatever a late `user_left` says.
+ *
+ * Order: each instance announces the changes it made, so announcements about one user from two
+ * instances (a user who moved) can arrive out of order. When the server's adapter keeps a presence
+ * version, every list and `user_joined`/`user_left` carries it: an announcement older than the
+ * list the view holds, or than the last one applied for that user, is dropped. Without versions,
+ * each is applied as it comes.
  */
 import { PresenceMessage, ServerMessage, type ServerFrame } from './protocol/index.js'
 
@@ -26,7 +32,19 @@ export interface MembersView<State = unknown> {
   readonly complete: boolean
 }
 
-interface View { users: Set<string>, count: number, complete: boolean, states: Map<string, unknown> }
+/** The newest versioned change applied for a user: its version and whether it left them in the room. */
+interface Latest { version: number, present: boolean }
+
+interface View {
+  users: Set<string>
+  count: number
+  complete: boolean
+  states: Map<string, unknown>
+  /** The presence version of the list the view holds (undefined: the server gives none). */
+  version: number | undefined
+  /** Per user, the newest versioned change applied since that list. */
+  latest: Map<string, Latest>
+}
 
 export class MemberViews {
   private readonly views = new Map<string, View>()
@@ -41,11 +59,12 @@ export class MemberViews {
 
   /** Every frame from the server. */
   observe (frame: ServerFrame): void {
-    const payload = frame.payload as { room?: string, userId?: string, members?: string[], memberCount?: number, presence?: Record<string, unknown>, state?: unknown }
+    const payload = frame.payload as { room?: string, userId?: string, members?: string[], memberCount?: number, presence?: Record<string, unknown>, state?: unknown, version?: number }
     switch (frame.type) {
       case ServerMessage.RoomJoined:
       case ServerMessage.RoomAdded: // a join the server made: same payload, same view
-        if (payload.room !== undefined && Array.isArray(payload.members)) this.replace(payload.room, payload.members, payload.memberCount, payload.presence)
+        // A join's list is newer than any announcement the view applied (the server holds the room's frames until it is out).
+        if (payload.room !== undefined && Array.isArray(payload.members)) this.replace(payload.room, payload.members, payload.memberCount, payload.presence, payload.version, true)
         return
       case ServerMessage.RoomLeft:
       case ServerMessage.RoomRemoved:
@@ -55,13 +74,13 @@ export class MemberViews {
     const view = frame.room === undefined ? undefined : this.views.get(frame.room)
     if (view === undefined) return
     if (frame.type === ServerMessage.UserJoined && payload.userId !== undefined) {
-      if (view.users.has(payload.userId)) return
+      if (!newest(view, payload.userId, payload.version, true) || view.users.has(payload.userId)) return
       view.users.add(payload.userId)
       view.count = view.complete ? view.users.size : view.count + 1
     } else if (frame.type === ServerMessage.UserLeft && payload.userId !== undefined) {
       // Our own user is in every room this client holds: a `user_left` for it is stale (its old
       // connection's instance announced it after this connection re-joined elsewhere).
-      if (payload.userId === this.self()) return
+      if (payload.userId === this.self() || !newest(view, payload.userId, payload.version, false)) return
       view.users.delete(payload.userId)
       view.states.delete(payload.userId)
       view.count = view.complete ? view.users.size : Math.max(view.users.size, view.count - 1)
@@ -77,12 +96,33 @@ export class MemberViews {
     this.changed(frame.room!)
   }
 
-  /** A full list (from `room_joined` or every page of `get_members`), with the listed members' states. */
-  replace (room: string, users: readonly string[], count: number | undefined, presence: Record<string, unknown> = {}): void {
+  /**
+   * A full list (from `room_joined` or every page of `get_members`), with the listed members' states
+   * and its presence version (of pages, the oldest). Unless `fresh` (a join's list), changes the view
+   * applied that are newer than the list stay applied on top of it.
+   */
+  replace (room: string, users: readonly string[], count: number | undefined, presence: Record<string, unknown> = {}, version?: number, fresh = false): void {
     const set = new Set(users)
     const total = count ?? set.size
     const states = new Map(Object.entries(presence).filter(([userId]) => set.has(userId)))
-    this.views.set(room, { users: set, count: Math.max(total, set.size), complete: set.size >= total, states })
+    const complete = set.size >= total
+    const latest = new Map<string, Latest>()
+    const before = fresh || version === undefined ? undefined : this.views.get(room)?.latest
+    for (const [userId, change] of before ?? []) {
+      if (change.version <= version!) continue
+      latest.set(userId, change)
+      if (change.present) set.add(userId)
+      else if (set.delete(userId)) states.delete(userId)
+    }
+    this.views.set(room, { users: set, count: complete ? set.size : Math.max(total, set.size), complete, states, version, latest })
     this.changed(room)
   }
+}
+
+/** True (and noted) when a user's change is newer than what the view holds; a change without a version always is. */
+function newest (view: View, userId: string, version: number | undefined, present: boolean): boolean {
+  if (version === undefined) return true
+  if (version <= (view.version ?? 0) || version <= (view.latest.get(userId)?.version ?? 0)) return false
+  view.latest.set(userId, { version, present })
+  return true
 }
