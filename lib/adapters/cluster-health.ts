@@ -3,6 +3,7 @@
  * error, how often the adapter fell back to local delivery. Logs each transition once and errors
  * at most every 10 s (clients report every failed reconnect attempt).
  */
+import { WsError } from '../errors.js'
 import type { AdapterHost } from '../adapter.js'
 
 const ERROR_LOG_INTERVAL_MS = 10_000
@@ -81,4 +82,11 @@ export class ClusterHealth {
       localFallbacks: this.fallbacks,
     }
   }
+}
+
+/** `unavailable`: a command that timed out may still have run, so only a retry with the same idempotency key is safe from duplicates. */
+export function unavailable (label: string, what?: string): WsError {
+  return new WsError('unavailable', what === undefined
+    ? `${label} is unreachable or did not answer in time: the durable message was not confirmed; retry later`
+    : `${label} is unreachable: ${what} right now; retry later`)
 }

@@ -13,10 +13,9 @@
  */
 import type { Adapter, AdapterHost, MembersAfter, PresenceJoin, PresenceLeave, PresenceStateStore, Recovery, RoomDelivery, RoomPublish, StreamPosition } from '../adapter.js'
 import { sortedPage } from '../members-page.js'
-import { WsError } from '../errors.js'
 import { withTimeout } from '../timeout.js'
 import { presenceChange, type ClusterBackend, type ClusterEvents, type ClusterTimings, type History, type HistoryFrame, type Membership } from './cluster-roles.js'
-import { ClusterHealth } from './cluster-health.js'
+import { ClusterHealth, unavailable } from './cluster-health.js'
 import { guardedStates } from './cluster-state.js'
 import { Liveness } from './cluster-liveness.js'
 import { encodeRoomEnvelope, parseRoomEnvelope } from './envelope.js'
@@ -61,13 +60,7 @@ export class ClusterAdapter implements Adapter {
   async init (host: AdapterHost): Promise<void> {
     this.host = host
     this.health.log = host.log
-    const liveness = new Liveness({
-      backend: this.backend,
-      host,
-      local: this.local,
-      health: this.health,
-      available: () => this.available(),
-    }, this.timings)
+    const liveness = new Liveness({ backend: this.backend, host, local: this.local, health: this.health, available: () => this.available() }, this.timings)
     this.liveness = liveness
     const events: ClusterEvents = {
       message: (channel, payload) => this.onMessage(channel, payload),
@@ -93,8 +86,7 @@ export class ClusterAdapter implements Adapter {
   }
 
   close (): Promise<void> {
-    this.closing ??= this.shutDown()
-    return this.closing
+    return (this.closing ??= this.shutDown())
   }
 
   /** Leave first, then close: departures are published while the backend still takes commands. */
@@ -112,12 +104,12 @@ export class ClusterAdapter implements Adapter {
     const { room, frame, durable, except, idempotencyKey } = message
     const { transport, history } = this.backend
     if (durable) {
-      if (!this.available()) throw this.unavailable()
+      if (!this.available()) throw unavailable(this.backend.label)
       try {
         return await history.append(room, transport.roomChannel(room), frame, except, idempotencyKey)
       } catch (err) {
         this.health.error(err)
-        throw this.unavailable()
+        throw unavailable(this.backend.label)
       }
     }
     const data = frame.head + frame.tail
@@ -215,7 +207,7 @@ export class ClusterAdapter implements Adapter {
   }
 
   async historyBefore (room: string, before: number, limit: number): Promise<HistoryFrame[]> {
-    if (!this.available() || this.backend.history.page === undefined) throw this.unavailable('history cannot be read')
+    if (!this.available() || this.backend.history.page === undefined) throw unavailable(this.backend.label, 'history cannot be read')
     return await this.backend.history.page(room, before, limit)
   }
 
@@ -256,13 +248,6 @@ export class ClusterAdapter implements Adapter {
     }
     if (countFallback) this.health.fallbacks++
     return fallback()
-  }
-
-  private unavailable (what?: string): WsError {
-    // A command that timed out may still have run: only a retry with the same idempotency key is safe from duplicates.
-    return new WsError('unavailable', what === undefined
-      ? `${this.backend.label} is unreachable or did not answer in time: the durable message was not confirmed; retry later`
-      : `${this.backend.label} is unreachable: ${what} right now; retry later`)
   }
 
   private async readHistory (room: string, since: number, epoch: string | undefined): Promise<History> {
