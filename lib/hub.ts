@@ -56,8 +56,8 @@ export class Hub {
     this.registry = new Registry(options)
     this.delivery = new Delivery(this.instanceId, app.log, this.registry, adapter, catalog, options, this.disconnectConnection,
       {
-        joined: async (room, userId) => this.presence.joined(room, userId),
-        left: async (room, userId) => this.presence.left(room, userId),
+        joined: async (room, userId, version) => this.presence.joined(room, userId, version),
+        left: async (room, userId, version) => this.presence.left(room, userId, version),
         leftMany: async (departures) => this.presence.leftMany(departures),
       })
     if (catalog.presence !== undefined && adapter.presenceState === undefined) {
@@ -65,7 +65,7 @@ export class Hub {
     }
     this.presence = new Presence(adapter, options.presenceListLimit,
       (room, type, payload, exceptUser) => this.delivery.publish(room, type, payload, false, exceptUser === undefined ? undefined : { users: [exceptUser] }),
-      catalog.presence !== undefined)
+      catalog.presence !== undefined, options.presenceMaxStateBytes)
     this.membership = new Membership(this.registry, adapter, this.delivery, this.presence, options, this)
     this.control = new ServerControl({
       log: app.log,
@@ -194,6 +194,9 @@ export class Hub {
     if (check === undefined) throw new WsRegistrationError('WS_ERR_NO_PRESENCE_STATE', 'setPresence() needs a presence state declared in the protocol: defineProtocol().presence(schema)')
     const issues = check.validate(state)
     if (issues !== undefined) throw new WsError('invalid_message', 'The presence state breaks the protocol\'s presence schema', issues)
+    if (Buffer.byteLength(JSON.stringify(state)) > this.options.presenceMaxStateBytes) {
+      throw new WsError('invalid_message', `The presence state is over presence.maxStateBytes (${this.options.presenceMaxStateBytes} bytes as JSON)`)
+    }
   }
 
   /** One page of a room's members (`get_members`). */

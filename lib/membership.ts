@@ -147,12 +147,12 @@ export class Membership {
       connection.gaps?.delete(room)
       connection.replayedUpTo?.delete(room)
     }
-    const local = (): { members: string[], memberCount: number, presence: undefined } => {
+    const local = (): { members: string[], memberCount: number, presence: undefined, version: undefined } => {
       const users = [...new Set(members.map((connection) => connection.userId))]
-      return { members: users, memberCount: users.length, presence: undefined }
+      return { members: users, memberCount: users.length, presence: undefined, version: undefined }
     }
     // The store may be unreachable right now: then the members this instance knows of.
-    void this.presence.list(room).catch(local).then(({ members: listed, memberCount, presence: states }) => {
+    void this.presence.list(room).catch(local).then(({ members: listed, memberCount, presence: states, version }) => {
       // The store may have lost them (the reason for many a reset): a complete list names every local member.
       const missing = listed.length < memberCount ? [] : local().members.filter((userId) => !listed.includes(userId))
       listed = [...listed, ...missing]
@@ -162,6 +162,9 @@ export class Membership {
         const reply: RoomJoinedPayload = { room, members: listed, memberCount, seq: position.seq, recovered: this.delivery.countRecovery(false) }
         if (position.epoch !== '') reply.epoch = position.epoch
         if (states !== undefined) reply.presence = states
+        // The store's version orders this list against later announcements; a list this instance
+        // completed itself has none (the client then applies what follows as it comes).
+        if (version !== undefined && missing.length === 0) reply.version = version
         this.delivery.send(connection, ServerMessage.RoomJoined, reply)
       }
       for (const connection of members) this.release(connection, room, position.seq)

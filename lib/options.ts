@@ -136,7 +136,7 @@ export interface WsPluginOptions {
    * @default process.env.NODE_ENV !== 'production'
    */
   validateOutgoing?: boolean
-  /** Presence in big rooms (see README "Big rooms"). @default { listLimit: 100 } */
+  /** Presence in big rooms and presence state (see README "Big rooms"). @default { listLimit: 100, maxStateBytes: 1024 } */
   presence?: PresenceOptions
   /** A Prometheus scrape route (text exposition format), or `false`. @default false */
   metrics?: MetricsOptions | boolean
@@ -150,6 +150,8 @@ export interface PresenceOptions {
    * @default 100
    */
   listLimit?: number
+  /** The largest presence state as JSON, in bytes (members lists carry up to `listLimit` states). @default 1024 */
+  maxStateBytes?: number
 }
 
 export interface MetricsOptions {
@@ -180,6 +182,7 @@ export interface ResolvedOptions {
   handlerTimeoutMs: number
   validateOutgoing: boolean
   presenceListLimit: number
+  presenceMaxStateBytes: number
   /** The metrics route, when on. */
   metricsPath: string | undefined
 }
@@ -273,6 +276,7 @@ export function resolveOptions (options: WsPluginOptions): ResolvedOptions {
     handlerTimeoutMs: positiveInt('handlerTimeoutMs', options.handlerTimeoutMs, 30_000, true),
     validateOutgoing: booleanOption('validateOutgoing', options.validateOutgoing, process.env.NODE_ENV !== 'production'),
     presenceListLimit: positiveInt('presence.listLimit', presenceOf(options.presence).listLimit, 100),
+    presenceMaxStateBytes: positiveInt('presence.maxStateBytes', presenceOf(options.presence).maxStateBytes, 1024),
     metricsPath: metricsPathOf(options.metrics),
   }
 }

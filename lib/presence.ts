@@ -74,6 +74,7 @@ export class Presence {
     private readonly listLimit: number,
     private readonly announce: Announce,
     withStates = false,
+    private readonly maxStateBytes = 1024,
   ) {
     this.states = withStates ? adapter.presenceState : undefined
   }
@@ -158,9 +159,12 @@ export class Presence {
   async setState (connection: Connection, room: string, state: unknown): Promise<void> {
     if (!connection.rooms.has(room)) throw new WsError('not_in_room', `Join room "${room}" before setting your presence in it`)
     if (this.states === undefined) throw new Error('The adapter keeps no presence state')
+    const json = JSON.stringify(state)
+    // Every members list carries the listed members' states: a big state would multiply into every join reply.
+    if (Buffer.byteLength(json) > this.maxStateBytes) throw new WsError('invalid_message', `The presence state is over presence.maxStateBytes (${this.maxStateBytes} bytes as JSON)`)
     // Noted first: a leave that starts meanwhile clears it (after this set, in the store's order).
     ;(connection.stated ??= new Set()).add(room)
-    const change = await this.states.set(room, connection.userId, connection.id, JSON.stringify(state))
+    const change = await this.states.set(room, connection.userId, connection.id, json)
     if (change === undefined || !connection.rooms.has(room)) throw new WsError('not_in_room', `Left room "${room}" while setting your presence in it`)
     if (change.changed) await this.updated(room, connection.userId, change.state)
   }

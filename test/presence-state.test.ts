@@ -151,6 +151,21 @@ function presenceSuite (tap: Tap, makeApps: MakeApps): void {
     t.equal(outside.payload.code, 'not_in_room')
     t.ok(await bob.expectNone('presence_updated', 150), 'nothing was announced')
   })
+
+  tap.test('a state over presence.maxStateBytes is refused with invalid_message, from a client and from the server', async (t) => {
+    const [a, b] = await makeApps(t, { presence: { maxStateBytes: 40 } })
+    const alice = await connect(t, a, 'alice')
+    const bob = await connect(t, b, 'bob')
+    await joined(alice, 'lobby')
+    await joined(bob, 'lobby')
+    const big = { status: 'online', name: 'x'.repeat(30) } // 44 bytes as JSON
+    const refused = await alice.request('set_presence', { room: 'lobby', state: big })
+    t.equal(refused.payload.code, 'invalid_message')
+    t.match(refused.payload.message, /presence\.maxStateBytes \(40 bytes/)
+    await t.rejects(b.app.ws.setPresence({ userId: 'alice' }, 'lobby', big as never), { code: 'invalid_message' })
+    await setPresence(alice, 'lobby', { status: 'away' })
+    t.same(await updateOf(bob, 'lobby', 'alice'), { status: 'away' }, 'a state within the bound is set, and it is the first update bob hears')
+  })
 }
 
 t.test('on one instance (memory adapter)', async (t) => {

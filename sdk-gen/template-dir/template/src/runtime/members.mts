@@ -85,6 +85,8 @@ export class MemberViews {
       view.states.delete(payload.userId)
       view.count = view.complete ? view.users.size : Math.max(view.users.size, view.count - 1)
     } else if (frame.type === PresenceMessage.PresenceUpdated && payload.userId !== undefined) {
+      // A late update for a user the complete list no longer holds (their user_left came first).
+      if (view.complete && !view.users.has(payload.userId)) return
       if ('state' in payload) view.states.set(payload.userId, payload.state)
       else view.states.delete(payload.userId)
     } else if (frame.type === ServerMessage.MemberCount && typeof payload.memberCount === 'number') {
