@@ -56,7 +56,7 @@ t.test('a room the server added is tracked, and after a network loss it is joine
   const added = nextMessage((h) => alice.onRoomAdded(h))
   await server.app.ws.addToRoom({ userId: 'alice' }, 'team')
   const { payload } = await added
-  t.same(payload, { room: 'team', members: payload.members, memberCount: 2, seq: 1, epoch: payload.epoch })
+  t.same(payload, { room: 'team', members: payload.members, memberCount: 2, version: payload.version, seq: 1, epoch: payload.epoch })
   t.type(payload.epoch, 'string', 'with the epoch the client sends back when it joins again')
   t.same([...payload.members].sort(), ['alice', 'bob'])
   t.same(alice.rooms, ['team'], 'the client tracks the room it did not join itself')
