@@ -138,9 +138,27 @@ function onCluster (options: ResolvedRedisOptions, nodes: readonly string[], nam
     close: async (timeoutMs) => {
       await withTimeout(cluster.quit(), timeoutMs)
       cluster.disconnect()
+      disconnectLateComers(cluster)
     },
   }
 }
+
+/**
+ * A slots refresh that ioredis began before the close can finish after it and connect the nodes or
+ * sharded subscribers it found, which then retry forever and hold the process open (seen once in
+ * a while under load). For a short while, disconnect again whatever came back; unref'd, so this
+ * never holds the process itself.
+ */
+function disconnectLateComers (cluster: Cluster): void {
+  const started = Date.now()
+  const timer = setInterval(() => {
+    cluster.disconnect()
+    if (Date.now() - started > LATE_COMER_WINDOW_MS) clearInterval(timer)
+  }, 250)
+  timer.unref()
+}
+
+const LATE_COMER_WINDOW_MS = 10_000
 
 async function connectAll (connecting: Array<Promise<unknown>>): Promise<void> {
   const connected = await Promise.allSettled(connecting)
