@@ -25,7 +25,7 @@ import { greet, register } from './greeting.js'
 import { expiryHorizonMs, sweep } from './heartbeat.js'
 import type { HookName, Hooks } from './hooks.js'
 import { Membership } from './membership.js'
-import { Presence, type MembersPage } from './presence.js'
+import { encodeState, Presence, type MembersPage } from './presence.js'
 import type { ResolvedOptions } from './options.js'
 import { Registry } from './registry.js'
 import { RunningHandlers, shutdown } from './shutdown.js'
@@ -194,9 +194,7 @@ export class Hub {
     if (check === undefined) throw new WsRegistrationError('WS_ERR_NO_PRESENCE_STATE', 'setPresence() needs a presence state declared in the protocol: defineProtocol().presence(schema)')
     const issues = check.validate(state)
     if (issues !== undefined) throw new WsError('invalid_message', 'The presence state breaks the protocol\'s presence schema', issues)
-    if (Buffer.byteLength(JSON.stringify(state)) > this.options.presenceMaxStateBytes) {
-      throw new WsError('invalid_message', `The presence state is over presence.maxStateBytes (${this.options.presenceMaxStateBytes} bytes as JSON)`)
-    }
+    encodeState(state, this.options.presenceMaxStateBytes)
   }
 
   /** One page of a room's members (`get_members`). */

@@ -13,7 +13,7 @@ import type { Connection } from './connection.js'
 import { isExcluded, type Delivery } from './delivery.js'
 import { WsError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
-import { asLeave, type Presence } from './presence.js'
+import { asLeave, type MemberList, type Presence } from './presence.js'
 import type { Registry } from './registry.js'
 import { assertRoomName } from './room-name.js'
 import { ServerMessage } from './protocol/names.js'
@@ -94,7 +94,7 @@ export class Membership {
       // This replay covers every gap so far; a frame dropped from now on (held during this join,
       // newer than the history read) is a new gap that must outlive the recovery.
       if (replay) hadGap = connection.gaps?.delete(room) === true
-      const [{ members, memberCount, presence: states, version }, position, recovery] = await Promise.all([
+      const [list, position, recovery] = await Promise.all([
         this.presence.list(room),
         positionOf(this.adapter, room),
         replay ? this.adapter.recover(room, since, epoch) : undefined,
@@ -108,11 +108,7 @@ export class Membership {
       const frames = recovery?.recovered === true ? recovery.frames.filter((frame) => frame.except === undefined || !isExcluded(connection, frame.except)) : []
       if (recovery?.recovered === true) hadGap = false
       recoveredUpTo = frames.length === 0 ? 0 : frames[frames.length - 1]!.seq
-      const reply: RoomJoinedPayload = { room, members, memberCount, seq: Math.max(position.seq, recoveredUpTo) }
-      if (states !== undefined) reply.presence = states
-      if (version !== undefined) reply.version = version
-      // The client sends it back with `since`; a new epoch means the room's numbering restarted.
-      if (position.epoch !== undefined && position.epoch !== '') reply.epoch = position.epoch
+      const reply = joinedPayload(room, list, Math.max(position.seq, recoveredUpTo), position.epoch)
       if (since !== undefined) reply.recovered = this.delivery.countRecovery(recovery === undefined || recovery.recovered)
       this.delivery.send(connection, by === 'client' ? ServerMessage.RoomJoined : ServerMessage.RoomAdded, reply, id)
       // Recovered frames are part of the answer: never dropped, written only while under the mark.
@@ -147,24 +143,23 @@ export class Membership {
       connection.gaps?.delete(room)
       connection.replayedUpTo?.delete(room)
     }
-    const local = (): { members: string[], memberCount: number, presence: undefined, version: undefined } => {
+    const local = (): MemberList => {
       const users = [...new Set(members.map((connection) => connection.userId))]
-      return { members: users, memberCount: users.length, presence: undefined, version: undefined }
+      return { members: users, memberCount: users.length }
     }
     // The store may be unreachable right now: then the members this instance knows of.
-    void this.presence.list(room).catch(local).then(({ members: listed, memberCount, presence: states, version }) => {
+    void this.presence.list(room).catch(local).then((list) => {
       // The store may have lost them (the reason for many a reset): a complete list names every local member.
-      const missing = listed.length < memberCount ? [] : local().members.filter((userId) => !listed.includes(userId))
-      listed = [...listed, ...missing]
-      memberCount += missing.length
+      const missing = list.members.length < list.memberCount ? [] : local().members.filter((userId) => !list.members.includes(userId))
+      // The store's version orders its list against later announcements; a list this instance
+      // completed itself has none (the client then applies what follows as it comes).
+      const told: MemberList = missing.length === 0
+        ? list
+        : { members: [...list.members, ...missing], memberCount: list.memberCount + missing.length, presence: list.presence }
       for (const connection of members) {
         if (connection.closed || !connection.rooms.has(room)) continue
-        const reply: RoomJoinedPayload = { room, members: listed, memberCount, seq: position.seq, recovered: this.delivery.countRecovery(false) }
-        if (position.epoch !== '') reply.epoch = position.epoch
-        if (states !== undefined) reply.presence = states
-        // The store's version orders this list against later announcements; a list this instance
-        // completed itself has none (the client then applies what follows as it comes).
-        if (version !== undefined && missing.length === 0) reply.version = version
+        const reply = joinedPayload(room, told, position.seq, position.epoch)
+        reply.recovered = this.delivery.countRecovery(false)
         this.delivery.send(connection, ServerMessage.RoomJoined, reply)
       }
       for (const connection of members) this.release(connection, room, position.seq)
@@ -254,4 +249,14 @@ function hold (connection: Connection, room: string): void {
 /** The room's position; `epoch` only from adapters that name their numbering. */
 async function positionOf (adapter: Adapter, room: string): Promise<{ seq: number, epoch?: string | undefined }> {
   return adapter.position !== undefined ? await adapter.position(room) : { seq: await adapter.lastSeq(room) }
+}
+
+/** A `room_joined`/`room_added` payload from a members list and the room's position (`epoch` '' or absent: unknown). */
+function joinedPayload (room: string, list: MemberList, seq: number, epoch: string | undefined): RoomJoinedPayload {
+  const reply: RoomJoinedPayload = { room, members: list.members, memberCount: list.memberCount, seq }
+  if (list.presence !== undefined) reply.presence = list.presence
+  if (list.version !== undefined) reply.version = list.version
+  // The client sends it back with `since`; a new epoch means the room's numbering restarted.
+  if (epoch !== undefined && epoch !== '') reply.epoch = epoch
+  return reply
 }

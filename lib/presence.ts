@@ -63,6 +63,16 @@ function userPayload (userId: string, version: number | undefined): { userId: st
   return version === undefined ? { userId } : { userId, version }
 }
 
+/**
+ * A presence state as stored, its JSON; refused over `maxBytes`, since every members list carries
+ * the listed members' states and a big one would multiply into every join reply.
+ */
+export function encodeState (state: unknown, maxBytes: number): string {
+  const json = JSON.stringify(state)
+  if (Buffer.byteLength(json) > maxBytes) throw new WsError('invalid_message', `The presence state is over presence.maxStateBytes (${maxBytes} bytes as JSON)`)
+  return json
+}
+
 export class Presence {
   /** While set, departures are collected here instead of announced (see `collectDepartures`). */
   private collected: Array<readonly [string, string, number | undefined]> | undefined
@@ -159,9 +169,7 @@ export class Presence {
   async setState (connection: Connection, room: string, state: unknown): Promise<void> {
     if (!connection.rooms.has(room)) throw new WsError('not_in_room', `Join room "${room}" before setting your presence in it`)
     if (this.states === undefined) throw new Error('The adapter keeps no presence state')
-    const json = JSON.stringify(state)
-    // Every members list carries the listed members' states: a big state would multiply into every join reply.
-    if (Buffer.byteLength(json) > this.maxStateBytes) throw new WsError('invalid_message', `The presence state is over presence.maxStateBytes (${this.maxStateBytes} bytes as JSON)`)
+    const json = encodeState(state, this.maxStateBytes)
     // Noted first: a leave that starts meanwhile clears it (after this set, in the store's order).
     ;(connection.stated ??= new Set()).add(room)
     const change = await this.states.set(room, connection.userId, connection.id, json)
